@@ -1,0 +1,112 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "liandong",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "liandong", targets: ["liandong"]),
+        .library(name: "LiandongAdapterKit", targets: ["LiandongAdapterKit"]),
+        .library(name: "LiandongTestSupport", targets: ["LiandongTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // Pure values: records, identifiers, codes, coordinates, divisions, masking.
+        .target(name: "LiandongModel", swiftSettings: swiftSettings),
+        // Documents (JSON/XML/CSV), encodings and the YAML mapping language.
+        .target(
+            name: "LiandongMapping",
+            dependencies: ["LiandongModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL store: migrations, ingest transaction, audit chain, quarantine, queries.
+        .target(
+            name: "LiandongHub",
+            dependencies: [
+                "LiandongModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        // Adapter protocols, HTTP transport, retry policy.
+        .target(
+            name: "LiandongAdapterKit",
+            dependencies: [
+                "LiandongModel", "LiandongMapping",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Hotline12345Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Hotline12345",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Fire119Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Fire119",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WeatherAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Weather",
+            swiftSettings: swiftSettings
+        ),
+        // The engine: pull -> map -> ingest.
+        .target(
+            name: "LiandongSync",
+            dependencies: [
+                "LiandongHub", "LiandongAdapterKit", "LiandongMapping",
+                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Simulated agency systems with injectable faults.
+        .target(
+            name: "LiandongSimulator",
+            dependencies: ["LiandongModel", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        // Helpers for every test target and adapter author: the embedded test database, paths.
+        .target(
+            name: "LiandongTestSupport",
+            dependencies: ["LiandongHub", "LiandongSync", "LiandongSimulator"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "liandong",
+            dependencies: [
+                "LiandongSync", "LiandongSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LiandongModelTests", dependencies: ["LiandongModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiandongMappingTests", dependencies: ["LiandongMapping", "LiandongTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiandongHubTests", dependencies: ["LiandongHub", "LiandongTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiandongEndToEndTests",
+            dependencies: ["LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

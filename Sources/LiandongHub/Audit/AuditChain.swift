@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import LiandongModel
+
+/// An audit entry before it is numbered and chained.
+struct AuditDraft {
+    var action: String
+    var entityKind: String
+    var entityID: String
+    var content: [String: FieldValue]
+
+    /// A change to an entity by a mapped record.
+    static func entity(action: String, record: CanonicalRecord, id: UUID, before: FieldValue?, after: FieldValue)
+        -> AuditDraft
+    {
+        AuditDraft(
+            action: action, entityKind: record.kind.rawValue, entityID: id.uuidString.lowercased(),
+            content: [
+                "source": .string(record.source.rawValue), "external_id": .string(record.externalID),
+                "mapping": .string(record.mapping.name), "mapping_version": .number(Double(record.mapping.version)),
+                "source_time": .string(record.sourceTime.canonicalText), "before": before ?? .null, "after": after,
+            ])
+    }
+}
+
+/// A numbered, chained audit entry.
+public struct AuditEntry: Sendable, Hashable {
+    public var seq: Int64
+    public var at: Date
+    public var action: String
+    public var entityKind: String
+    public var entityID: String
+    /// The canonical JSON the hash covers.
+    public var body: String
+    public var previousHash: [UInt8]
+    public var hash: [UInt8]
+}
+
+/// The SHA-256 hash chain over audit entries: `hash = SHA-256(prev_hash ‖ body)`.
+public enum AuditChain {
+    /// The hash before the first entry.
+    public static let genesis = [UInt8](repeating: 0, count: 32)
+
+    /// The body of an entry: its content plus number, time, action and subject, as canonical JSON.
+    static func body(seq: Int64, at: Date, draft: AuditDraft) -> String {
+        var content = draft.content
+        content["seq"] = .number(Double(seq))
+        content["at"] = .string(at.canonicalText)
+        content["action"] = .string(draft.action)
+        content["entity_kind"] = .string(draft.entityKind)
+        content["entity_id"] = .string(draft.entityID)
+        return FieldValue.object(content).canonicalJSON
+    }
+
+    /// The hash of an entry given the previous one.
+    public static func hash(previous: [UInt8], body: String) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(data: Data(body.utf8))
+        return Array(hasher.finalize())
+    }
+
+    /// Numbers and chains drafts after the head `(seq, hash)`.
+    static func chain(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), at: Date) -> [AuditEntry] {
+        var previous = head.hash
+        var seq = head.seq
+        return drafts.map { draft in
+            seq += 1
+            let body = body(seq: seq, at: at, draft: draft)
+            let hash = hash(previous: previous, body: body)
+            defer { previous = hash }
+            return AuditEntry(
+                seq: seq, at: at, action: draft.action, entityKind: draft.entityKind, entityID: draft.entityID, body: body,
+                previousHash: previous, hash: hash)
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Lower-case hex.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+
+    init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self = bytes
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Logging
+
+/// The hub's own PostgreSQL cluster in `<data dir>/postgres`, used when no database URL is configured.
+///
+/// The server listens on a Unix socket only. PostgreSQL refuses to run as root, so when this process
+/// is root the server runs as the `postgres` system user that Debian's package creates (through
+/// `runuser`), and the cluster directory is owned by that user.
+public struct EmbeddedPostgres: Sendable {
+    /// The cluster's data directory (`<data dir>/postgres`).
+    public var clusterDirectory: URL
+    /// Where the socket lives: `<data dir>/run`, or a short directory under /tmp when that path
+    /// would exceed the 107 bytes a Unix socket path may have.
+    public var socketDirectory: URL
+    /// Where `initdb` and `pg_ctl` are.
+    public var binDirectory: URL
+    /// The system user the server runs as when this process is root.
+    public var serverUser: String?
+    /// The database the hub uses.
+    public var database: String = "liandong"
+    /// The superuser role the cluster is created with.
+    public var username: String = "liandong"
+    public var port: Int = 5432
+    private let logger: Logger
+
+    /// Locates the server binaries (`LIANDONG_PG_BIN`, then PATH, then `/usr/lib/postgresql/*/bin`).
+    public init(dataDirectory: URL, environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger)
+        throws(HubError)
+    {
+        self.logger = logger
+        clusterDirectory = dataDirectory.appendingPathComponent("postgres").standardizedFileURL
+        let preferred = dataDirectory.appendingPathComponent("run").standardizedFileURL
+        if preferred.path.utf8.count + 20 > 107 {
+            let digest = UInt64(bitPattern: Int64(preferred.path.hashValue)) % 1_000_000_007
+            socketDirectory = URL(fileURLWithPath: "/tmp/liandong-\(digest)")
+        } else {
+            socketDirectory = preferred
+        }
+        guard let bin = Self.findBinaries(environment: environment) else {
+            throw HubError(
+                .serverBinariesMissing,
+                "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or under /usr/lib/postgresql/*/bin: install the 'postgresql' package (apt-get install -y postgresql), set LIANDONG_PG_BIN to their directory, or configure database.url / LIANDONG_DATABASE_URL"
+            )
+        }
+        binDirectory = bin
+        serverUser = getuid() == 0 ? "postgres" : nil
+    }
+
+    static func findBinaries(environment: [String: String]) -> URL? {
+        let fm = FileManager.default
+        func hasBinaries(_ dir: String) -> Bool {
+            fm.isExecutableFile(atPath: dir + "/initdb") && fm.isExecutableFile(atPath: dir + "/pg_ctl")
+        }
+        if let dir = environment["LIANDONG_PG_BIN"] { return hasBinaries(dir) ? URL(fileURLWithPath: dir) : nil }
+        for dir in (environment["PATH"] ?? "").split(separator: ":").map(String.init) where hasBinaries(dir) {
+            // Debian links initdb into PATH; resolve to the real bin directory so pg_ctl finds postgres.
+            let resolved = URL(fileURLWithPath: dir + "/initdb").resolvingSymlinksInPath().deletingLastPathComponent()
+            return hasBinaries(resolved.path) ? resolved : URL(fileURLWithPath: dir)
+        }
+        let versions = ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .compactMap(Int.init).sorted(by: >)
+        for version in versions where hasBinaries("/usr/lib/postgresql/\(version)/bin") {
+            return URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin")
+        }
+        return nil
+    }
+
+    /// Where clients connect.
+    public var location: DatabaseLocation {
+        DatabaseLocation(host: socketDirectory.path, port: port, username: username, database: database)
+    }
+
+    /// Whether a server is running on this cluster.
+    public func isRunning() -> Bool {
+        guard FileManager.default.fileExists(atPath: clusterDirectory.appendingPathComponent("PG_VERSION").path) else {
+            return false
+        }
+        return (try? run("pg_ctl", ["status", "-D", clusterDirectory.path]))?.status == 0
+    }
+
+    /// Initialises the cluster if needed and starts the server unless it runs already.
+    /// - Returns: whether this call started it (and so should stop it).
+    @discardableResult
+    public func start() throws(HubError) -> Bool {
+        let fm = FileManager.default
+        try createOwnedDirectory(clusterDirectory.deletingLastPathComponent(), ownedByServer: false)
+        try createOwnedDirectory(socketDirectory, ownedByServer: true)
+        if !fm.fileExists(atPath: clusterDirectory.appendingPathComponent("PG_VERSION").path) {
+            try createOwnedDirectory(clusterDirectory, ownedByServer: true)
+            logger.info("Initialising embedded PostgreSQL cluster", metadata: ["liandong.path": "\(clusterDirectory.path)"])
+            let result = try run(
+                "initdb",
+                ["-D", clusterDirectory.path, "-U", username, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+            guard result.status == 0 else {
+                throw HubError(.embeddedServer, "initdb failed in \(clusterDirectory.path): \(result.output.suffix(600))")
+            }
+        }
+        if isRunning() { return false }
+        // A postmaster.pid left by a crash (no server answers for it) is stale: remove it.
+        let pidFile = clusterDirectory.appendingPathComponent("postmaster.pid")
+        if fm.fileExists(atPath: pidFile.path) {
+            logger.warning("Removing stale postmaster.pid left by a crash", metadata: ["liandong.path": "\(pidFile.path)"])
+            try? fm.removeItem(at: pidFile)
+            try? fm.removeItem(at: socketDirectory.appendingPathComponent(".s.PGSQL.\(port).lock"))
+        }
+        let options = "-c listen_addresses='' -k \(socketDirectory.path) -p \(port) -c unix_socket_permissions=0777"
+        let log = clusterDirectory.deletingLastPathComponent().appendingPathComponent("postgres.log")
+        if !fm.fileExists(atPath: log.path) { fm.createFile(atPath: log.path, contents: nil) }
+        try chownToServer(log)
+        let result = try run("pg_ctl", ["start", "-w", "-t", "60", "-D", clusterDirectory.path, "-l", log.path, "-o", options])
+        guard result.status == 0 else {
+            let tail = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(800)) } ?? ""
+            throw HubError(.embeddedServer, "pg_ctl start failed: \(result.output.suffix(400)) \(tail)")
+        }
+        logger.info("Embedded PostgreSQL started", metadata: ["liandong.socket": "\(socketDirectory.path)"])
+        return true
+    }
+
+    /// Stops the server (fast shutdown: clients are disconnected, nothing is lost).
+    public func stop() {
+        guard isRunning() else { return }
+        _ = try? run("pg_ctl", ["stop", "-w", "-m", "fast", "-D", clusterDirectory.path])
+        logger.info("Embedded PostgreSQL stopped")
+    }
+
+    private func createOwnedDirectory(_ url: URL, ownedByServer: Bool) throws(HubError) {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw HubError(.embeddedServer, "cannot create \(url.path): \(error.localizedDescription)", underlying: error)
+        }
+        if ownedByServer {
+            try chownToServer(url)
+            _ = chmod(url.path, 0o700)
+        }
+    }
+
+    private func chownToServer(_ url: URL) throws(HubError) {
+        guard let serverUser else { return }
+        guard let entry = getpwnam(serverUser) else {
+            throw HubError(
+                .embeddedServer,
+                "running as root, the embedded server must run as the '\(serverUser)' system user, which does not exist: install the 'postgresql' package, which creates it"
+            )
+        }
+        _ = chown(url.path, entry.pointee.pw_uid, entry.pointee.pw_gid)
+    }
+
+    struct CommandResult {
+        var status: Int32
+        var output: String
+    }
+
+    /// Runs a server binary, as the server user when this process is root.
+    func run(_ tool: String, _ arguments: [String]) throws(HubError) -> CommandResult {
+        let process = Process()
+        let executable = binDirectory.appendingPathComponent(tool).path
+        if let serverUser {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", serverUser, "--", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
+        // The server must not inherit our working directory if the server user cannot read it.
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw HubError(.embeddedServer, "cannot run \(executable): \(error.localizedDescription)", underlying: error)
+        }
+        // pg_ctl start leaves the server holding our pipe open; read only what the tool itself wrote.
+        process.waitUntilExit()
+        pipe.fileHandleForWriting.closeFile()
+        let data = pipe.fileHandleForReading.availableData
+        return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+}

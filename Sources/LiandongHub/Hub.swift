@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The hub's PostgreSQL store: migrations, the ingest transaction, the audit chain, quarantine and
+/// the queries admins run. One `Hub` wraps one `PostgresClient`, whose `run()` must be going while
+/// the hub is used; `Hub.withHub` arranges that.
+///
+/// ```swift
+/// try await Hub.withHub(at: location, logger: logger) { hub in
+///     try await hub.migrate()
+///     let summary = try await hub.ingest(batch)
+/// }
+/// ```
+public struct Hub: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Connects to `location`, runs the client for the duration of `body`, and shuts it down after.
+    public static func withHub<Result: Sendable>(
+        at location: DatabaseLocation, logger: Logger, _ body: (Hub) async throws -> Result
+    ) async throws -> Result {
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(Hub(client: client, logger: logger))
+        }
+    }
+
+    /// Creates `database` on the server at `location` (connected through its `postgres` database) if
+    /// it does not exist.
+    public static func createDatabaseIfNeeded(at location: DatabaseLocation, logger: Logger) async throws {
+        try await withHub(at: location.with(database: "postgres"), logger: logger) { hub in
+            let rows = try await hub.client.query(
+                "SELECT 1 FROM pg_database WHERE datname = \(location.database)", logger: logger)
+            for try await _ in rows { return }
+            // Identifiers cannot be bound; the name is checked to be a plain identifier first.
+            guard location.database.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw HubError(.invalidDatabaseURL, "database name '\(location.database)' must be letters, digits and _")
+            }
+            try await hub.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(location.database)"), logger: logger)
+        }
+    }
+}

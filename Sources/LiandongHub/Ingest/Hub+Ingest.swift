@@ -1,0 +1,256 @@
+import Crypto
+import Foundation
+import LiandongModel
+import Logging
+import PostgresNIO
+
+extension Hub {
+    /// Stores one batch in ONE transaction: raw payloads (identical bytes are a no-op), xref, entity
+    /// versions, alternate values, links, mapping failures, audit entries and the stream cursor.
+    /// A crash at any point leaves either all of it or none of it.
+    public func ingest(_ batch: IngestBatch) async throws -> IngestSummary {
+        for payload in batch.payloads {
+            for record in payload.records { try Self.checkKind(record.kind) }
+        }
+        return try await client.withTransaction(logger: logger) { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger)
+            let head = try await tx.lockAuditHead()
+            var summary = IngestSummary()
+            let stored = try await tx.insertPayloads(batch)
+            summary.newPayloads = stored.count
+            summary.duplicatePayloads = batch.payloads.count - stored.count
+            var plan = IngestPlan(states: try await tx.loadStates(for: stored.flatMap { $0.payload.records }))
+            var drafts: [AuditDraft] = []
+            for (payload, id) in stored {
+                for record in payload.records { plan.apply(record, rawPayloadID: id) }
+            }
+            try await tx.write(plan)
+            drafts += plan.audits
+            drafts += try await tx.insertLinks(plan.links)
+            summary.add(plan.summary)
+            summary.linked = drafts.count - plan.audits.count
+            for (payload, id) in stored where !payload.failures.isEmpty {
+                drafts += try await tx.insertFailures(
+                    payload.failures, rawPayloadID: id, source: batch.source, stream: batch.stream, mapping: payload.mapping)
+                summary.failures += payload.failures.count
+            }
+            try await tx.append(drafts, after: head)
+            if let cursor = batch.cursor {
+                try await conn.query(
+                    """
+                    INSERT INTO stream_cursor (source_system, stream, cursor) VALUES (\(batch.source.rawValue), \(batch.stream), \(cursor))
+                    ON CONFLICT (source_system, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
+                    """, logger: logger)
+            }
+            return summary
+        }
+    }
+
+    /// The cursor stored for a stream, if any.
+    public func cursor(source: SourceSystemID, stream: String) async throws -> String? {
+        let rows = try await client.query(
+            "SELECT cursor FROM stream_cursor WHERE source_system = \(source.rawValue) AND stream = \(stream)",
+            logger: logger)
+        for try await cursor in rows.decode(String.self) { return cursor }
+        return nil
+    }
+
+    static func checkKind(_ kind: EntityKind) throws {
+        guard EntityKind.all.contains(kind) else {
+            throw HubError(
+                .invalidState,
+                "entity kind '\(kind)' has no table; expected one of \(EntityKind.all.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+}
+
+/// The statements of one ingest transaction; each is one set-based statement for the whole batch.
+struct IngestTransaction {
+    let conn: PostgresConnection
+    let logger: Logger
+
+    /// Locks the audit chain head for the rest of the transaction.
+    func lockAuditHead() async throws -> (seq: Int64, hash: [UInt8]) {
+        let rows = try await conn.query("SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1 FOR UPDATE", logger: logger)
+        for try await (seq, hash) in rows.decode((Int64, String).self) { return (seq, [UInt8](hex: hash) ?? []) }
+        throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
+    }
+
+    /// Inserts payloads whose bytes are new; returns those with their ids.
+    func insertPayloads(_ batch: IngestBatch) async throws -> [(payload: ReceivedPayload, id: Int64)] {
+        var unique: [String: ReceivedPayload] = [:]
+        var order: [String] = []
+        for payload in batch.payloads {
+            let sha = Hub.sha256Hex(payload.body)
+            if unique[sha] == nil { order.append(sha) }
+            unique[sha] = unique[sha] ?? payload
+        }
+        guard !order.isEmpty else { return [] }
+        let payloads = order.map { unique[$0]! }
+        let rows = try await conn.query(
+            """
+            INSERT INTO raw_payload (sha256, source_system, stream, name, content_type, declared_encoding, detected_encoding, body)
+            SELECT decode(t.sha, 'hex'), \(batch.source.rawValue), \(batch.stream), t.name, NULLIF(t.ct, ''), NULLIF(t.de, ''),
+                   NULLIF(t.dt, ''), t.body
+            FROM UNNEST(\(order)::text[], \(payloads.map(\.name))::text[], \(payloads.map { $0.contentType ?? "" })::text[],
+                        \(payloads.map { $0.declaredEncoding ?? "" })::text[], \(payloads.map { $0.detectedEncoding ?? "" })::text[],
+                        \(payloads.map { ByteBuffer(bytes: $0.body) })::bytea[]) AS t(sha, name, ct, de, dt, body)
+            ON CONFLICT (sha256) DO NOTHING
+            RETURNING id, encode(sha256, 'hex')
+            """, logger: logger)
+        var ids: [String: Int64] = [:]
+        for try await (id, sha) in rows.decode((Int64, String).self) { ids[sha] = id }
+        return order.compactMap { sha in ids[sha].map { (unique[sha]!, $0) } }
+    }
+
+    /// Loads the current state of every entity the records name.
+    func loadStates(for records: [CanonicalRecord]) async throws -> [String: EntityState] {
+        var states: [String: EntityState] = [:]
+        let groups = Dictionary(grouping: records, by: { "\($0.kind.rawValue)\u{1F}\($0.source.rawValue)" })
+        for group in groups.values {
+            let kind = group[0].kind
+            let source = group[0].source
+            let ids = Array(Set(group.map(\.externalID)))
+            let rows = try await conn.query(
+                """
+                SELECT x.external_id, e.id, e.version, e.source_time, encode(e.content_hash, 'hex'), e.data::text
+                FROM xref x JOIN \(unescaped: kind.rawValue) e ON e.id = x.entity_id
+                WHERE x.source_system = \(source.rawValue) AND x.external_id = ANY(\(ids)::text[])
+                """, logger: logger)
+            for try await (externalID, id, version, time, hash, data) in rows.decode((String, UUID, Int, Date, String, String).self) {
+                let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
+                states[IngestPlan.key(source, externalID)] = EntityState(
+                    id: id, version: version, sourceTime: time, contentHash: hash, fields: fields)
+            }
+        }
+        return states
+    }
+
+    /// Writes the planned xrefs, entity versions and alternate values.
+    func write(_ plan: IngestPlan) async throws {
+        if !plan.newXrefs.isEmpty {
+            try await conn.query(
+                """
+                INSERT INTO xref (source_system, external_id, entity_kind, entity_id)
+                SELECT * FROM UNNEST(\(plan.newXrefs.map(\.source.rawValue))::text[], \(plan.newXrefs.map(\.externalID))::text[],
+                                     \(plan.newXrefs.map(\.kind.rawValue))::text[], \(plan.newXrefs.map(\.id))::uuid[])
+                """, logger: logger)
+        }
+        for (kind, writes) in Dictionary(grouping: plan.writes.values, by: \.kind) {
+            try await conn.query(
+                """
+                INSERT INTO \(unescaped: kind.rawValue)
+                    (id, source_system, external_id, version, source_time, content_hash, data, mapping, mapping_version, raw_payload_id)
+                SELECT t.id, t.src, t.ext, t.ver, t.st, decode(t.h, 'hex'), t.d::jsonb, t.m, t.mv, t.rp
+                FROM UNNEST(\(writes.map(\.id))::uuid[], \(writes.map(\.source.rawValue))::text[], \(writes.map(\.externalID))::text[],
+                            \(writes.map(\.version))::int[], \(writes.map(\.sourceTime))::timestamptz[], \(writes.map(\.contentHash))::text[],
+                            \(writes.map(\.fieldsJSON))::text[], \(writes.map(\.mapping.name))::text[],
+                            \(writes.map(\.mapping.version))::int[], \(writes.map(\.rawPayloadID))::bigint[])
+                     AS t(id, src, ext, ver, st, h, d, m, mv, rp)
+                ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, source_time = EXCLUDED.source_time,
+                    content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, mapping = EXCLUDED.mapping,
+                    mapping_version = EXCLUDED.mapping_version, raw_payload_id = EXCLUDED.raw_payload_id, updated_at = now()
+                """, logger: logger)
+        }
+        let alternates = plan.alternates
+        if !alternates.isEmpty {
+            try await conn.query(
+                """
+                INSERT INTO alternate_value (entity_kind, entity_id, field, value, source_system, source_time, mapping, reason)
+                SELECT t.k, t.id, t.f, t.v::jsonb, t.s, t.st, t.m, t.r
+                FROM UNNEST(\(alternates.map(\.kind.rawValue))::text[], \(alternates.map(\.entityID))::uuid[],
+                            \(alternates.map(\.field))::text[], \(alternates.map(\.value.canonicalJSON))::text[],
+                            \(alternates.map(\.source.rawValue))::text[], \(alternates.map(\.sourceTime))::timestamptz[],
+                            \(alternates.map(\.mapping.description))::text[], \(alternates.map(\.reason))::text[])
+                     AS t(k, id, f, v, s, st, m, r)
+                """, logger: logger)
+        }
+    }
+
+    /// Inserts links not stored before and returns an audit draft for each new one.
+    func insertLinks(_ links: [IngestPlan.LinkWrite]) async throws -> [AuditDraft] {
+        guard !links.isEmpty else { return [] }
+        let rows = try await conn.query(
+            """
+            INSERT INTO entity_link (from_kind, from_entity, link_type, target_source, target_external_id)
+            SELECT * FROM UNNEST(\(links.map(\.kind.rawValue))::text[], \(links.map(\.fromEntity))::uuid[],
+                                 \(links.map(\.link.type))::text[], \(links.map(\.link.targetSource.rawValue))::text[],
+                                 \(links.map(\.link.targetExternalID))::text[])
+            ON CONFLICT DO NOTHING
+            RETURNING from_kind, from_entity, link_type, target_source, target_external_id
+            """, logger: logger)
+        var drafts: [AuditDraft] = []
+        for try await (kind, from, type, source, target) in rows.decode((String, UUID, String, String, String).self) {
+            drafts.append(
+                AuditDraft(
+                    action: "link", entityKind: kind, entityID: from.uuidString.lowercased(),
+                    content: ["link_type": .string(type), "target_source": .string(source), "target_external_id": .string(target)]))
+        }
+        return drafts
+    }
+
+    /// Quarantines failed records of one payload; returns their audit drafts.
+    func insertFailures(
+        _ failures: [FailedRecord], rawPayloadID: Int64, source: SourceSystemID, stream: String, mapping: MappingRef
+    ) async throws -> [AuditDraft] {
+        let json = failures.map { failure in
+            FieldValue.array(failure.failures.map(\.fieldValue)).canonicalJSON
+        }
+        let rows = try await conn.query(
+            """
+            INSERT INTO mapping_failure (raw_payload_id, record_index, source_system, stream, external_id, mapping, mapping_version, failures)
+            SELECT \(rawPayloadID), t.i, \(source.rawValue), \(stream), NULLIF(t.ext, ''), \(mapping.name), \(mapping.version), t.f::jsonb
+            FROM UNNEST(\(failures.map(\.index))::int[], \(failures.map { $0.externalID ?? "" })::text[], \(json)::text[]) AS t(i, ext, f)
+            ON CONFLICT (raw_payload_id, record_index) DO UPDATE SET mapping_version = EXCLUDED.mapping_version,
+                failures = EXCLUDED.failures, last_seen = now(), seen_count = mapping_failure.seen_count + 1, status = 'open'
+            RETURNING id, record_index
+            """, logger: logger)
+        var drafts: [AuditDraft] = []
+        for try await (id, index) in rows.decode((Int64, Int).self) {
+            let failure = failures.first { $0.index == index }!
+            drafts.append(
+                AuditDraft(
+                    action: "quarantine", entityKind: "mapping_failure", entityID: "\(id)",
+                    content: [
+                        "source": .string(source.rawValue), "mapping": .string(mapping.name),
+                        "mapping_version": .number(Double(mapping.version)), "record_index": .number(Double(index)),
+                        "external_id": failure.externalID.map(FieldValue.string) ?? .null,
+                        "rules": .array(failure.failures.map { .string("\($0.path): \($0.rule)") }),
+                    ]))
+        }
+        return drafts
+    }
+
+    /// Numbers, chains and appends audit entries, and moves the head.
+    func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) async throws {
+        guard !drafts.isEmpty else { return }
+        let entries = AuditChain.chain(drafts, after: head, at: Date())
+        try await conn.query(
+            """
+            INSERT INTO audit_entry (seq, at, action, entity_kind, entity_id, body, prev_hash, hash)
+            SELECT t.seq, t.at, t.a, t.k, t.e, t.b, decode(t.p, 'hex'), decode(t.h, 'hex')
+            FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.at))::timestamptz[], \(entries.map(\.action))::text[],
+                        \(entries.map(\.entityKind))::text[], \(entries.map(\.entityID))::text[], \(entries.map(\.body))::text[],
+                        \(entries.map(\.previousHash.hex))::text[], \(entries.map(\.hash.hex))::text[]) AS t(seq, at, a, k, e, b, p, h)
+            """, logger: logger)
+        let last = entries[entries.count - 1]
+        try await conn.query(
+            "UPDATE audit_head SET seq = \(last.seq), hash = decode(\(last.hash.hex), 'hex') WHERE id = 1", logger: logger)
+    }
+}
+
+extension Hub {
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        Array(SHA256.hash(data: bytes)).hex
+    }
+}
+
+extension MappingFailure {
+    /// The failure as stored in `mapping_failure.failures`.
+    var fieldValue: FieldValue {
+        .object([
+            "path": .string(path), "rule": .string(rule.rawValue), "value": value.map(FieldValue.string) ?? .null,
+            "message": .string(message),
+        ])
+    }
+}

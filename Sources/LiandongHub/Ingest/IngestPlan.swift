@@ -1,0 +1,132 @@
+import Crypto
+import Foundation
+import LiandongModel
+
+/// The current stored version of one entity, as the planner needs it.
+struct EntityState: Sendable {
+    var id: UUID
+    var version: Int
+    var sourceTime: Date
+    var contentHash: String
+    var fields: [String: FieldValue]
+}
+
+/// Decides, without touching the database, what a sequence of mapped records does to the entities:
+/// which are inserted or updated, which values lose and become alternates, what is audited.
+///
+/// The newest *source* time wins (ties broken by the content hash, so arrival order never matters);
+/// an identical record changes nothing.
+struct IngestPlan {
+    struct EntityWrite {
+        var kind: EntityKind
+        var id: UUID
+        var source: SourceSystemID
+        var externalID: String
+        var version: Int
+        var sourceTime: Date
+        var contentHash: String
+        var fieldsJSON: String
+        var mapping: MappingRef
+        var rawPayloadID: Int64
+    }
+
+    struct AlternateValue {
+        var kind: EntityKind
+        var entityID: UUID
+        var field: String
+        var value: FieldValue
+        var source: SourceSystemID
+        var sourceTime: Date
+        var mapping: MappingRef
+        var reason: String
+    }
+
+    struct LinkWrite {
+        var kind: EntityKind
+        var fromEntity: UUID
+        var link: CanonicalRecord.Link
+    }
+
+    /// Current state by (source, external id); updated as records are planned.
+    var states: [String: EntityState]
+    var newXrefs: [(source: SourceSystemID, externalID: String, kind: EntityKind, id: UUID)] = []
+    var writes: [UUID: EntityWrite] = [:]
+    var alternates: [AlternateValue] = []
+    var links: [LinkWrite] = []
+    var audits: [AuditDraft] = []
+    var summary = IngestSummary()
+
+    init(states: [String: EntityState]) { self.states = states }
+
+    static func key(_ source: SourceSystemID, _ externalID: String) -> String { "\(source.rawValue)\u{1F}\(externalID)" }
+
+    static func contentHash(_ record: CanonicalRecord) -> String {
+        SHA256.hash(data: Data(record.canonicalFieldsJSON.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Plans one record.
+    mutating func apply(_ record: CanonicalRecord, rawPayloadID: Int64) {
+        let key = Self.key(record.source, record.externalID)
+        let hash = Self.contentHash(record)
+        guard let current = states[key] else {
+            let id = UUID()
+            newXrefs.append((record.source, record.externalID, record.kind, id))
+            store(record, id: id, version: 1, hash: hash, rawPayloadID: rawPayloadID)
+            summary.inserted += 1
+            audits.append(
+                .entity(
+                    action: "insert", record: record, id: id, before: nil, after: .object(record.fields)))
+            return
+        }
+        if current.contentHash == hash {
+            summary.unchanged += 1
+            return
+        }
+        let newer = record.sourceTime > current.sourceTime
+            || (record.sourceTime == current.sourceTime && hash > current.contentHash)
+        let names = Set(current.fields.keys).union(record.fields.keys).sorted()
+        let changed = names.filter { current.fields[$0] != record.fields[$0] }
+        if newer {
+            for name in changed {
+                if let old = current.fields[name] {
+                    alternates.append(
+                        AlternateValue(
+                            kind: record.kind, entityID: current.id, field: name, value: old, source: record.source,
+                            sourceTime: current.sourceTime, mapping: record.mapping, reason: "replaced"))
+                }
+            }
+            store(record, id: current.id, version: current.version + 1, hash: hash, rawPayloadID: rawPayloadID)
+            summary.updated += 1
+            audits.append(
+                .entity(
+                    action: "update", record: record, id: current.id,
+                    before: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, current.fields[$0] ?? .null) })),
+                    after: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, record.fields[$0] ?? .null) }))))
+        } else {
+            var kept: [String: FieldValue] = [:]
+            for name in changed {
+                if let value = record.fields[name] {
+                    kept[name] = value
+                    alternates.append(
+                        AlternateValue(
+                            kind: record.kind, entityID: current.id, field: name, value: value, source: record.source,
+                            sourceTime: record.sourceTime, mapping: record.mapping, reason: "older"))
+                }
+            }
+            summary.older += 1
+            audits.append(.entity(action: "alternate", record: record, id: current.id, before: nil, after: .object(kept)))
+        }
+    }
+
+    private mutating func store(_ record: CanonicalRecord, id: UUID, version: Int, hash: String, rawPayloadID: Int64) {
+        states[Self.key(record.source, record.externalID)] = EntityState(
+            id: id, version: version, sourceTime: record.sourceTime, contentHash: hash, fields: record.fields)
+        writes[id] = EntityWrite(
+            kind: record.kind, id: id, source: record.source, externalID: record.externalID, version: version,
+            sourceTime: record.sourceTime, contentHash: hash, fieldsJSON: record.canonicalFieldsJSON,
+            mapping: record.mapping, rawPayloadID: rawPayloadID)
+        for link in record.links {
+            links.append(LinkWrite(kind: record.kind, fromEntity: id, link: link))
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import LiandongModel
+import Yams
+
+/// Every mapping, code list and division list below a `Mappings/` folder, loaded once.
+public struct MappingCatalog: Sendable {
+    /// Mappings by name (`fire-119/alarm`).
+    public var mappings: [String: Mapping]
+    public var codeLists: [String: CodeList]
+    public var divisions: DivisionList?
+
+    /// A file in `Mappings/` that could not be read: names the file, the key and what is expected.
+    public struct LoadError: Error, CustomStringConvertible, Sendable {
+        public var file: String
+        public var key: String
+        public var message: String
+        public var description: String { "\(file): \(key.isEmpty ? "" : "key '\(key)': ")\(message)" }
+    }
+
+    /// Loads `directory` (the project's `Mappings/`).
+    public init(directory: URL) throws(LoadError) {
+        let fm = FileManager.default
+        let codes = directory.appendingPathComponent("codes")
+        var lists: [String: CodeList] = [:]
+        var divisions: DivisionList?
+        let codeFiles = (try? fm.contentsOfDirectory(atPath: codes.path))?.sorted() ?? []
+        for file in codeFiles {
+            let url = codes.appendingPathComponent(file)
+            if file.hasSuffix(".yaml") {
+                let spec: CodeListSpec = try Self.decode(url)
+                let name = String(file.dropLast(5))
+                lists[name] = CodeList(name: name, codes: spec.codes, crosswalks: spec.crosswalks ?? [:])
+            } else if file.hasPrefix("divisions"), file.hasSuffix(".tsv") {
+                do {
+                    divisions = try DivisionList(tsv: String(contentsOf: url, encoding: .utf8))
+                } catch {
+                    throw LoadError(file: url.path, key: "", message: "not a 'Source Revision Code Name' list: \(error)")
+                }
+            }
+        }
+        var mappings: [String: Mapping] = [:]
+        let systems = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+        for system in systems where system != "codes" && system != "policies" {
+            let folder = directory.appendingPathComponent(system)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            for file in ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
+                let url = folder.appendingPathComponent(file)
+                let spec: MappingSpec = try Self.decode(url)
+                let name = "\(system)/\(file.dropLast(5))"
+                try Self.checkReferences(spec, file: url.path, codeLists: lists, divisions: divisions)
+                mappings[name] = Mapping(name: name, spec: spec, codeLists: lists, divisions: divisions)
+            }
+        }
+        self.mappings = mappings
+        self.codeLists = lists
+        self.divisions = divisions
+    }
+
+    /// The mapping called `name`, or an error listing the ones there are.
+    public func mapping(named name: String) throws(LoadError) -> Mapping {
+        guard let mapping = mappings[name] else {
+            throw LoadError(
+                file: "Mappings/\(name).yaml", key: "",
+                message: "no such mapping; there are: \(mappings.keys.sorted().joined(separator: ", "))")
+        }
+        return mapping
+    }
+
+    private struct CodeListSpec: Decodable {
+        var codes: [String: String]
+        var crosswalks: [String: [String: String]]?
+    }
+
+    static func decode<T: Decodable>(_ url: URL) throws(LoadError) -> T {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw LoadError(file: url.path, key: "", message: "cannot be read: \(error.localizedDescription)")
+        }
+        do {
+            return try YAMLDecoder().decode(T.self, from: text)
+        } catch let error as DecodingError {
+            throw LoadError(file: url.path, key: error.keyPath, message: error.reason)
+        } catch {
+            throw LoadError(file: url.path, key: "", message: "\(error)")
+        }
+    }
+
+    private static func checkReferences(
+        _ spec: MappingSpec, file: String, codeLists: [String: CodeList], divisions: DivisionList?
+    ) throws(LoadError) {
+        func walk(_ fields: [String: MappingSpec.FieldSpec], prefix: String) throws(LoadError) {
+            for (name, field) in fields {
+                for transform in field.transforms {
+                    if case .code(let list, let crosswalk) = transform {
+                        guard let codeList = codeLists[list] else {
+                            throw LoadError(
+                                file: file, key: "fields.\(prefix)\(name).transforms",
+                                message: "code list '\(list)' not found in Mappings/codes/")
+                        }
+                        if let crosswalk, codeList.crosswalks[crosswalk] == nil {
+                            throw LoadError(
+                                file: file, key: "fields.\(prefix)\(name).transforms",
+                                message: "code list '\(list)' has no crosswalk '\(crosswalk)'")
+                        }
+                    }
+                    if case .division = transform, divisions == nil {
+                        throw LoadError(
+                            file: file, key: "fields.\(prefix)\(name).transforms",
+                            message: "no divisions-*.tsv list in Mappings/codes/")
+                    }
+                }
+                if let sub = field.fields { try walk(sub, prefix: "\(prefix)\(name).fields.") }
+            }
+        }
+        try walk(spec.fields, prefix: "")
+    }
+}
+
+extension DecodingError {
+    /// The dotted key path the error is at.
+    public var keyPath: String {
+        let path: [any CodingKey]
+        switch self {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
+        case .keyNotFound(let key, let c): path = c.codingPath + [key]
+        @unknown default: path = []
+        }
+        return path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+    }
+
+    /// What is wrong, in words for the person editing the file.
+    public var reason: String {
+        switch self {
+        case .typeMismatch(let type, let c): return "expected \(type): \(c.debugDescription)"
+        case .valueNotFound(let type, _): return "a value of type \(type) is required"
+        case .keyNotFound: return "this key is required"
+        case .dataCorrupted(let c): return c.debugDescription
+        @unknown default: return "\(self)"
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// The name of an agency system as used on the command line and in configuration (`hotline-12345`).
+public struct SourceSystemID: Hashable, Sendable, RawRepresentable, Codable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+    public var description: String { rawValue }
+}
+
+/// The kind of canonical entity a record maps to; each kind has its own table in the hub.
+public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    /// A 12345 hotline work order (工单).
+    public static let workOrder = EntityKind(rawValue: "work_order")
+    /// A 119 fire-rescue alarm (警情).
+    public static let fireAlarm = EntityKind(rawValue: "fire_alarm")
+    /// A warning (预警), CAP-shaped.
+    public static let warning = EntityKind(rawValue: "warning")
+
+    /// Every kind the hub stores.
+    public static let all: [EntityKind] = [.workOrder, .fireAlarm, .warning]
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+import Hummingbird
+import PostgresNIO
+import AsyncHTTPClient
+import Yams
+import Crypto
+print("hi")

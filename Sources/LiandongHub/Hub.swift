@@ -25,7 +25,11 @@ public struct Hub: Sendable {
     public static func withHub<Result: Sendable>(
         at location: DatabaseLocation, logger: Logger, _ body: (Hub) async throws -> Result
     ) async throws -> Result {
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        // The body may ask for a connection before the task below has started `run()`; PostgresNIO
+        // warns about that although the lease simply waits. Its background logger only gets errors.
+        var backgroundLogger = logger
+        backgroundLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: backgroundLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

@@ -24,16 +24,61 @@ public struct DocumentNode: Sendable, Hashable {
     }
 
     /// The nodes a path selects, in document order. Segments are separated by `.` or `/`; `*` matches
-    /// any name; an empty path selects this node.
+    /// any name; `name[key=value]` keeps the nodes whose child `key` has that text, and
+    /// `name[key=a|b]` either text; an empty path selects this node.
     public func select(_ path: String) -> [DocumentNode] {
         var current = [self]
-        for segment in path.split(whereSeparator: { $0 == "." || $0 == "/" }) {
+        for segment in Self.segments(of: path) {
             current = current.flatMap { node in
-                node.children.filter { segment == "*" || $0.name == segment }
+                node.children.filter { segment.matches($0) }
             }
             if current.isEmpty { break }
         }
         return current
+    }
+
+    /// One step of a path.
+    struct Segment {
+        var name: Substring
+        var key: String?
+        var values: [String] = []
+
+        func matches(_ node: DocumentNode) -> Bool {
+            guard name == "*" || node.name == name else { return false }
+            guard let key else { return true }
+            return node.children.contains { $0.name == key && values.contains($0.text ?? "") }
+        }
+    }
+
+    static func segments(of path: String) -> [Segment] {
+        var segments: [Segment] = []
+        var current = ""
+        var depth = 0
+        func flush() {
+            guard !current.isEmpty else { return }
+            if let open = current.firstIndex(of: "["), current.hasSuffix("]") {
+                let predicate = current[current.index(after: open)..<current.index(before: current.endIndex)]
+                let pair = predicate.split(separator: "=", maxSplits: 1).map(String.init)
+                segments.append(
+                    Segment(
+                        name: current[..<open][...], key: pair.first,
+                        values: pair.count == 2 ? pair[1].split(separator: "|").map(String.init) : []))
+            } else {
+                segments.append(Segment(name: current[...]))
+            }
+            current = ""
+        }
+        for c in path {
+            if c == "[" { depth += 1 }
+            if c == "]" { depth -= 1 }
+            if depth == 0, c == "." || c == "/" {
+                flush()
+            } else {
+                current.append(c)
+            }
+        }
+        flush()
+        return segments
     }
 
     /// The node as a canonical value: text for leaves, objects (repeated names as arrays) for containers.

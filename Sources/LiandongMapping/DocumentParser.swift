@@ -85,7 +85,7 @@ public struct DocumentParser: Sendable {
                 message: "document declares a DTD or entities; refused unparsed (no DTD or entity is ever resolved)")
         }
         let builder = XMLTreeBuilder(maxDepth: maxDepth)
-        let parser = XMLParser(data: Data(text.utf8))
+        let parser = XMLParser(data: Data(Self.withoutXMLDeclaration(text).utf8))
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
@@ -100,6 +100,15 @@ public struct DocumentParser: Sendable {
                 message: "malformed XML at line \(parser.lineNumber), column \(parser.columnNumber): \(reason)")
         }
         return DocumentNode(name: "", children: [root])
+    }
+
+    /// The text without its XML declaration. The text is already decoded, and the parser gets it as
+    /// UTF-8: a declaration still naming the original encoding (`GBK`) would make libxml2 decode the
+    /// UTF-8 bytes a second time.
+    static func withoutXMLDeclaration(_ text: String) -> Substring {
+        let trimmed = text.drop(while: { $0 == "\u{FEFF}" || $0.isWhitespace })
+        guard trimmed.hasPrefix("<?xml"), let end = trimmed.range(of: "?>") else { return trimmed }
+        return trimmed[end.upperBound...]
     }
 
     func parseCSV(_ text: String) throws(MappingFailure) -> DocumentNode {

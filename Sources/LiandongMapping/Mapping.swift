@@ -69,12 +69,22 @@ public struct Mapping: Sendable {
             }
         }
         let nodes = root.select(spec.document.records)
-        if nodes.isEmpty {
+        if nodes.isEmpty, !Self.isEmptyPage(root, records: spec.document.records) {
             result.documentFailure = MappingFailure(
                 path: spec.document.records, rule: .required, message: "document holds no record at this path")
         }
         result.records = nodes.enumerated().map { index, node in mapRecord(node, index: index) }
         return result
+    }
+
+    /// Whether a document with no record at `records` is an empty page (`{"data": {"items": []}}`,
+    /// `<JQLB/>`) rather than the wrong document: the container one level up is there. A path of one
+    /// segment (`alert`) has no container to tell by, so a document without it is a failure.
+    static func isEmptyPage(_ root: DocumentNode, records: String) -> Bool {
+        let segments = DocumentNode.segments(of: records)
+        guard segments.count > 1 else { return false }
+        let parent = segments.dropLast().map { String($0.name) }.joined(separator: ".")
+        return !root.select(parent).isEmpty
     }
 
     /// Maps one record node.
@@ -134,7 +144,15 @@ public struct Mapping: Sendable {
     {
         var raw: FieldValue?
         var where_ = path
-        if let each = field.each, let subfields = field.fields {
+        if field.each == nil, let subfields = field.fields {
+            // A nested object read from the same record node.
+            var object: [String: FieldValue] = [:]
+            for name in subfields.keys.sorted() {
+                let sub = subfields[name]!
+                if let v = evaluate(sub, at: node, path: sub.path ?? name, failures: &failures) { object[name] = v }
+            }
+            raw = object.isEmpty ? nil : .object(object)
+        } else if let each = field.each, let subfields = field.fields {
             where_ = each
             let items = node.select(each).map { item -> FieldValue in
                 var object: [String: FieldValue] = [:]

@@ -73,6 +73,7 @@ public struct MappingSpec: Sendable, Decodable {
         public var lon: String?
         /// Repeat over the nodes at this path, building an array of objects from `fields`.
         public var each: String?
+        /// Sub-fields: an object built from the record (or from each `each` node).
         public var fields: [String: FieldSpec]?
         /// Take every node the path selects as an array, not only the first.
         public var many: Bool
@@ -105,14 +106,14 @@ public struct MappingSpec: Sendable, Decodable {
             required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? false
             defaultValue = try c.decodeIfPresent(FieldValue.self, forKey: .defaultValue)
             transforms = try c.decodeIfPresent([TransformSpec].self, forKey: .transforms) ?? []
-            let sources = [path != nil, lat != nil || lon != nil, each != nil].filter { $0 }.count
+            let sources = [path != nil, lat != nil || lon != nil, fields != nil].filter { $0 }.count
             guard sources == 1 || (sources == 0 && defaultValue != nil) else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "give exactly one of path, lat/lon or each"))
+                    .init(codingPath: decoder.codingPath, debugDescription: "give exactly one of path, lat/lon or fields (with each)"))
             }
-            guard (each == nil) == (fields == nil) else {
+            guard each == nil || fields != nil else {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "each and fields go together"))
+                    .init(codingPath: decoder.codingPath, debugDescription: "each needs fields to build each item"))
             }
         }
     }

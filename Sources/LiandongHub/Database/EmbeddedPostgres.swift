@@ -151,32 +151,40 @@ public struct EmbeddedPostgres: Sendable {
         var output: String
     }
 
-    /// Runs a server binary, as the server user when this process is root.
+    /// Runs a server binary, as the server user when this process is root, and waits for it.
+    ///
+    /// Spawned with `posix_spawn` and reaped with `waitpid` rather than Foundation's `Process`: the
+    /// server that `pg_ctl start` forks inherits the socket `Process` watches for the child's exit,
+    /// so `Process.waitUntilExit()` would never return. Output goes to a file, never a pipe, for
+    /// the same reason.
     func run(_ tool: String, _ arguments: [String]) throws(HubError) -> CommandResult {
-        let process = Process()
         let executable = binDirectory.appendingPathComponent(tool).path
-        if let serverUser {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", serverUser, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        // `env -C /`: the server must not inherit our working directory, which the server user may
+        // not be allowed to read (initdb refuses to start then).
+        let argv = ["/usr/bin/env", "-C", "/"] + (serverUser.map { ["/usr/sbin/runuser", "-u", $0, "--"] } ?? []) + [executable]
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("liandong-\(tool)-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let cArguments = (argv + arguments).map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else {
+            throw HubError(.embeddedServer, "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }
-        // The server must not inherit our working directory if the server user cannot read it.
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw HubError(.embeddedServer, "cannot run \(executable): \(error.localizedDescription)", underlying: error)
-        }
-        // pg_ctl start leaves the server holding our pipe open; read only what the tool itself wrote.
-        process.waitUntilExit()
-        pipe.fileHandleForWriting.closeFile()
-        let data = pipe.fileHandleForReading.availableData
-        return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED/WEXITSTATUS are macros Swift cannot import: a normal exit has the low 7 bits clear.
+        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return CommandResult(status: exitStatus, output: output)
     }
 }

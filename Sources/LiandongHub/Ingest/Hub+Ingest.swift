@@ -254,3 +254,43 @@ extension MappingFailure {
         ])
     }
 }
+
+extension Hub {
+    /// The counts of one sync of one stream, stored in `sync_run`.
+    public struct SyncRunRecord: Sendable, Codable {
+        public var source: String
+        public var stream: String
+        public var startedAt: Date
+        public var finishedAt: Date
+        public var pulled: Int
+        public var batches: Int
+        public var summary: IngestSummary
+        public var error: String?
+
+        public init(
+            source: String, stream: String, startedAt: Date, finishedAt: Date, pulled: Int, batches: Int,
+            summary: IngestSummary, error: String?
+        ) {
+            self.source = source
+            self.stream = stream
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+            self.pulled = pulled
+            self.batches = batches
+            self.summary = summary
+            self.error = error
+        }
+    }
+
+    /// Stores one sync run.
+    public func record(_ run: SyncRunRecord) async throws {
+        let s = run.summary
+        try await client.query(
+            """
+            INSERT INTO sync_run (source_system, stream, started_at, finished_at, pulled, unchanged, inserted, updated, older,
+                                  linked, failures, batches, error)
+            VALUES (\(run.source), \(run.stream), \(run.startedAt), \(run.finishedAt), \(run.pulled), \(s.unchanged), \(s.inserted),
+                    \(s.updated), \(s.older), \(s.linked), \(s.failures), \(run.batches), \(run.error))
+            """, logger: logger)
+    }
+}

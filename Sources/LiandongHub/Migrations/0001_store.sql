@@ -73,7 +73,7 @@ CREATE TABLE fire_alarm (
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     task_type       text GENERATED ALWAYS AS (data ->> 'task_type') STORED,
-    stage           text GENERATED ALWAYS AS (data ->> 'stage') STORED,
+    stage           text GENERATED ALWAYS AS (CASE WHEN data -> 'timeline' ? 'returned_at' THEN 'returned' WHEN data -> 'timeline' ? 'extinguished_at' THEN 'extinguished' WHEN data -> 'timeline' ? 'controlled_at' THEN 'controlled' WHEN data -> 'timeline' ? 'arrived_at' THEN 'arrived' WHEN data -> 'timeline' ? 'dispatched_at' THEN 'dispatched' ELSE 'received' END) STORED,
     division_code   text GENERATED ALWAYS AS (data ->> 'division_code') STORED,
     alarm_time      timestamptz GENERATED ALWAYS AS (hub_time(data ->> 'alarm_time')) STORED,
     lat             double precision GENERATED ALWAYS AS (hub_number(data -> 'location' ->> 'lat')) STORED,

@@ -1,0 +1,36 @@
+import Foundation
+import LiandongAdapterKit
+import LiandongMapping
+import LiandongModel
+import Logging
+
+/// The 119 fire-rescue command platform: GBK XML over HTTP with pinyin-initial names, paged by
+/// update time (`kssj` start time + `ksbh` start number; the answer's `XYKSSJ`/`XYKSBH` continue it).
+public struct Fire119Adapter: SourceAdapter {
+    public let system: SourceSystemID = "fire-119"
+    public let streams = [SourceStream(name: "alarms", mapping: "fire-119/alarm")]
+    let transport: HTTPTransport
+    let pageSize: Int
+
+    public init(transport configuration: HTTPTransport.Configuration, pageSize: Int = 50, logger: Logger) {
+        transport = HTTPTransport(system: "fire-119", configuration: configuration, logger: logger)
+        self.pageSize = pageSize
+    }
+
+    public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
+        let parts = cursor.map { $0.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) } ?? []
+        var query = [("ts", "\(pageSize)")]
+        if parts.count == 2 { query += [("kssj", parts[0]), ("ksbh", parts[1])] }
+        let payload = try await transport.get("/jqxx/list" + queryString(query))
+        guard let page = PageReader.document(payload, format: .xml, fallback: .gb18030),
+            let list = page.select("JQLB").first
+        else {
+            return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
+        }
+        let time = list.select("@XYKSSJ").first?.text ?? ""
+        let number = list.select("@XYKSBH").first?.text ?? ""
+        return SourcePage(
+            payloads: [payload], cursor: time.isEmpty ? cursor : "\(time)|\(number)",
+            hasMore: list.select("@SFYHY").first?.text == "1")
+    }
+}

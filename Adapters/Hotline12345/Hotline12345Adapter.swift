@@ -1,0 +1,41 @@
+import Foundation
+import LiandongAdapterKit
+import LiandongMapping
+import LiandongModel
+import Logging
+
+/// The 12345 government hotline: REST JSON, bearer-token auth, paged by update time
+/// (`updatedAfter` + `afterId` as the tie-breaker).
+public struct Hotline12345Adapter: SourceAdapter {
+    public let system: SourceSystemID = "hotline-12345"
+    public let streams = [SourceStream(name: "work-orders", mapping: "hotline-12345/work-order")]
+    let transport: HTTPTransport
+    let pageSize: Int
+
+    /// - Parameters:
+    ///   - transport: HTTP settings; the bearer token is added here.
+    ///   - token: the API token (a secret: from the environment).
+    ///   - pageSize: work orders per page.
+    public init(transport configuration: HTTPTransport.Configuration, token: String, pageSize: Int = 100, logger: Logger) {
+        var configuration = configuration
+        configuration.headers.append(("Authorization", "Bearer \(token)"))
+        transport = HTTPTransport(system: "hotline-12345", configuration: configuration, logger: logger)
+        self.pageSize = pageSize
+    }
+
+    public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
+        let parts = cursor.map { $0.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) } ?? []
+        var query = [("pageSize", "\(pageSize)")]
+        if parts.count == 2 { query += [("updatedAfter", parts[0]), ("afterId", parts[1])] }
+        let payload = try await transport.get("/api/v1/workorders" + queryString(query))
+        guard let page = PageReader.document(payload, format: .json), let data = page.select("data").first else {
+            return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
+        }
+        let next = data.select("next").first
+        let updatedAfter = next?.select("updatedAfter").first?.text ?? ""
+        let afterID = next?.select("afterId").first?.text ?? ""
+        let hasMore = data.select("hasMore").first?.text == "true"
+        return SourcePage(
+            payloads: [payload], cursor: updatedAfter.isEmpty ? cursor : "\(updatedAfter)|\(afterID)", hasMore: hasMore)
+    }
+}

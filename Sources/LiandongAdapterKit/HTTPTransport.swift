@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import LiandongModel
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// GET requests to an agency over HTTP with a timeout and retries with exponential backoff and
+/// jitter for transient failures (5xx, timeouts, dropped connections).
+public struct HTTPTransport: Sendable {
+    /// How requests are made and retried.
+    public struct Configuration: Sendable {
+        /// The agency's base URL (`http://10.1.2.3:8080`).
+        public var baseURL: String
+        /// Per-request timeout.
+        public var timeout: Duration = .seconds(10)
+        /// Attempts per request, the first included.
+        public var attempts: Int = 4
+        /// Delay before the first retry; doubles each time, with ±50 % jitter.
+        public var initialBackoff: Duration = .milliseconds(200)
+        /// Largest response accepted.
+        public var maxBytes: Int = 32 << 20
+        /// Headers sent with every request (auth).
+        public var headers: [(String, String)] = []
+
+        public init(baseURL: String) { self.baseURL = baseURL }
+    }
+
+    public let system: SourceSystemID
+    public let configuration: Configuration
+    let client: HTTPClient
+    let logger: Logger
+
+    public init(system: SourceSystemID, configuration: Configuration, client: HTTPClient = .shared, logger: Logger) {
+        self.system = system
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+    }
+
+    /// GETs `path` (with query) and returns the body as received.
+    public func get(_ path: String) async throws -> FetchedPayload {
+        var delay = configuration.initialBackoff
+        var attempt = 1
+        while true {
+            do {
+                return try await once(path)
+            } catch let error as AdapterError where error.isTransient && attempt < configuration.attempts {
+                logger.warning(
+                    "Request failed, retrying",
+                    metadata: ["liandong.source": "\(system)", "liandong.attempt": "\(attempt)", "liandong.error": "\(error.message)"])
+                let jitter = Double.random(in: 0.5...1.5)
+                try await Task.sleep(for: delay * jitter)
+                delay *= 2
+                attempt += 1
+            }
+        }
+    }
+
+    private func once(_ path: String) async throws -> FetchedPayload {
+        var request = HTTPClientRequest(url: configuration.baseURL + path)
+        for (name, value) in configuration.headers { request.headers.add(name: name, value: value) }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.nanoseconds)))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw AdapterError(system: system, message: "GET \(Self.redacted(path)) failed: \(error)", isTransient: true)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            throw AdapterError(
+                system: system, message: "GET \(Self.redacted(path)) answered HTTP \(response.status.code)",
+                isTransient: response.status.code >= 500 || response.status.code == 429)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: configuration.maxBytes)
+        } catch {
+            throw AdapterError(system: system, message: "reading the body of \(Self.redacted(path)) failed: \(error)", isTransient: true)
+        }
+        return FetchedPayload(name: path, contentType: response.headers.first(name: "content-type"), body: Array(buffer: body))
+    }
+
+    /// The path without its query, for logs and errors.
+    static func redacted(_ path: String) -> String { String(path.prefix { $0 != "?" }) }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

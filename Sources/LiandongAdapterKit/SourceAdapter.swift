@@ -1,0 +1,93 @@
+import Foundation
+import LiandongMapping
+import LiandongModel
+
+/// An agency system the hub pulls from. An adapter knows transport, auth and paging; what the
+/// records mean lives in the mapping files its streams name.
+///
+/// ```swift
+/// var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
+/// repeat {
+///     let page = try await adapter.pull(stream, after: cursor)
+///     // map page.payloads with stream.mapping, ingest, store page.cursor
+///     cursor = page.cursor
+/// } while page.hasMore
+/// ```
+public protocol SourceAdapter: Sendable {
+    /// The system's name (`fire-119`).
+    var system: SourceSystemID { get }
+    /// The streams this system offers.
+    var streams: [SourceStream] { get }
+    /// Fetches the next page of a stream after `cursor` (nil: from the beginning).
+    func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage
+}
+
+/// One stream of records a source offers, and the mapping its documents go through.
+public struct SourceStream: Sendable, Hashable {
+    public var name: String
+    /// The mapping's name below `Mappings/` (`fire-119/alarm`).
+    public var mapping: String
+
+    public init(name: String, mapping: String) {
+        self.name = name
+        self.mapping = mapping
+    }
+}
+
+/// What one pull returned.
+public struct SourcePage: Sendable {
+    /// Documents exactly as received.
+    public var payloads: [FetchedPayload]
+    /// The cursor to resume after these payloads.
+    public var cursor: String?
+    /// Whether more is waiting right away.
+    public var hasMore: Bool
+
+    public init(payloads: [FetchedPayload], cursor: String?, hasMore: Bool) {
+        self.payloads = payloads
+        self.cursor = cursor
+        self.hasMore = hasMore
+    }
+}
+
+/// One received document.
+public struct FetchedPayload: Sendable {
+    /// URL path, file name or message id.
+    public var name: String
+    public var contentType: String?
+    /// The `charset` the transport declared.
+    public var declaredEncoding: String?
+    public var body: [UInt8]
+
+    public init(name: String, contentType: String?, body: [UInt8]) {
+        self.name = name
+        self.contentType = contentType
+        self.body = body
+        declaredEncoding = contentType.flatMap(Self.charset(in:))
+    }
+
+    /// The `charset` parameter of a content type.
+    static func charset(in contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "charset" { return pair[1].trimmingCharacters(in: ["\""]) }
+        }
+        return nil
+    }
+}
+
+/// An adapter failure: what happened, where, and whether trying again may help.
+public struct AdapterError: Error, CustomStringConvertible, Sendable {
+    public var system: SourceSystemID
+    public var message: String
+    /// Whether a retry may succeed (5xx, timeouts, dropped connections).
+    public var isTransient: Bool
+
+    public init(system: SourceSystemID, message: String, isTransient: Bool) {
+        self.system = system
+        self.message = message
+        self.isTransient = isTransient
+    }
+
+    public var description: String { "\(system): \(message)" }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+extension Hub {
+    /// The outcome of recomputing the audit chain.
+    public struct AuditVerification: Sendable, Codable {
+        /// Entries checked.
+        public var checked: Int64
+        /// The first entry whose hash, link or columns do not match, if any.
+        public var firstBad: Int64?
+        /// What is wrong with it.
+        public var problem: String?
+        /// The head's sequence number and hash.
+        public var headSeq: Int64
+        public var headHash: String
+    }
+
+    /// Recomputes the whole chain in order and names the first entry that fails.
+    public func verifyAudit() async throws -> AuditVerification {
+        var previous = AuditChain.genesis
+        var expectedSeq: Int64 = 0
+        let rows = try await client.query(
+            """
+            SELECT seq, action, entity_kind, entity_id, body, encode(prev_hash, 'hex'), encode(hash, 'hex')
+            FROM audit_entry ORDER BY seq
+            """, logger: logger)
+        var result = AuditVerification(checked: 0, firstBad: nil, problem: nil, headSeq: 0, headHash: "")
+        for try await (seq, action, kind, entityID, body, prevHex, hashHex) in rows.decode(
+            (Int64, String, String, String, String, String, String).self)
+        {
+            expectedSeq += 1
+            result.checked += 1
+            guard result.firstBad == nil else { continue }
+            let recomputed = AuditChain.hash(previous: previous, body: body)
+            var problem: String?
+            if seq != expectedSeq {
+                problem = "sequence gap: expected \(expectedSeq)"
+            } else if prevHex != previous.hex {
+                problem = "prev_hash does not match the previous entry's hash"
+            } else if recomputed.hex != hashHex {
+                problem = "hash does not match SHA-256(prev_hash || body): the body was changed"
+            } else if let content = (try? FieldValue(jsonText: body))?.objectValue,
+                content["action"]?.stringValue != action || content["entity_id"]?.stringValue != entityID
+                    || content["entity_kind"]?.stringValue != kind || content["seq"] != .number(Double(seq))
+            {
+                problem = "columns differ from the hashed body"
+            }
+            if let problem {
+                result.firstBad = seq
+                result.problem = problem
+            }
+            previous = [UInt8](hex: hashHex) ?? []
+        }
+        let head = try await client.query("SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1", logger: logger)
+        for try await (seq, hash) in head.decode((Int64, String).self) {
+            result.headSeq = seq
+            result.headHash = hash
+            if result.firstBad == nil, seq != expectedSeq || (seq > 0 && hash != previous.hex) {
+                result.firstBad = seq
+                result.problem = "the chain head does not match the last entry"
+            }
+        }
+        return result
+    }
+
+    /// One audit entry as people read it.
+    public struct AuditRecord: Sendable, Codable {
+        public var seq: Int64
+        public var at: Date
+        public var action: String
+        public var entityKind: String
+        public var entityID: String
+        /// The entry's hashed content: source, mapping and version, before and after.
+        public var content: FieldValue
+    }
+
+    /// Every audit entry about one entity (or failure), oldest first.
+    public func auditTrail(of entityID: String) async throws -> [AuditRecord] {
+        let rows = try await client.query(
+            "SELECT seq, at, action, entity_kind, entity_id, body FROM audit_entry WHERE entity_id = \(entityID) ORDER BY seq",
+            logger: logger)
+        var records: [AuditRecord] = []
+        for try await (seq, at, action, kind, id, body) in rows.decode((Int64, Date, String, String, String, String).self) {
+            records.append(
+                AuditRecord(
+                    seq: seq, at: at, action: action, entityKind: kind, entityID: id,
+                    content: (try? FieldValue(jsonText: body)) ?? .string(body)))
+        }
+        return records
+    }
+}

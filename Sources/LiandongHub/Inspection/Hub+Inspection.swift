@@ -1,0 +1,191 @@
+import Crypto
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+extension Hub {
+    /// Counts and a content digest that can be compared between runs.
+    public struct Stats: Sendable, Codable {
+        /// Entities per kind.
+        public var entities: [String: Int]
+        /// Warnings that are neither cancelled, superseded nor expired.
+        public var activeWarnings: Int
+        public var alternateValues: Int
+        public var links: Int
+        public var rawPayloads: Int
+        /// Mapping failures by status.
+        public var failures: [String: Int]
+        public var auditHead: Int64
+        /// SHA-256 over the canonical content of every entity, its alternate values and links, sorted:
+        /// independent of ingest order, entity ids and wall-clock times.
+        public var digest: String
+    }
+
+    /// Computes `Stats`.
+    public func stats() async throws -> Stats {
+        var entities: [String: Int] = [:]
+        var lines: [String] = []
+        for kind in EntityKind.all {
+            var count = 0
+            let rows = try await client.query(
+                "SELECT source_system, external_id, encode(content_hash, 'hex'), source_time FROM \(unescaped: kind.rawValue)",
+                logger: logger)
+            for try await (source, externalID, hash, time) in rows.decode((String, String, String, Date).self) {
+                count += 1
+                lines.append("E\u{1F}\(kind.rawValue)\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(hash)\u{1F}\(time.canonicalText)")
+            }
+            entities[kind.rawValue] = count
+        }
+        var alternates = 0
+        let alternateRows = try await client.query(
+            """
+            SELECT x.source_system, x.external_id, a.field, a.value::text, a.source_system, a.source_time
+            FROM alternate_value a JOIN xref x ON x.entity_id = a.entity_id
+            """, logger: logger)
+        for try await (source, externalID, field, value, altSource, time) in alternateRows.decode(
+            (String, String, String, String, String, Date).self)
+        {
+            alternates += 1
+            lines.append("A\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(field)\u{1F}\(value)\u{1F}\(altSource)\u{1F}\(time.canonicalText)")
+        }
+        var links = 0
+        let linkRows = try await client.query(
+            """
+            SELECT x.source_system, x.external_id, l.link_type, l.target_source, l.target_external_id
+            FROM entity_link l JOIN xref x ON x.entity_id = l.from_entity
+            """, logger: logger)
+        for try await (source, externalID, type, targetSource, target) in linkRows.decode(
+            (String, String, String, String, String).self)
+        {
+            links += 1
+            lines.append("L\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(type)\u{1F}\(targetSource)\u{1F}\(target)")
+        }
+        var hasher = SHA256()
+        for line in lines.sorted() { hasher.update(data: Data((line + "\n").utf8)) }
+        var failures: [String: Int] = ["open": 0, "replayed": 0, "ignored": 0]
+        for try await (status, count) in try await client.query(
+            "SELECT status, count(*)::int FROM mapping_failure GROUP BY status", logger: logger
+        ).decode((String, Int).self) {
+            failures[status] = count
+        }
+        return Stats(
+            entities: entities, activeWarnings: try await scalar("SELECT count(*)::int FROM warning_state WHERE state = 'active'"),
+            alternateValues: alternates, links: links, rawPayloads: try await scalar("SELECT count(*)::int FROM raw_payload"),
+            failures: failures, auditHead: Int64(try await scalar("SELECT seq::int FROM audit_head")),
+            digest: Array(hasher.finalize()).hex)
+    }
+
+    func scalar(_ query: PostgresQuery) async throws -> Int {
+        for try await value in try await client.query(query, logger: logger).decode(Int.self) { return value }
+        return 0
+    }
+
+    /// One entity with its alternate values and links, as `liandong show` prints it.
+    public struct EntityView: Sendable, Codable {
+        public var id: UUID
+        public var kind: String
+        public var source: String
+        public var externalID: String
+        public var version: Int
+        public var sourceTime: Date
+        public var mapping: String
+        public var updatedAt: Date
+        public var fields: FieldValue
+        /// For warnings: active, superseded, cancelled or expired.
+        public var state: String?
+        public var alternates: [Alternate]
+        public var links: [Link]
+
+        /// A value that lost, with where it came from.
+        public struct Alternate: Sendable, Codable {
+            public var field: String
+            public var value: FieldValue
+            public var source: String
+            public var sourceTime: Date
+            public var reason: String
+        }
+
+        /// A link from or to this entity.
+        public struct Link: Sendable, Codable {
+            public var direction: String
+            public var type: String
+            public var source: String
+            public var externalID: String
+            /// The linked entity when it has arrived.
+            public var entityID: UUID?
+        }
+    }
+
+    /// Finds an entity by its id or by `source:external_id`.
+    public func entity(_ reference: String) async throws -> EntityView {
+        let id: UUID
+        if let uuid = UUID(uuidString: reference) {
+            id = uuid
+        } else if let colon = reference.firstIndex(of: ":") {
+            let source = String(reference[..<colon])
+            let externalID = String(reference[reference.index(after: colon)...])
+            var found: UUID?
+            for try await uuid in try await client.query(
+                "SELECT entity_id FROM xref WHERE source_system = \(source) AND external_id = \(externalID)", logger: logger
+            ).decode(UUID.self) {
+                found = uuid
+            }
+            guard let found else { throw HubError(.notFound, "no entity \(externalID) from \(source)") }
+            id = found
+        } else {
+            throw HubError(.notFound, "'\(reference)' is neither an entity id (UUID) nor source:external_id")
+        }
+        var kind: String?
+        for try await k in try await client.query("SELECT entity_kind FROM xref WHERE entity_id = \(id)", logger: logger)
+            .decode(String.self)
+        {
+            kind = k
+        }
+        guard let kind, EntityKind.all.map(\.rawValue).contains(kind) else {
+            throw HubError(.notFound, "no entity with id \(id.uuidString.lowercased())")
+        }
+        var view: EntityView?
+        let rows = try await client.query(
+            """
+            SELECT source_system, external_id, version, source_time, mapping || '@v' || mapping_version, updated_at, data::text
+            FROM \(unescaped: kind) WHERE id = \(id)
+            """, logger: logger)
+        for try await (source, externalID, version, sourceTime, mapping, updatedAt, data) in rows.decode(
+            (String, String, Int, Date, String, Date, String).self)
+        {
+            view = EntityView(
+                id: id, kind: kind, source: source, externalID: externalID, version: version, sourceTime: sourceTime,
+                mapping: mapping, updatedAt: updatedAt, fields: (try? FieldValue(jsonText: data)) ?? .null, state: nil,
+                alternates: [], links: [])
+        }
+        guard var view else { throw HubError(.notFound, "no entity with id \(id.uuidString.lowercased())") }
+        if kind == EntityKind.warning.rawValue {
+            for try await state in try await client.query("SELECT state FROM warning_state WHERE id = \(id)", logger: logger)
+                .decode(String.self)
+            {
+                view.state = state
+            }
+        }
+        for try await (field, value, source, time, reason) in try await client.query(
+            "SELECT field, value::text, source_system, source_time, reason FROM alternate_value WHERE entity_id = \(id) ORDER BY id",
+            logger: logger
+        ).decode((String, String, String, Date, String).self) {
+            view.alternates.append(
+                .init(field: field, value: (try? FieldValue(jsonText: value)) ?? .null, source: source, sourceTime: time, reason: reason))
+        }
+        let linkRows = try await client.query(
+            """
+            SELECT 'to', l.link_type, l.target_source, l.target_external_id, x.entity_id
+            FROM entity_link l LEFT JOIN xref x ON x.source_system = l.target_source AND x.external_id = l.target_external_id
+            WHERE l.from_entity = \(id)
+            UNION ALL
+            SELECT 'from', l.link_type, x.source_system, x.external_id, l.from_entity
+            FROM entity_link l JOIN xref x ON x.entity_id = l.from_entity
+            WHERE (l.target_source, l.target_external_id) = (\(view.source), \(view.externalID))
+            """, logger: logger)
+        for try await (direction, type, source, externalID, entity) in linkRows.decode((String, String, String, String, UUID?).self) {
+            view.links.append(.init(direction: direction, type: type, source: source, externalID: externalID, entityID: entity))
+        }
+        return view
+    }
+}

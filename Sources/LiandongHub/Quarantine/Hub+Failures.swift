@@ -1,0 +1,174 @@
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+extension Hub {
+    /// Open mapping failures grouped by mapping, field path and rule.
+    public struct FailureGroup: Sendable, Codable, Hashable {
+        public var source: String
+        public var mapping: String
+        public var path: String
+        public var rule: String
+        public var count: Int
+        /// Failure ids in this group (the newest 20).
+        public var ids: [Int64]
+    }
+
+    /// Groups open failures, optionally of one source.
+    public func failureGroups(source: String?) async throws -> [FailureGroup] {
+        let rows = try await client.query(
+            """
+            SELECT m.source_system, m.mapping, f ->> 'path', f ->> 'rule', count(*)::int,
+                   (array_agg(m.id ORDER BY m.id DESC))[1:20]
+            FROM mapping_failure m, jsonb_array_elements(m.failures) f
+            WHERE m.status = 'open' AND (\(source ?? "")::text = '' OR m.source_system = \(source ?? ""))
+            GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4
+            """, logger: logger)
+        var groups: [FailureGroup] = []
+        for try await (source, mapping, path, rule, count, ids) in rows.decode((String, String, String, String, Int, [Int64]).self) {
+            groups.append(FailureGroup(source: source, mapping: mapping, path: path, rule: rule, count: count, ids: ids))
+        }
+        return groups
+    }
+
+    /// One quarantined record (or document) with its payload.
+    public struct FailureView: Sendable {
+        public var id: Int64
+        public var status: String
+        public var source: String
+        public var stream: String
+        public var mapping: MappingRef
+        public var recordIndex: Int
+        public var externalID: String?
+        public var failures: [MappingFailure]
+        public var decisionReason: String?
+        public var seenCount: Int
+        public var rawPayloadID: Int64
+        public var payloadName: String
+        public var contentType: String?
+        public var declaredEncoding: String?
+        /// The bytes exactly as received.
+        public var body: [UInt8]
+    }
+
+    /// Loads one failure.
+    public func failure(_ id: Int64) async throws -> FailureView {
+        let rows = try await client.query(
+            """
+            SELECT m.id, m.status, m.source_system, m.stream, m.mapping, m.mapping_version, m.record_index, m.external_id,
+                   m.failures::text, m.decision_reason, m.seen_count, p.id, p.name, p.content_type, p.declared_encoding, p.body
+            FROM mapping_failure m JOIN raw_payload p ON p.id = m.raw_payload_id WHERE m.id = \(id)
+            """, logger: logger)
+        for try await (
+            id, status, source, stream, mapping, version, index, externalID,
+            failuresJSON, reason, seen, payloadID, name, contentType, declared, body
+        ) in rows.decode(
+            (Int64, String, String, String, String, Int, Int, String?,
+             String, String?, Int, Int64, String, String?, String?, ByteBuffer).self)
+        {
+            let failures = (try? JSONDecoder().decode([MappingFailure].self, from: Data(failuresJSON.utf8))) ?? []
+            return FailureView(
+                id: id, status: status, source: source, stream: stream, mapping: MappingRef(name: mapping, version: version),
+                recordIndex: index, externalID: externalID, failures: failures, decisionReason: reason, seenCount: seen,
+                rawPayloadID: payloadID, payloadName: name, contentType: contentType, declaredEncoding: declared,
+                body: Array(buffer: body))
+        }
+        throw HubError(.notFound, "no mapping failure \(id): 'liandong errors list' shows the open ones")
+    }
+
+    /// Ids of every open failure, oldest first.
+    public func openFailureIDs(source: String? = nil) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for try await id in try await client.query(
+            """
+            SELECT id FROM mapping_failure WHERE status = 'open' AND (\(source ?? "")::text = '' OR source_system = \(source ?? ""))
+            ORDER BY id
+            """, logger: logger
+        ).decode(Int64.self) {
+            ids.append(id)
+        }
+        return ids
+    }
+
+    /// Marks a failure ignored, with the reason, audited.
+    public func ignoreFailure(_ id: Int64, reason: String) async throws {
+        let view = try await failure(id)
+        guard view.status == "open" else {
+            throw HubError(.invalidState, "mapping failure \(id) is \(view.status), not open")
+        }
+        try await client.withTransaction(logger: logger) { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger)
+            let head = try await tx.lockAuditHead()
+            try await conn.query(
+                "UPDATE mapping_failure SET status = 'ignored', decision_reason = \(reason) WHERE id = \(id)", logger: logger)
+            try await tx.append(
+                [
+                    AuditDraft(
+                        action: "ignore", entityKind: "mapping_failure", entityID: "\(id)",
+                        content: ["reason": .string(reason), "mapping": .string(view.mapping.description)])
+                ], after: head)
+        }
+    }
+
+    /// What a replay would do or did.
+    public struct ReplayOutcome: Sendable, Codable {
+        public var failureID: Int64
+        /// `replayed` when every record now maps, `still failing` otherwise.
+        public var result: String
+        public var summary: IngestSummary
+        /// Planned changes: action, entity (external id) and the fields that change.
+        public var changes: [String]
+        public var failures: [MappingFailure]
+    }
+
+    /// Re-ingests the records a failure's payload now maps to. With `dryRun`, only reports what would
+    /// change. `stillFailing` holds the failures the current mapping still finds, if any.
+    public func replayFailure(
+        _ id: Int64, records: [CanonicalRecord], stillFailing: [MappingFailure], mapping: MappingRef, dryRun: Bool
+    ) async throws -> ReplayOutcome {
+        let view = try await failure(id)
+        guard view.status == "open" else {
+            throw HubError(.invalidState, "mapping failure \(id) is \(view.status); only open failures are replayed")
+        }
+        for record in records { try Self.checkKind(record.kind) }
+        return try await client.withTransaction(logger: logger) { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger)
+            let head = try await tx.lockAuditHead()
+            var plan = IngestPlan(states: try await tx.loadStates(for: records))
+            for record in records { plan.apply(record, rawPayloadID: view.rawPayloadID) }
+            let changes = plan.audits.map { draft in
+                let external = draft.content["external_id"]?.stringValue ?? draft.entityID
+                let fields = draft.content["after"]?.objectValue?.keys.sorted().joined(separator: ", ") ?? ""
+                return "\(draft.action) \(draft.entityKind) \(external): \(fields)"
+            }
+            var outcome = ReplayOutcome(
+                failureID: id, result: stillFailing.isEmpty ? "replayed" : "still failing", summary: plan.summary,
+                changes: changes, failures: stillFailing)
+            if dryRun { return outcome }
+            try await tx.write(plan)
+            var drafts = plan.audits + (try await tx.insertLinks(plan.links))
+            outcome.summary.linked = drafts.count - plan.audits.count
+            let failuresJSON = FieldValue.array(stillFailing.map(\.fieldValue)).canonicalJSON
+            if stillFailing.isEmpty {
+                try await conn.query(
+                    "UPDATE mapping_failure SET status = 'replayed', mapping_version = \(mapping.version) WHERE id = \(id)",
+                    logger: logger)
+            } else {
+                try await conn.query(
+                    """
+                    UPDATE mapping_failure SET failures = \(failuresJSON)::jsonb, mapping_version = \(mapping.version),
+                        last_seen = now(), seen_count = seen_count + 1 WHERE id = \(id)
+                    """, logger: logger)
+            }
+            drafts.append(
+                AuditDraft(
+                    action: stillFailing.isEmpty ? "replay" : "replay_failed", entityKind: "mapping_failure", entityID: "\(id)",
+                    content: [
+                        "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
+                        "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
+                    ]))
+            try await tx.append(drafts, after: head)
+            return outcome
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A fake agency system on loopback, speaking the agency's native format: the 12345 hotline's REST
+/// JSON, 119's GBK XML, or a CAP 1.2 feed. Serves data generated from a seed, all at once or released
+/// a few versions at a time (live mode), and injects faults on request.
+public final class AgencySimulator: Sendable {
+    /// Which agency system this simulates.
+    public enum Agency: String, Sendable, CaseIterable {
+        case hotline = "hotline-12345"
+        case fire = "fire-119"
+        case weather = "weather"
+    }
+
+    /// How the simulator behaves.
+    public struct Configuration: Sendable {
+        public var agency: Agency
+        /// Seed of the generated data.
+        public var seed: UInt64 = 1
+        /// Records to generate (each goes through several versions).
+        public var records: Int = 50
+        /// Versions released per second; nil releases everything at once.
+        public var releasePerSecond: Double?
+        /// Bearer token the 12345 API demands.
+        public var token: String = "sim-token"
+        /// Loopback port; 0 picks a free one.
+        public var port: Int = 0
+
+        public init(agency: Agency, seed: UInt64 = 1, records: Int = 50, releasePerSecond: Double? = nil) {
+            self.agency = agency
+            self.seed = seed
+            self.records = records
+            self.releasePerSecond = releasePerSecond
+        }
+    }
+
+    public let configuration: Configuration
+    public let faults = FaultQueue()
+    /// The data the simulator serves.
+    public let timeline: SimulatedTimeline
+    private let started = Date()
+    private let boundPort = Mutex<Int?>(nil)
+    private let requests = Mutex<Int>(0)
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        switch configuration.agency {
+        case .hotline: timeline = AgencyData.hotlineWorkOrders(seed: configuration.seed, count: configuration.records)
+        case .fire: timeline = AgencyData.fireAlarms(seed: configuration.seed, count: configuration.records)
+        case .weather: timeline = AgencyData.weatherWarnings(seed: configuration.seed, count: configuration.records)
+        }
+    }
+
+    /// The port once `run()` has bound it.
+    public var port: Int? { boundPort.withLock { $0 } }
+    /// `http://127.0.0.1:PORT` once bound.
+    public var baseURL: String? { port.map { "http://127.0.0.1:\($0)" } }
+    /// Requests answered so far.
+    public var requestCount: Int { requests.withLock { $0 } }
+
+    /// How many versions are released now.
+    var released: Int {
+        guard let rate = configuration.releasePerSecond else { return timeline.versions.count }
+        return min(timeline.versions.count, 3 + Int(Date().timeIntervalSince(started) * rate))
+    }
+
+    /// Serves until cancelled.
+    public func run(logger: Logger = Logger(label: "liandong.simulator")) async throws {
+        let router = Router()
+        router.post("_faults") { request, _ -> Response in
+            guard let kind = request.uri.queryParameters["kind"].flatMap({ Fault(rawValue: String($0)) }) else {
+                return Response(status: .badRequest)
+            }
+            self.faults.inject(kind, count: request.uri.queryParameters["count"].flatMap { Int(String($0)) } ?? 1)
+            return Response(status: .noContent)
+        }
+        switch configuration.agency {
+        case .hotline:
+            router.get("api/v1/workorders") { request, _ in try await self.hotline(request) }
+        case .fire:
+            router.get("jqxx/list") { request, _ in try await self.fire(request) }
+        case .weather:
+            router.get("cap/feed") { request, _ in try await self.weatherFeed(request) }
+            router.get("cap/alerts/:file") { request, context in
+                try await self.weatherAlert(String(context.parameters.get("file") ?? ""))
+            }
+        }
+        var quiet = logger
+        // A simulator is scenery: its own shutdown chatter (cancelled child channels) is not the hub's news.
+        quiet.logLevel = .critical
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: configuration.port), serverName: configuration.agency.rawValue),
+            onServerRunning: { channel in
+                self.boundPort.withLock { $0 = channel.localAddress?.port }
+            },
+            logger: quiet)
+        try await app.run()
+    }
+
+    /// Applies the next fault (if any) to a response body.
+    private func respond(body: [UInt8], contentType: String, render: (_ malformed: Bool) -> [UInt8], wrongEncoding: () -> [UInt8])
+        async throws -> Response
+    {
+        requests.withLock { $0 += 1 }
+        var bytes = body
+        switch faults.next() {
+        case .serverError?: return Response(status: .serviceUnavailable)
+        case .timeout?: try await Task.sleep(for: .seconds(35))
+        case .slow?: try await Task.sleep(for: .seconds(2))
+        case .truncated?: bytes = Array(bytes.prefix(bytes.count / 2))
+        case .malformedRecord?: bytes = render(true)
+        case .wrongEncoding?: bytes = wrongEncoding()
+        case nil: break
+        }
+        return Response(
+            status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private func hotline(_ request: Request) async throws -> Response {
+        guard request.headers[.authorization] == "Bearer \(configuration.token)" else {
+            return Response(status: .unauthorized)
+        }
+        let q = request.uri.queryParameters
+        let pageSize = q["pageSize"].flatMap { Int(String($0)) } ?? 100
+        let after = q["updatedAfter"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["afterId"] ?? "")) }
+        let items = timeline.latest(released: released, after: after)
+        let page = Array(items.prefix(pageSize))
+        let hasMore = items.count > pageSize
+        return try await respond(
+            body: Render.hotlinePage(page, hasMore: hasMore, malformed: false), contentType: "application/json; charset=utf-8",
+            render: { Render.hotlinePage(page, hasMore: hasMore, malformed: $0) },
+            wrongEncoding: {
+                let text = String(decoding: Render.hotlinePage(page, hasMore: hasMore, malformed: false), as: UTF8.self)
+                return Array(text.data(using: Render.gb18030) ?? Data())
+            })
+    }
+
+    private func fire(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 50
+        let after = q["kssj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["ksbh"] ?? "")) }
+        let items = timeline.latest(released: released, after: after)
+        let page = Array(items.prefix(pageSize))
+        let hasMore = items.count > pageSize
+        func gbk(_ malformed: Bool) -> [UInt8] {
+            Array(Render.firePage(page, hasMore: hasMore, malformed: malformed).data(using: Render.gb18030) ?? Data())
+        }
+        return try await respond(
+            body: gbk(false), contentType: "application/xml", render: gbk,
+            wrongEncoding: { Array(Render.firePage(page, hasMore: hasMore, malformed: false).utf8) })
+    }
+
+    private func weatherFeed(_ request: Request) async throws -> Response {
+        let after = request.uri.queryParameters["after"].flatMap { Int(String($0)) } ?? 0
+        let visible = timeline.versions.prefix(released).enumerated().map { (seq: $0.offset + 1, id: $0.element.id) }
+        let entries = Array(visible.filter { $0.seq > after }.prefix(50))
+        return try await respond(
+            body: Render.capFeed(entries, next: entries.last?.seq ?? after), contentType: "application/atom+xml",
+            render: { _ in Render.capFeed(entries, next: entries.last?.seq ?? after) },
+            wrongEncoding: { Render.capFeed(entries, next: entries.last?.seq ?? after) })
+    }
+
+    private func weatherAlert(_ file: String) async throws -> Response {
+        guard file.hasSuffix(".xml"), let seq = Int(file.dropLast(4)), seq >= 1, seq <= released else {
+            return Response(status: .notFound)
+        }
+        let version = timeline.versions[seq - 1]
+        return try await respond(
+            body: Render.cap(version, malformed: false), contentType: "application/cap+xml",
+            render: { Render.cap(version, malformed: $0) },
+            wrongEncoding: {
+                Array(String(decoding: Render.cap(version, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
+            })
+    }
+
+    /// Parses `yyyy-MM-dd HH:mm:ss` as Asia/Shanghai.
+    static func localDate(_ text: String) -> Date? {
+        let parts = text.split(whereSeparator: { "- :".contains($0) }).compactMap { Int($0) }
+        guard parts.count == 6 else { return nil }
+        var components = DateComponents()
+        (components.year, components.month, components.day) = (parts[0], parts[1], parts[2])
+        (components.hour, components.minute, components.second) = (parts[3], parts[4], parts[5])
+        components.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        return Calendar(identifier: .gregorian).date(from: components)
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Synchronization
+
+/// Faults a simulator injects into its next responses, to test that the hub survives them.
+public enum Fault: String, Sendable, CaseIterable, Codable {
+    /// HTTP 503.
+    case serverError = "server_error"
+    /// No answer for longer than any sane client timeout (35 s).
+    case timeout
+    /// The answer comes after 2 s.
+    case slow
+    /// The body is cut in half (Content-Length matches the cut body).
+    case truncated
+    /// One record in the answer has an invalid field.
+    case malformedRecord = "malformed_record"
+    /// The body is encoded differently than declared.
+    case wrongEncoding = "wrong_encoding"
+}
+
+/// A queue of pending faults, shared by a simulator's request handlers.
+public final class FaultQueue: Sendable {
+    private let pending = Mutex<[Fault]>([])
+
+    public init() {}
+
+    /// Injects `fault` into the next `count` list responses.
+    public func inject(_ fault: Fault, count: Int = 1) {
+        pending.withLock { $0 += Array(repeating: fault, count: count) }
+    }
+
+    /// Takes the next fault, if any.
+    func next() -> Fault? {
+        pending.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+    }
+
+    /// Faults not yet served.
+    public var remaining: Int { pending.withLock { $0.count } }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// A deterministic random number generator (SplitMix64), so a seed always yields the same agency data.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Places the simulators use: real GB/T 2260 county codes with a WGS-84 centre.
+struct SimulatedPlace: Sendable {
+    var division: String
+    var name: String
+    var latitude: Double
+    var longitude: Double
+
+    static let all: [SimulatedPlace] = [
+        .init(division: "110105", name: "北京市朝阳区", latitude: 39.9219, longitude: 116.4431),
+        .init(division: "110101", name: "北京市东城区", latitude: 39.9288, longitude: 116.4160),
+        .init(division: "310101", name: "上海市黄浦区", latitude: 31.2317, longitude: 121.4846),
+        .init(division: "320102", name: "南京市玄武区", latitude: 32.0487, longitude: 118.7978),
+        .init(division: "440106", name: "广州市天河区", latitude: 23.1246, longitude: 113.3612),
+        .init(division: "130132", name: "石家庄市元氏县", latitude: 37.7667, longitude: 114.5258),
+    ]
+}
+
+/// Formats times as agencies write them: local Asia/Shanghai time with no zone.
+enum LocalTime {
+    static func text(_ date: Date, compact: Bool = false) -> String {
+        let local = Int(date.timeIntervalSince1970) + 8 * 3600
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let rest = local - days * 86_400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        if compact {
+            return "\(y)\(two(m))\(two(d))\(two(rest / 3600))\(two(rest % 3600 / 60))\(two(rest % 60))"
+        }
+        return "\(y)-\(two(m))-\(two(d)) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))"
+    }
+}
+
+/// One version of one record as an agency holds it: the record's id, when this version was made,
+/// and the fields of that version.
+public struct SimulatedVersion: Sendable {
+    public var id: String
+    public var updated: Date
+    public var fields: [(String, String)]
+
+    /// The value of a field of this version.
+    public subscript(_ name: String) -> String? { fields.first { $0.0 == name }?.1 }
+}
+
+/// The versions an agency's records go through, in the order the agency makes them. Which ones a
+/// client sees depends on how many have been released (all, or a growing number in live mode).
+public struct SimulatedTimeline: Sendable {
+    public var versions: [SimulatedVersion]
+
+    /// The latest released version of every record, ordered by (update time, id), after a cursor.
+    func latest(released: Int, after cursor: (Date, String)?) -> [SimulatedVersion] {
+        var latest: [String: SimulatedVersion] = [:]
+        for version in versions.prefix(released) { latest[version.id] = version }
+        return latest.values
+            .filter { v in
+                guard let cursor else { return true }
+                return (v.updated, v.id) > cursor
+            }
+            .sorted { ($0.updated, $0.id) < ($1.updated, $1.id) }
+    }
+}
+

@@ -1,0 +1,224 @@
+import Foundation
+import Fire119Adapter
+import Hotline12345Adapter
+import LiandongAdapterKit
+import LiandongHub
+import LiandongMapping
+import LiandongModel
+import Logging
+import WeatherAdapter
+import Yams
+
+/// The hub's configuration: one YAML file (see `Deploy/liandong.example.yaml`, which documents every
+/// key) plus environment variables for secrets and the database URL.
+public struct HubConfiguration: Sendable {
+    /// Where the embedded cluster and other local state live (`--data-dir`, `data_dir`; default `./.liandong`).
+    public var dataDirectory: URL
+    /// The database URL (`LIANDONG_DATABASE_URL`, then `database.url`); nil runs the embedded cluster.
+    public var databaseURL: String?
+    /// The `Mappings/` folder (`mappings`; default `./Mappings`).
+    public var mappingsDirectory: URL
+    /// Configured sources by name.
+    public var sources: [String: Source]
+    /// Seconds between syncs in `sync` without `--once` and in `demo`.
+    public var syncInterval: Double
+
+    /// How to reach one agency system.
+    public struct Source: Sendable {
+        public var url: String
+        /// Name of the environment variable holding the API token, for sources that need one.
+        public var tokenEnvironmentVariable: String?
+        public var pageSize: Int?
+        public var timeoutSeconds: Double
+        public var attempts: Int
+
+        public init(url: String, tokenEnvironmentVariable: String?, pageSize: Int?, timeoutSeconds: Double, attempts: Int) {
+            self.url = url
+            self.tokenEnvironmentVariable = tokenEnvironmentVariable
+            self.pageSize = pageSize
+            self.timeoutSeconds = timeoutSeconds
+            self.attempts = attempts
+        }
+    }
+
+    /// The source names this build has adapters for.
+    public static let knownSources = ["hotline-12345", "fire-119", "weather"]
+
+    /// A configuration error: the file, the key and the fix.
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public var file: String
+        public var key: String
+        public var message: String
+        public var description: String { "\(file): key '\(key)': \(message)" }
+    }
+
+    /// The defaults: embedded database in `./.liandong`, `./Mappings`, no sources.
+    public init(dataDirectory: URL? = nil) {
+        self.dataDirectory = dataDirectory ?? URL(fileURLWithPath: ".liandong")
+        mappingsDirectory = URL(fileURLWithPath: "Mappings")
+        sources = [:]
+        syncInterval = 5
+        databaseURL = nil
+    }
+
+    /// Reads `file` (if given) over the defaults, then the environment. `dataDirectory` (from the
+    /// `--data-dir` flag) wins over the file's `data_dir`.
+    public init(file: URL?, dataDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws
+    {
+        self.init(dataDirectory: dataDirectory)
+        if let file {
+            try load(file, dataDirectoryFromFlag: dataDirectory != nil)
+        }
+        if let url = environment["LIANDONG_DATABASE_URL"], !url.isEmpty { databaseURL = url }
+    }
+
+    private mutating func load(_ file: URL, dataDirectoryFromFlag: Bool) throws {
+        let path = file.path
+        let text: String
+        do {
+            text = try String(contentsOf: file, encoding: .utf8)
+        } catch {
+            throw Error(file: path, key: "", message: "cannot be read: \(error.localizedDescription)")
+        }
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw Error(file: path, key: "", message: "is not valid YAML: \(error)")
+        }
+        guard let map = root as? [String: Any] else {
+            if root == nil { return }
+            throw Error(file: path, key: "", message: "the top level must be a map of keys")
+        }
+        let base = file.deletingLastPathComponent()
+        try Self.allow(map, ["data_dir", "database", "mappings", "sync", "sources"], file: path, prefix: "")
+        if let dir = map["data_dir"], !dataDirectoryFromFlag {
+            dataDirectory = Self.resolve(try Self.string(dir, file: path, key: "data_dir"), against: base)
+        }
+        if let mappings = map["mappings"] {
+            mappingsDirectory = Self.resolve(try Self.string(mappings, file: path, key: "mappings"), against: base)
+        }
+        if let database = map["database"] {
+            guard let db = database as? [String: Any] else {
+                throw Error(file: path, key: "database", message: "expected a map with 'url'")
+            }
+            try Self.allow(db, ["url"], file: path, prefix: "database.")
+            if let url = db["url"] {
+                let text = try Self.string(url, file: path, key: "database.url")
+                do {
+                    _ = try DatabaseLocation(url: text)
+                } catch {
+                    throw Error(file: path, key: "database.url", message: "\(error.message)")
+                }
+                databaseURL = text
+            }
+        }
+        if let sync = map["sync"] {
+            guard let s = sync as? [String: Any] else { throw Error(file: path, key: "sync", message: "expected a map") }
+            try Self.allow(s, ["interval_seconds"], file: path, prefix: "sync.")
+            if let interval = s["interval_seconds"] {
+                syncInterval = try Self.number(interval, file: path, key: "sync.interval_seconds", range: 0.1...86_400)
+            }
+        }
+        if let sources = map["sources"] {
+            guard let list = sources as? [String: Any] else {
+                throw Error(file: path, key: "sources", message: "expected a map of source name to settings")
+            }
+            for (name, value) in list {
+                let prefix = "sources.\(name)"
+                guard Self.knownSources.contains(name) else {
+                    throw Error(
+                        file: path, key: prefix,
+                        message: "unknown source; expected one of: \(Self.knownSources.joined(separator: ", "))")
+                }
+                guard let settings = value as? [String: Any] else {
+                    throw Error(file: path, key: prefix, message: "expected a map with at least 'url'")
+                }
+                try Self.allow(settings, ["url", "token_env", "page_size", "timeout_seconds", "attempts"], file: path, prefix: prefix + ".")
+                guard let url = settings["url"] else {
+                    throw Error(file: path, key: prefix + ".url", message: "required: the agency's base URL, like http://10.0.0.5:8080")
+                }
+                let urlText = try Self.string(url, file: path, key: prefix + ".url")
+                guard urlText.hasPrefix("http://") || urlText.hasPrefix("https://") else {
+                    throw Error(file: path, key: prefix + ".url", message: "expected an http:// or https:// URL, got '\(urlText)'")
+                }
+                self.sources[name] = Source(
+                    url: urlText,
+                    tokenEnvironmentVariable: try settings["token_env"].map { try Self.string($0, file: path, key: prefix + ".token_env") },
+                    pageSize: try settings["page_size"].map {
+                        Int(try Self.number($0, file: path, key: prefix + ".page_size", range: 1...10_000))
+                    },
+                    timeoutSeconds: try settings["timeout_seconds"].map {
+                        try Self.number($0, file: path, key: prefix + ".timeout_seconds", range: 0.1...600)
+                    } ?? 10,
+                    attempts: try settings["attempts"].map { Int(try Self.number($0, file: path, key: prefix + ".attempts", range: 1...20)) }
+                        ?? 4)
+            }
+        }
+    }
+
+    private static func allow(_ map: [String: Any], _ keys: [String], file: String, prefix: String) throws {
+        for key in map.keys.sorted() where !keys.contains(key) {
+            throw Error(file: file, key: prefix + key, message: "unknown key; expected one of: \(keys.joined(separator: ", "))")
+        }
+    }
+
+    private static func string(_ value: Any, file: String, key: String) throws -> String {
+        guard let text = value as? String, !text.isEmpty else {
+            throw Error(file: file, key: key, message: "expected a non-empty string")
+        }
+        return text
+    }
+
+    private static func number(_ value: Any, file: String, key: String, range: ClosedRange<Double>) throws
+        -> Double
+    {
+        let number = (value as? Double) ?? (value as? Int).map(Double.init)
+        guard let number, range.contains(number) else {
+            throw Error(file: file, key: key, message: "expected a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    private static func resolve(_ path: String, against base: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL
+    }
+}
+
+/// Builds the adapter for a configured source.
+public enum AdapterRegistry {
+    /// The adapter for `name` with `settings`, reading secrets from `environment`.
+    public static func make(
+        _ name: String, settings: HubConfiguration.Source, environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) throws -> any SourceAdapter {
+        var transport = HTTPTransport.Configuration(baseURL: settings.url)
+        transport.timeout = .milliseconds(Int64(settings.timeoutSeconds * 1000))
+        transport.attempts = settings.attempts
+        switch name {
+        case "hotline-12345":
+            let variable = settings.tokenEnvironmentVariable ?? "LIANDONG_HOTLINE_12345_TOKEN"
+            guard let token = environment[variable], !token.isEmpty else {
+                throw HubConfiguration.Error(
+                    file: "(environment)", key: variable, message: "the 12345 API token must be set in this environment variable")
+            }
+            return Hotline12345Adapter(transport: transport, token: token, pageSize: settings.pageSize ?? 100, logger: logger)
+        case "fire-119":
+            return Fire119Adapter(transport: transport, pageSize: settings.pageSize ?? 50, logger: logger)
+        case "weather":
+            return WeatherAdapter(transport: transport, logger: logger)
+        default:
+            throw HubConfiguration.Error(
+                file: "(configuration)", key: "sources.\(name)",
+                message: "unknown source; expected one of: \(HubConfiguration.knownSources.joined(separator: ", "))")
+        }
+    }
+
+    /// An adapter with no transport settings, for file ingest and `mapping test`.
+    public static func offline(_ name: String, logger: Logger) throws -> any SourceAdapter {
+        var settings = HubConfiguration.Source(url: "http://127.0.0.1:9", tokenEnvironmentVariable: nil, pageSize: nil, timeoutSeconds: 1, attempts: 1)
+        settings.tokenEnvironmentVariable = "LIANDONG_OFFLINE_TOKEN"
+        return try make(name, settings: settings, environment: ["LIANDONG_OFFLINE_TOKEN": "offline"], logger: logger)
+    }
+}

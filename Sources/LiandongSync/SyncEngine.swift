@@ -1,0 +1,119 @@
+import Foundation
+import LiandongAdapterKit
+import LiandongHub
+import LiandongMapping
+import LiandongModel
+import Logging
+
+/// Pulls each stream of a source after its cursor, maps, and ingests page by page: one page is one
+/// hub transaction, cursor included, so a crash at any instant loses and doubles nothing.
+public struct SyncEngine: Sendable {
+    public let hub: Hub
+    public let catalog: MappingCatalog
+    public let logger: Logger
+    /// Pages pulled per stream in one run before yielding to the next stream.
+    public var maxPages: Int
+
+    public init(hub: Hub, catalog: MappingCatalog, logger: Logger, maxPages: Int = 10_000) {
+        self.hub = hub
+        self.catalog = catalog
+        self.logger = logger
+        self.maxPages = maxPages
+    }
+
+    /// Syncs every stream of `adapter` once; returns one record per stream (also stored in `sync_run`).
+    /// A stream that fails is recorded with its error and does not stop the others.
+    public func sync(_ adapter: some SourceAdapter) async throws -> [Hub.SyncRunRecord] {
+        var runs: [Hub.SyncRunRecord] = []
+        for stream in adapter.streams {
+            runs.append(try await sync(stream, of: adapter))
+        }
+        return runs
+    }
+
+    func sync(_ stream: SourceStream, of adapter: some SourceAdapter) async throws -> Hub.SyncRunRecord {
+        let started = Date()
+        var run = Hub.SyncRunRecord(
+            source: adapter.system.rawValue, stream: stream.name, startedAt: started, finishedAt: started, pulled: 0, batches: 0,
+            summary: IngestSummary(), error: nil)
+        do {
+            let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping))
+            var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
+            for _ in 0..<maxPages {
+                try Task.checkCancellation()
+                let page = try await adapter.pull(stream, after: cursor)
+                let payloads = page.payloads.map(mapper.map)
+                // A document that failed whole cannot say which records it held: keep the cursor where
+                // it was so they are fetched again, and stop this stream for this run.
+                let broken = payloads.contains(where: PayloadMapper.documentFailed)
+                let next = broken ? cursor : page.cursor
+                let summary = try await hub.ingest(
+                    IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
+                run.summary.add(summary)
+                run.pulled += payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.index >= 0 }.count }
+                run.batches += 1
+                logger.info(
+                    "Ingested page",
+                    metadata: [
+                        "liandong.source": "\(adapter.system)", "liandong.stream": "\(stream.name)",
+                        "liandong.inserted": "\(summary.inserted)", "liandong.updated": "\(summary.updated)",
+                        "liandong.failures": "\(summary.failures)",
+                    ])
+                if broken {
+                    run.error = "a page did not parse and was quarantined; the cursor was held so its records are fetched again"
+                    break
+                }
+                cursor = next
+                if !page.hasMore || next == nil { break }
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            run.error = "\(error)"
+            logger.error(
+                "Stream sync failed",
+                metadata: ["liandong.source": "\(adapter.system)", "liandong.stream": "\(stream.name)", "liandong.error": "\(error)"])
+        }
+        run.finishedAt = Date()
+        try await hub.record(run)
+        return run
+    }
+
+    /// Ingests files as an exchange folder would deliver them, through the stream's mapping.
+    public func ingestFiles(_ urls: [URL], source: some SourceAdapter) async throws -> IngestSummary {
+        guard let stream = source.streams.first else { return IngestSummary() }
+        let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping))
+        var total = IngestSummary()
+        for url in urls {
+            let bytes = try Array(Data(contentsOf: url))
+            let payload = mapper.map(FetchedPayload(name: url.lastPathComponent, contentType: nil, body: bytes))
+            total.add(try await hub.ingest(IngestBatch(source: source.system, stream: "files", payloads: [payload], cursor: nil)))
+        }
+        return total
+    }
+
+    /// Re-runs quarantined payloads through the current mapping. With `dryRun`, reports only.
+    public func replay(_ ids: [Int64], dryRun: Bool) async throws -> [Hub.ReplayOutcome] {
+        var outcomes: [Hub.ReplayOutcome] = []
+        for id in ids {
+            let failure = try await hub.failure(id)
+            let mapper = PayloadMapper(mapping: try catalog.mapping(named: failure.mapping.name))
+            let mapped = mapper.map(
+                FetchedPayload(name: failure.payloadName, contentType: failure.contentType, body: failure.body))
+            // A record failure replays that record only; a document failure replays the whole document.
+            let records = failure.recordIndex < 0
+                ? mapped.records
+                : mapper.mapping.map(failure.body, declaredEncoding: failure.declaredEncoding).records
+                    .enumerated().compactMap { index, outcome -> CanonicalRecord? in
+                        guard index == failure.recordIndex, case .mapped(let record) = outcome else { return nil }
+                        return record
+                    }
+            let still = mapped.failures.filter { failure.recordIndex < 0 || $0.index == failure.recordIndex || $0.index < 0 }
+                .flatMap(\.failures)
+            outcomes.append(
+                try await hub.replayFailure(
+                    id, records: records, stillFailing: still, mapping: mapper.mapping.ref, dryRun: dryRun))
+        }
+        return outcomes
+    }
+}

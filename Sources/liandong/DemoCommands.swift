@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import LiandongAdapterKit
+import LiandongHub
+import LiandongSimulator
+import LiandongSync
+import Logging
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The hub end to end: embedded PostgreSQL, the three simulated agencies on loopback, a sync every few seconds.",
+        discussion: """
+            The simulators release records a few at a time and inject faults now and then (a malformed record, \
+            a page in the wrong encoding, a 503), so quarantine and recovery show. --once runs sync cycles until \
+            everything is in, prints the stats and exits.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Run until every simulated record is in, print the stats, exit 0.") var once = false
+    @Option(help: "Stop after this many seconds.") var duration: Double?
+    @Option(help: "Seed of the simulated data.") var seed: UInt64 = 2026
+
+    func run() async throws {
+        let runtime = try Runtime(global)
+        let catalog = try runtime.catalog()
+        let live = once ? nil : 4.0
+        let simulators = AgencySimulator.Agency.allCases.map { agency in
+            var configuration = AgencySimulator.Configuration(agency: agency, seed: seed, records: agency == .weather ? 20 : 60)
+            configuration.releasePerSecond = live
+            return AgencySimulator(configuration)
+        }
+        simulators[0].faults.inject(.malformedRecord)
+        simulators[1].faults.inject(.wrongEncoding)
+        simulators[2].faults.inject(.serverError)
+        let interval = once ? 0 : runtime.configuration.syncInterval
+        let deadline = duration.map { Date().addingTimeInterval($0) }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for simulator in simulators {
+                group.addTask { try await simulator.run(logger: runtime.logger) }
+            }
+            defer { group.cancelAll() }
+            while simulators.contains(where: { $0.port == nil }) { try await Task.sleep(for: .milliseconds(20)) }
+            let adapters = try simulators.map { simulator in
+                let settings = HubConfiguration.Source(
+                    url: simulator.baseURL!, tokenEnvironmentVariable: "DEMO_TOKEN", pageSize: 25, timeoutSeconds: 5, attempts: 4)
+                return try AdapterRegistry.make(
+                    simulator.configuration.agency.rawValue, settings: settings,
+                    environment: ["DEMO_TOKEN": simulator.configuration.token], logger: runtime.logger)
+            }
+            print("Simulated agencies: " + simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }.joined(separator: ", "))
+            try await runtime.withHub { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
+                var cycle = 0
+                var quiet = 0
+                while true {
+                    cycle += 1
+                    var total = IngestSummary()
+                    var errors = 0
+                    for adapter in adapters {
+                        for run in try await engine.sync(adapter) {
+                            total.add(run.summary)
+                            if run.error != nil { errors += 1 }
+                        }
+                    }
+                    let stats = try await hub.stats()
+                    print(
+                        "cycle \(cycle): +\(total.inserted) new, \(total.updated) updated, \(total.failures) quarantined"
+                            + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
+                            + " | work orders \(stats.entities["work_order"] ?? 0), fire alarms \(stats.entities["fire_alarm"] ?? 0), "
+                            + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), open failures \(stats.failures["open"] ?? 0), "
+                            + "audit head \(stats.auditHead)")
+                    quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
+                    if once, quiet >= 1 || cycle >= 50 { break }
+                    if let deadline, Date() >= deadline { break }
+                    try await Task.sleep(for: .seconds(max(interval, 0.05)))
+                }
+                let stats = try await hub.stats()
+                try printJSON(stats)
+                print("Try: liandong errors list · liandong audit verify · liandong show <id> · liandong stats")
+            }
+        }
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one simulated agency system on loopback until interrupted.",
+        discussion: "Inject faults with: curl -X POST 'http://127.0.0.1:PORT/_faults?kind=server_error&count=3'")
+    @Option(help: "hotline-12345, fire-119 or weather.") var agency: String
+    @Option var port: Int = 0
+    @Option var seed: UInt64 = 1
+    @Option var records: Int = 50
+    @Option(help: "Release this many record versions per second instead of all at once.") var live: Double?
+
+    func run() async throws {
+        guard let kind = AgencySimulator.Agency(rawValue: agency) else {
+            throw ValidationError("unknown agency '\(agency)'; expected hotline-12345, fire-119 or weather")
+        }
+        var configuration = AgencySimulator.Configuration(agency: kind, seed: seed, records: records, releasePerSecond: live)
+        configuration.port = port
+        let simulator = AgencySimulator(configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await simulator.run() }
+            while simulator.port == nil { try await Task.sleep(for: .milliseconds(20)) }
+            print("\(kind.rawValue) simulator at \(simulator.baseURL!) (token: \(kind == .hotline ? configuration.token : "none"))")
+            try await group.next()
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import LiandongHub
+import Foundation
+import Logging
+
+/// `liandong`: the emergency-linkage data hub's command-line tool.
+@main
+struct Liandong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "liandong",
+        abstract: "Liandong (联动): the data-sharing sync hub between emergency agencies.",
+        subcommands: [
+            Demo.self, Sync.self, Ingest.self, Migrate.self, Database.self, Errors.self, Audit.self, Show.self, Stats.self,
+            MappingCommand.self, Coords.self, Simulate.self,
+        ])
+
+    static func main() async {
+        let level = ProcessInfo.processInfo.environment["LIANDONG_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        _ = Cleanup.shared
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database migrations (done automatically by every command).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let runtime = try Runtime(global)
+        try await runtime.withHub { hub in
+            let applied = try await hub.migrate()
+            print(applied.isEmpty ? "Database is up to date." : "Applied: \(applied.joined(separator: ", "))")
+        }
+    }
+}
+
+struct Database: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Run the embedded PostgreSQL in the background.",
+        subcommands: [Start.self, Stop.self, URLCommand.self])
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start the embedded database and leave it running.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            let runtime = try Runtime(global)
+            let server = try runtime.embedded()
+            let started = try server.start()
+            try await Hub.createDatabaseIfNeeded(at: server.location, logger: runtime.logger)
+            try await Hub.withHub(at: server.location, logger: runtime.logger) { try await $0.migrate() }
+            print(started ? "Started: \(server.location.url)" : "Already running: \(server.location.url)")
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded database.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            let server = try Runtime(global).embedded()
+            guard server.isRunning() else {
+                print("Not running.")
+                return
+            }
+            server.stop()
+            print("Stopped.")
+        }
+    }
+
+    struct URLCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "url", abstract: "Print the database URL, for psql \"$(liandong db url)\".")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            let runtime = try Runtime(global)
+            if let url = runtime.configuration.databaseURL {
+                print(try DatabaseLocation(url: url).url)
+            } else {
+                print(try runtime.embedded().location.url)
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import LiandongHub
+import LiandongMapping
+import LiandongSync
+import Logging
+import Synchronization
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Folder for local state and the embedded database (default ./.liandong).")
+    var dataDirectory: String?
+
+    @Option(help: "Configuration file (see Deploy/liandong.example.yaml). Default: $LIANDONG_CONFIG if set.")
+    var config: String?
+}
+
+/// The composition root: configuration, logging, the database (embedded or configured) and mappings.
+struct Runtime {
+    let configuration: HubConfiguration
+    let logger: Logger
+
+    init(_ options: GlobalOptions) throws {
+        let configPath = options.config ?? ProcessInfo.processInfo.environment["LIANDONG_CONFIG"]
+        configuration = try HubConfiguration(
+            file: configPath.map { URL(fileURLWithPath: $0) }, dataDirectory: options.dataDirectory.map { URL(fileURLWithPath: $0) })
+        logger = Logger(label: "liandong")
+    }
+
+    /// The embedded cluster for this data directory.
+    func embedded() throws -> EmbeddedPostgres {
+        try EmbeddedPostgres(dataDirectory: configuration.dataDirectory, logger: logger)
+    }
+
+    /// Connects (starting the embedded cluster when no URL is configured and it is not running),
+    /// migrates, runs `body`, and stops the cluster again if this call started it.
+    func withHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
+        let location: DatabaseLocation
+        var startedServer: EmbeddedPostgres?
+        if let url = configuration.databaseURL {
+            location = try DatabaseLocation(url: url)
+        } else {
+            let server = try embedded()
+            if !server.isRunning() { Cleanup.shared.add { server.stop() } }
+            if try server.start() { startedServer = server }
+            location = server.location
+            try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
+        }
+        defer { startedServer?.stop() }
+        return try await Hub.withHub(at: location, logger: logger) { hub in
+            try await hub.migrate()
+            return try await body(hub)
+        }
+    }
+
+    /// Loads `Mappings/`.
+    func catalog() throws -> MappingCatalog {
+        try MappingCatalog(directory: configuration.mappingsDirectory)
+    }
+}
+
+/// Work to do when the process is interrupted (SIGINT/SIGTERM): stopping the embedded server.
+final class Cleanup: Sendable {
+    static let shared = Cleanup()
+    private let actions = Mutex<[@Sendable () -> Void]>([])
+    /// Kept alive for the life of the process; never mutated after init.
+    nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
+
+    private init() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                for action in actions.withLock({ $0 }).reversed() { action() }
+                exit(128 + sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func add(_ action: @escaping @Sendable () -> Void) {
+        actions.withLock { $0.append(action) }
+    }
+}
+
+/// Prints a value as pretty JSON with sorted keys.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

@@ -1,7 +1,0 @@
-import ArgumentParser
-import Hummingbird
-import PostgresNIO
-import AsyncHTTPClient
-import Yams
-import Crypto
-print("hi")

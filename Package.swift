@@ -83,7 +83,10 @@ let package = Package(
         // Helpers for every test target and adapter author: the embedded test database, paths.
         .target(
             name: "LiandongTestSupport",
-            dependencies: ["LiandongHub", "LiandongSync", "LiandongSimulator"],
+            dependencies: [
+                "LiandongHub", "LiandongSync", "LiandongSimulator", "LiandongAdapterKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -94,13 +97,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LiandongModelTests", dependencies: ["LiandongModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LiandongModelTests", dependencies: ["LiandongModel", "LiandongTestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LiandongMappingTests", dependencies: ["LiandongMapping", "LiandongTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LiandongHubTests", dependencies: ["LiandongHub", "LiandongTestSupport"],
+            name: "LiandongHubTests",
+            dependencies: ["LiandongHub", "LiandongMapping", "LiandongSync", "LiandongTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -215,10 +215,20 @@ public enum AdapterRegistry {
         }
     }
 
+    /// An adapter for an agency system at `baseURL` with default transport settings: what the demo
+    /// and the tests use to reach a simulator.
+    public static func make(
+        _ name: String, baseURL: String, token: String?, pageSize: Int? = nil, timeoutSeconds: Double = 5,
+        attempts: Int = 4, logger: Logger
+    ) throws -> any SourceAdapter {
+        let settings = HubConfiguration.Source(
+            url: baseURL, tokenEnvironmentVariable: "LIANDONG_SOURCE_TOKEN", pageSize: pageSize,
+            timeoutSeconds: timeoutSeconds, attempts: attempts)
+        return try make(name, settings: settings, environment: ["LIANDONG_SOURCE_TOKEN": token ?? ""], logger: logger)
+    }
+
     /// An adapter with no transport settings, for file ingest and `mapping test`.
     public static func offline(_ name: String, logger: Logger) throws -> any SourceAdapter {
-        var settings = HubConfiguration.Source(url: "http://127.0.0.1:9", tokenEnvironmentVariable: nil, pageSize: nil, timeoutSeconds: 1, attempts: 1)
-        settings.tokenEnvironmentVariable = "LIANDONG_OFFLINE_TOKEN"
-        return try make(name, settings: settings, environment: ["LIANDONG_OFFLINE_TOKEN": "offline"], logger: logger)
+        try make(name, baseURL: "http://127.0.0.1:9", token: "offline", timeoutSeconds: 1, attempts: 1, logger: logger)
     }
 }

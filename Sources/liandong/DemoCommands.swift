@@ -41,11 +41,9 @@ struct Demo: AsyncParsableCommand {
             defer { group.cancelAll() }
             while simulators.contains(where: { $0.port == nil }) { try await Task.sleep(for: .milliseconds(20)) }
             let adapters = try simulators.map { simulator in
-                let settings = HubConfiguration.Source(
-                    url: simulator.baseURL!, tokenEnvironmentVariable: "DEMO_TOKEN", pageSize: 25, timeoutSeconds: 5, attempts: 4)
-                return try AdapterRegistry.make(
-                    simulator.configuration.agency.rawValue, settings: settings,
-                    environment: ["DEMO_TOKEN": simulator.configuration.token], logger: runtime.logger)
+                try AdapterRegistry.make(
+                    simulator.configuration.agency.rawValue, baseURL: simulator.baseURL!, token: simulator.configuration.token,
+                    pageSize: 25, logger: runtime.logger)
             }
             print("Simulated agencies: " + simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }.joined(separator: ", "))
             try await runtime.withHub { hub in

@@ -16,8 +16,8 @@ extension Hub {
         /// Mapping failures by status.
         public var failures: [String: Int]
         public var auditHead: Int64
-        /// SHA-256 over the canonical content of every entity, its alternate values and links, sorted:
-        /// independent of ingest order, entity ids and wall-clock times.
+        /// SHA-256 over the canonical content of every entity, the set of its losing values and its
+        /// links, sorted: independent of ingest order, entity ids and wall-clock times.
         public var digest: String
     }
 
@@ -36,17 +36,26 @@ extension Hub {
             }
             entities[kind.rawValue] = count
         }
-        var alternates = 0
-        let alternateRows = try await client.query(
-            """
-            SELECT x.source_system, x.external_id, a.field, a.value::text, a.source_system, a.source_time
-            FROM alternate_value a JOIN xref x ON x.entity_id = a.entity_id
-            """, logger: logger)
-        for try await (source, externalID, field, value, altSource, time) in alternateRows.decode(
-            (String, String, String, String, String, Date).self)
-        {
-            alternates += 1
-            lines.append("A\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(field)\u{1F}\(value)\u{1F}\(altSource)\u{1F}\(time.canonicalText)")
+        // Losing values enter the digest as a set, so that arrival order does not change it: in order,
+        // a value is recorded when a newer version replaces it; out of order, when an older version
+        // arrives after the winner — the same value may then be recorded at an earlier source time,
+        // or be the current value again. Each (field, value, source) counts once, at the latest
+        // source time it was held, unless it is the entity's current value.
+        for kind in EntityKind.all {
+            let alternateRows = try await client.query(
+                """
+                SELECT x.source_system, x.external_id, a.field, a.value::text, a.source_system, max(a.source_time)
+                FROM alternate_value a
+                JOIN xref x ON x.entity_id = a.entity_id
+                JOIN \(unescaped: kind.rawValue) e ON e.id = a.entity_id
+                WHERE a.entity_kind = \(kind.rawValue) AND (e.data -> a.field) IS DISTINCT FROM a.value
+                GROUP BY 1, 2, 3, 4, 5
+                """, logger: logger)
+            for try await (source, externalID, field, value, altSource, time) in alternateRows.decode(
+                (String, String, String, String, String, Date).self)
+            {
+                lines.append("A\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(field)\u{1F}\(value)\u{1F}\(altSource)\u{1F}\(time.canonicalText)")
+            }
         }
         var links = 0
         let linkRows = try await client.query(
@@ -70,7 +79,7 @@ extension Hub {
         }
         return Stats(
             entities: entities, activeWarnings: try await scalar("SELECT count(*)::int FROM warning_state WHERE state = 'active'"),
-            alternateValues: alternates, links: links, rawPayloads: try await scalar("SELECT count(*)::int FROM raw_payload"),
+            alternateValues: try await scalar("SELECT count(*)::int FROM alternate_value"), links: links, rawPayloads: try await scalar("SELECT count(*)::int FROM raw_payload"),
             failures: failures, auditHead: Int64(try await scalar("SELECT seq::int FROM audit_head")),
             digest: Array(hasher.finalize()).hex)
     }

@@ -1,0 +1,150 @@
+import Foundation
+import LiandongHub
+import LiandongSimulator
+import LiandongSync
+import LiandongTestSupport
+import Testing
+
+/// Runs the built `liandong` executable. Output goes to files and the exit is awaited through the
+/// termination handler: blocking reads or `waitUntilExit()` would hold cooperative threads (two on a
+/// two-core machine) that the in-process simulators need to answer the command.
+struct CommandLine_ {
+    var environment: [String: String] = [:]
+
+    struct Output: Sendable {
+        var status: Int32
+        var killedBySignal: Bool
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String]) async throws -> Output {
+        try await start(arguments).output.value
+    }
+
+    /// Starts the command; `output` completes when it exits.
+    func start(_ arguments: [String]) throws -> (pid: pid_t, output: Task<Output, any Error>) {
+        let process = Process()
+        process.executableURL = Repository.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = Repository.root
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let files = ["out", "err"].map { FileManager.default.temporaryDirectory.appendingPathComponent("liandong-cli-\(UUID()).\($0)") }
+        for file in files { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: files[0])
+        process.standardError = try FileHandle(forWritingTo: files[1])
+        let (exits, exited) = AsyncStream<(Int32, Bool)>.makeStream()
+        process.terminationHandler = { process in
+            exited.yield((process.terminationStatus, process.terminationReason == .uncaughtSignal))
+            exited.finish()
+        }
+        try process.run()
+        let output = Task {
+            var result = (Int32(-1), false)
+            for await exit in exits { result = exit }
+            defer { files.forEach { try? FileManager.default.removeItem(at: $0) } }
+            return Output(
+                status: result.0, killedBySignal: result.1,
+                stdout: try String(contentsOf: files[0], encoding: .utf8), stderr: try String(contentsOf: files[1], encoding: .utf8))
+        }
+        return (process.processIdentifier, output)
+    }
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    /// The README's first command on an empty data directory: its own PostgreSQL, the simulators,
+    /// one full cycle; then the tour's commands on the same data directory.
+    @Test func demoOnceThenStatsAndAuditVerify() async throws {
+        let dataDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dataDirectory) }
+        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": ""])
+        let demo = try await cli.run(["demo", "--once", "--data-dir", dataDirectory.path])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let stats = try await cli.run(["stats", "--json", "--data-dir", dataDirectory.path])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let parsed = try JSONDecoder().decode(Hub.Stats.self, from: Data(stats.stdout.utf8))
+        for kind in ["work_order", "fire_alarm", "warning"] {
+            #expect((parsed.entities[kind] ?? 0) > 0, "\(kind): \(parsed.entities)")
+        }
+        #expect((parsed.failures["open"] ?? 0) > 0, "the demo's injected malformed record is quarantined")
+        let verify = try await cli.run(["audit", "verify", "--data-dir", dataDirectory.path])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("verified"))
+        let errors = try await cli.run(["errors", "list", "--json", "--data-dir", dataDirectory.path])
+        #expect(errors.status == 0)
+        #expect(errors.stdout.contains("\"rule\""))
+    }
+
+    /// kill -9 in the middle of a large sync, then a rerun: the same digest as an uninterrupted run,
+    /// no audit entry doubled, the chain intact.
+    @Test func killedMidSyncThenRerunEqualsACleanRun() async throws {
+        let simulator = AgencySimulator(.init(agency: .hotline, seed: 99, records: 1500))
+        try await simulator.withRunning { simulator in
+            let clean = try await TestDatabase.withFreshHub { hub in
+                let engine = SyncEngine(hub: hub, catalog: try MappingFixture.repositoryCatalog(), logger: hub.logger)
+                _ = try await engine.sync(try simulator.makeAdapter(pageSize: 10))
+                return try await hub.stats()
+            }
+
+            let location = try await TestDatabase.makeFreshDatabase()
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID().uuidString).yaml")
+            try """
+                sources:
+                  hotline-12345: {url: "\(simulator.baseURL!)", token_env: SIM_TOKEN, page_size: 10}
+                """.write(to: config, atomically: true, encoding: .utf8)
+            let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": simulator.configuration.token])
+            let (pid, killed) = try cli.start(["sync", "--once", "--config", config.path])
+            let killedAt = try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+                // Wait until some pages are committed, then kill without warning.
+                var count = 0
+                for _ in 0..<600 where count < 150 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    count = try await hub.stats().entities["work_order"] ?? 0
+                }
+                kill(pid, SIGKILL)
+                _ = try await killed.value
+                return try await hub.stats().entities["work_order"] ?? 0
+            }
+            #expect(try await killed.value.killedBySignal)
+            #expect(killedAt > 0 && killedAt < clean.entities["work_order"]!, "killed mid-sync at \(killedAt)")
+
+            let rerun = try await cli.run(["sync", "--once", "--config", config.path])
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+                let stats = try await hub.stats()
+                #expect(stats.digest == clean.digest)
+                #expect(stats.entities == clean.entities)
+                #expect(stats.auditHead == clean.auditHead, "no audit entry doubled")
+                #expect(try await hub.verifyAudit().firstBad == nil)
+            }
+        }
+    }
+
+    @Test func wrongConfigurationNamesFileKeyAndFix() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID().uuidString).yaml")
+        try "sources:\n  hotline-12345: {url: \"ftp://x\"}\n".write(to: config, atomically: true, encoding: .utf8)
+        let result = try await CommandLine_().run(["sync", "--once", "--config", config.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(config.path))
+        #expect(result.stderr.contains("sources.hotline-12345.url"))
+        #expect(result.stderr.contains("http://"))
+    }
+
+    @Test func mappingTestPrintsRecordsOrFailures() async throws {
+        let ok = try await CommandLine_().run([
+            "mapping", "test", "--source", "weather", Repository.samples.appendingPathComponent("cap/google-cap-library/thunderstorm.cap").path,
+        ])
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("KSTO1055887203"))
+        let refused = try await CommandLine_().run([
+            "mapping", "test", "--json", "--source", "weather", Repository.samples.appendingPathComponent("cap/google-cap-library/xee.cap").path,
+        ])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("doctype"))
+    }
+
+    @Test func coordsConvertPrintsNineDecimals() async throws {
+        let result = try await CommandLine_().run(["coords", "convert", "--from", "wgs84", "--to", "gcj02", "39.9087243", "116.39748"])
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "39.910127796 116.403723572")
+    }
+}

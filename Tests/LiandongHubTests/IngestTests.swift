@@ -1,0 +1,223 @@
+import Foundation
+import LiandongHub
+import LiandongMapping
+import LiandongModel
+import LiandongSync
+import LiandongTestSupport
+import PostgresNIO
+import Testing
+
+/// Work orders as the 12345 API sends them, for ingest tests.
+enum WorkOrders {
+    static let mapping = try! MappingFixture.repositoryCatalog().mapping(named: "hotline-12345/work-order")
+
+    static func item(_ number: Int, status: String = "登记", updated: String = "2026-11-18 08:00:00", matter: String = "道路积水") -> String {
+        """
+        {"orderNo":"GD\(number)","appealType":"求助","matter":"\(matter)","status":"\(status)","citizenPhone":"13812345678",
+         "areaCode":"310101","latitude":"31.24","longitude":"121.50","createTime":"2026-11-18 08:00:00","updateTime":"\(updated)"}
+        """
+    }
+
+    static func page(_ items: [String]) -> String { #"{"code":0,"data":{"hasMore":false,"items":[\#(items.joined(separator: ","))]}}"# }
+}
+
+@Suite(.serialized) struct IngestTests {
+    @Test func identicalBytesAreANoOp() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            let batch = WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2)])], cursor: "c1")
+            let first = try await hub.ingest(batch)
+            #expect(first.inserted == 2)
+            let before = try await hub.stats()
+            let second = try await hub.ingest(batch)
+            #expect(second.duplicatePayloads == 1)
+            #expect(second.inserted + second.updated + second.unchanged == 0)
+            let after = try await hub.stats()
+            #expect(after.digest == before.digest)
+            #expect(after.auditHead == before.auditHead)
+            #expect(after.rawPayloads == 1)
+            #expect(try await hub.cursor(source: "hotline-12345", stream: "test") == "c1")
+        }
+    }
+
+    @Test func samePageRepolledInAnotherOrderChangesNothing() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2)])]))
+            let head = try await hub.stats().auditHead
+            let again = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(2), WorkOrders.item(1)])]))
+            #expect(again.unchanged == 2)
+            #expect(again.newPayloads == 1)
+            #expect(try await hub.stats().auditHead == head)
+        }
+    }
+
+    @Test func newerVersionUpdatesAndKeepsTheReplacedValue() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
+            let summary = try await hub.ingest(
+                WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1, status: "办结", updated: "2026-11-18 09:00:00")])]))
+            #expect(summary.updated == 1)
+            let entity = try await hub.entity("hotline-12345:GD1")
+            #expect(entity.version == 2)
+            #expect(entity.fields.objectValue?["status"] == .string("completed"))
+            #expect(entity.alternates.contains { $0.field == "status" && $0.value == .string("registered") })
+            let trail = try await hub.auditTrail(of: entity.id.uuidString.lowercased())
+            #expect(trail.map(\.action) == ["insert", "update"])
+        }
+    }
+
+    /// Versions arriving in any order end in the same entity and the same losing values.
+    @Test func outOfOrderArrivalGivesTheSameState() async throws {
+        let versions = [
+            WorkOrders.item(1, status: "登记", updated: "2026-11-18 08:00:00"),
+            WorkOrders.item(1, status: "派单", updated: "2026-11-18 08:10:00"),
+            WorkOrders.item(1, status: "办结", updated: "2026-11-18 09:00:00", matter: "积水已排"),
+        ]
+        var digests: [String] = []
+        for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+            digests.append(
+                try await TestDatabase.withFreshHub { hub in
+                    for index in order {
+                        _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([versions[index]])]))
+                    }
+                    let entity = try await hub.entity("hotline-12345:GD1")
+                    #expect(entity.fields.objectValue?["status"] == .string("completed"))
+                    return try await hub.stats().digest
+                })
+        }
+        #expect(Set(digests).count == 1)
+    }
+
+    @Test func cancelledWarningIsNotActive() async throws {
+        let mapping = try MappingFixture.repositoryCatalog().mapping(named: "weather/cap-alert")
+        func cap(_ id: String, _ type: String, references: String = "") -> String {
+            """
+            <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>\(id)</identifier><sender>13013241600000</sender>
+            <sent>2026-08-26T16:09:13+08:00</sent><status>Actual</status><msgType>\(type)</msgType><scope>Public</scope>
+            \(references.isEmpty ? "" : "<references>\(references)</references>")
+            <info><event>暴雨</event><urgency>Immediate</urgency><severity>Severe</severity><certainty>Likely</certainty>
+            <expires>2099-01-01T00:00:00+08:00</expires><area><areaDesc>元氏县</areaDesc></area></info></alert>
+            """
+        }
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(mapping.batch([cap("W1", "Alert")]))
+            #expect(try await hub.stats().activeWarnings == 1)
+            _ = try await hub.ingest(mapping.batch([cap("W2", "Cancel", references: "13013241600000,W1,2026-08-26T16:09:13+08:00")]))
+            let stats = try await hub.stats()
+            #expect(stats.activeWarnings == 0)
+            #expect(stats.links == 1)
+            #expect(try await hub.entity("weather:W1").state == "cancelled")
+        }
+    }
+
+    @Test func migrationsAreIdempotent() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            let applied = try await hub.migrate()
+            #expect(applied.isEmpty)
+        }
+    }
+}
+
+@Suite(.serialized) struct AuditTests {
+    @Test func chainVerifiesAndTamperingIsNamed() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page((1...5).map { WorkOrders.item($0) })]))
+            let clean = try await hub.verifyAudit()
+            #expect(clean.firstBad == nil)
+            #expect(clean.checked == 5)
+            try await hub.client.withConnection { conn in
+                try await conn.query("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only", logger: hub.logger)
+                try await conn.query(
+                    "UPDATE audit_entry SET body = replace(body, 'registered', 'completed') WHERE seq = 3", logger: hub.logger)
+                try await conn.query("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only", logger: hub.logger)
+            }
+            let tampered = try await hub.verifyAudit()
+            #expect(tampered.firstBad == 3)
+            #expect(tampered.problem?.contains("body was changed") == true)
+        }
+    }
+
+    @Test func auditEntriesRefuseUpdateAndDelete() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
+            for statement in ["UPDATE audit_entry SET action = 'x'", "DELETE FROM audit_entry", "TRUNCATE audit_entry"] {
+                await #expect(throws: PSQLError.self) {
+                    try await hub.client.query(PostgresQuery(unsafeSQL: statement), logger: hub.logger)
+                }
+            }
+            #expect(try await hub.verifyAudit().checked == 1)
+        }
+    }
+}
+
+@Suite(.serialized) struct QuarantineTests {
+    static func catalog(version: Int, matterRule: String) throws -> MappingCatalog {
+        let text = try String(contentsOf: Repository.mappings.appendingPathComponent("hotline-12345/work-order.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "version: 1", with: "version: \(version)")
+            .replacingOccurrences(of: "matter: {path: matter, transforms: [trim]}", with: "matter: {path: matter, transforms: [trim\(matterRule)]}")
+        return try MappingFixture.catalog(["hotline-12345/work-order.yaml": text])
+    }
+
+    /// A mapping that refuses a value quarantines the record; after the mapping is fixed, a dry run
+    /// shows what replay would do and changes nothing; the replay then stores it, audited.
+    @Test func quarantineThenReplayAfterAMappingFix() async throws {
+        let strict = try Self.catalog(version: 1, matterRule: ", {allowed: [道路积水]}")
+        let fixed = try Self.catalog(version: 2, matterRule: "")
+        try await TestDatabase.withFreshHub { hub in
+            let page = WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2, matter: "噪音扰民")])
+            let summary = try await hub.ingest(try strict.mapping(named: "hotline-12345/work-order").batch([page]))
+            #expect(summary.inserted == 1)
+            #expect(summary.failures == 1)
+            let groups = try await hub.failureGroups(source: nil)
+            #expect(groups.map(\.path) == ["matter"])
+            #expect(groups.map(\.rule) == ["allowed"])
+            let id = try #require(groups.first?.ids.first)
+            let failure = try await hub.failure(id)
+            #expect(failure.externalID == "GD2")
+            #expect(failure.mapping == MappingRef(name: "hotline-12345/work-order", version: 1))
+            #expect(failure.failures.first?.value == "噪音扰民")
+
+            let stillStrict = try await SyncEngine(hub: hub, catalog: strict, logger: hub.logger).replay([id], dryRun: false)
+            #expect(stillStrict.first?.failures.isEmpty == false)
+
+            let engine = SyncEngine(hub: hub, catalog: fixed, logger: hub.logger)
+            let dry = try await engine.replay([id], dryRun: true)
+            #expect(dry.first?.failures.isEmpty == true)
+            #expect(dry.first?.changes.isEmpty == false)
+            #expect(try await hub.stats().entities["work_order"] == 1)
+
+            let replayed = try await engine.replay([id], dryRun: false)
+            #expect(replayed.first?.summary.inserted == 1)
+            let stats = try await hub.stats()
+            #expect(stats.entities["work_order"] == 2)
+            #expect(stats.failures["open"] == 0)
+            #expect(stats.failures["replayed"] == 1)
+            #expect(try await hub.entity("hotline-12345:GD2").mapping.contains("2"))
+            #expect(try await hub.auditTrail(of: "\(id)").map(\.action).contains("replay"))
+            #expect(try await hub.verifyAudit().firstBad == nil)
+        }
+    }
+
+    @Test func ignoringAFailureIsAudited() async throws {
+        let strict = try Self.catalog(version: 1, matterRule: ", {allowed: [道路积水]}")
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(
+                try strict.mapping(named: "hotline-12345/work-order").batch([WorkOrders.page([WorkOrders.item(2, matter: "x")])]))
+            let id = try #require(try await hub.openFailureIDs().first)
+            try await hub.ignoreFailure(id, reason: "test record")
+            #expect(try await hub.failure(id).status == "ignored")
+            #expect(try await hub.auditTrail(of: "\(id)").map(\.action) == ["quarantine", "ignore"])
+            await #expect(throws: HubError.self) { try await hub.ignoreFailure(id, reason: "again") }
+        }
+    }
+
+    @Test func aDocumentThatDoesNotParseIsKeptWhole() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            let summary = try await hub.ingest(WorkOrders.mapping.batch([#"{"code":0,"data":{"items":[{"orderNo":"#]))
+            #expect(summary.failures == 1)
+            let failure = try await hub.failure(try #require(try await hub.openFailureIDs().first))
+            #expect(failure.recordIndex == -1)
+            #expect(failure.failures.first?.rule == .document)
+            #expect(String(decoding: failure.body, as: UTF8.self).hasPrefix(#"{"code":0"#))
+        }
+    }
+}

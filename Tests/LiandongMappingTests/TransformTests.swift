@@ -1,0 +1,144 @@
+import Foundation
+import LiandongMapping
+import LiandongModel
+import LiandongTestSupport
+import Testing
+
+/// The mapping language's transforms, through a real mapping file loaded by the real catalog.
+@Suite struct TransformTests {
+    static let yaml = """
+        version: 3
+        source: test
+        entity: work_order
+        document: {format: json, records: data.items}
+        id: id
+        source_time: {path: t, transforms: [{time: {pattern: "yyyy-MM-dd HH:mm:ss"}}]}
+        fields:
+          name: {path: name, transforms: [trim]}
+          status: {path: status, required: true, transforms: [{code: {list: work-order-status, crosswalk: hotline-12345}}]}
+          division_code: {path: area, transforms: [division]}
+          phone: {path: phone, transforms: [{mask: phone}]}
+          id_number: {path: idNo, transforms: [{mask: id_number}]}
+          location: {lat: lat, lon: lon, transforms: [{coordinates: {crs: gcj02}}]}
+          priority: {path: priority, default: normal}
+          count: {path: n, transforms: [number]}
+          utc_time: {path: utc, transforms: [time]}
+        """
+    static let mapping = try! MappingFixture.catalog(["test/record.yaml": yaml]).mapping(named: "test/record")
+
+    func map(_ item: String) -> Mapping.RecordOutcome? {
+        Self.mapping.map(Array(#"{"data":{"items":[\#(item)]}}"#.utf8)).records.first
+    }
+
+    func mapped(_ item: String) throws -> CanonicalRecord {
+        guard case .mapped(let record)? = map(item) else { throw MappingFailure(path: "", rule: .required, message: "\(String(describing: map(item)))") }
+        return record
+    }
+
+    func failures(_ item: String) -> [MappingFailure] {
+        guard case .failed(_, _, let failures)? = map(item) else { return [] }
+        return failures
+    }
+
+    @Test func localTimesAreAsiaShanghai() throws {
+        let record = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","utc":"2026-11-18T08:00:00+08:00"}"#)
+        #expect(record.sourceTime.canonicalText == "2026-11-18T00:00:00Z")
+        #expect(record.fields["utc_time"] == .string("2026-11-18T00:00:00Z"))
+        #expect(record.mapping == MappingRef(name: "test/record", version: 3))
+    }
+
+    @Test func impossibleTimesFailWithPathRuleAndValue() {
+        let found = failures(#"{"id":"1","t":"2026-02-30 08:00:00","status":"登记"}"#)
+        #expect(found == [
+            MappingFailure(path: "t", rule: .time, value: "2026-02-30 08:00:00", message: "not a time of the form yyyy-MM-dd HH:mm:ss")
+        ])
+    }
+
+    @Test func codesGoThroughTheCrosswalk() throws {
+        #expect(try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"办结"}"#).fields["status"] == .string("completed"))
+        let found = failures(#"{"id":"1","t":"2026-11-18 08:00:00","status":"飞走了"}"#)
+        #expect(found.map(\.rule) == [.code])
+        #expect(found.first?.path == "status")
+        #expect(found.first?.value == "飞走了")
+    }
+
+    @Test func requiredAndDefault() throws {
+        let found = failures(#"{"id":"1","t":"2026-11-18 08:00:00"}"#)
+        #expect(found.map(\.path) == ["status"])
+        #expect(found.map(\.rule) == [.required])
+        #expect(try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记"}"#).fields["priority"] == .string("normal"))
+    }
+
+    @Test func trimNormalisesToNFC() throws {
+        // "e" + combining acute accent becomes the single precomposed "é".
+        let record = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","name":"  Cafe\u0301 "}"#)
+        #expect(record.fields["name"] == .string("Caf\u{E9}"))
+    }
+
+    @Test func divisionsAreValidatedAgainstTheKeptList() throws {
+        let ok = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"310101000000"}"#)
+        #expect(ok.fields["division_code"] == .string("310101"))
+        let found = failures(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"999999"}"#)
+        #expect(found.map(\.rule) == [.division])
+        #expect(found.first?.message.contains("mca 201904") == true)
+    }
+
+    @Test func personalDataIsMaskedBeforeStorage() throws {
+        let record = try mapped(
+            #"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","phone":"13812345678","idNo":"110101199003071234"}"#)
+        #expect(record.fields["phone"] == .string("138****5678"))
+        #expect(record.fields["id_number"] == .string("110101********1234"))
+        #expect(!record.canonicalFieldsJSON.contains("13812345678"))
+    }
+
+    @Test func coordinatesAreStoredAsWGS84WithTheOriginalKept() throws {
+        let record = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","lat":"39.910127796","lon":"116.403723572"}"#)
+        let location = try #require(record.fields["location"]?.objectValue)
+        #expect(abs((location["lat"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0) - 39.9087243) < 1e-8)
+        #expect(location["original"]?.objectValue?["crs"] == .string("gcj02"))
+        #expect(location["original"]?.objectValue?["lat"] == .number(39.910127796))
+    }
+
+    @Test func numbersMustBeNumbers() {
+        #expect(failures(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","n":"many"}"#).map(\.rule) == [.number])
+    }
+
+    @Test func everyFailureOfARecordIsReportedAtOnce() {
+        let found = failures(#"{"id":"1","t":"soon","status":"?","area":"1"}"#)
+        #expect(Set(found.map(\.path)) == ["t", "status", "area"])
+    }
+
+    @Test func anEmptyPageIsNoRecordsAndNoFailure() {
+        let result = Self.mapping.map(Array(#"{"data":{"items":[],"hasMore":false}}"#.utf8))
+        #expect(result.documentFailure == nil)
+        #expect(result.records.isEmpty)
+    }
+
+    @Test func aDocumentWithoutTheRecordContainerFails() {
+        let result = Self.mapping.map(Array(#"{"error":"maintenance"}"#.utf8))
+        #expect(result.documentFailure?.rule == .required)
+        #expect(result.documentFailure?.path == "data.items")
+    }
+}
+
+/// Mapping files with mistakes name the file, the key and what is expected.
+@Suite struct MappingFileErrorTests {
+    @Test func unknownKeyIsNamed() {
+        let yaml = TransformTests.yaml.replacingOccurrences(of: "name: {path: name,", with: "name: {pathh: name,")
+        #expect {
+            try MappingFixture.catalog(["test/record.yaml": yaml])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("test/record.yaml") && text.contains("fields.name.pathh") && text.contains("expected one of")
+        }
+    }
+
+    @Test func unknownCodeListIsNamed() {
+        let yaml = TransformTests.yaml.replacingOccurrences(of: "list: work-order-status", with: "list: no-such-list")
+        #expect {
+            try MappingFixture.catalog(["test/record.yaml": yaml])
+        } throws: { error in
+            "\(error)".contains("code list 'no-such-list' not found")
+        }
+    }
+}

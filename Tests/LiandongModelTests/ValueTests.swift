@@ -1,0 +1,70 @@
+import Foundation
+import LiandongModel
+import LiandongTestSupport
+import Testing
+
+@Suite struct MaskingTests {
+    @Test(arguments: [
+        (Masking.phone, "13812345678", "138****5678"),
+        (.phone, "138-1234-5678", "138****5678"),
+        (.phone, "02166668888", "021****8888"),
+        (.idNumber, "110101199003071234", "110101********1234"),
+        (.idNumber, "11010119900307123X", "110101********123X"),
+        (.name, "张三丰", "张**"),
+    ])
+    func masks(kind: Masking, value: String, expected: String) {
+        #expect(kind.apply(value) == expected)
+    }
+
+    @Test func refusesWhatIsNotOfItsShape() {
+        #expect(Masking.phone.apply("call me") == nil)
+        #expect(Masking.idNumber.apply("12345") == nil)
+    }
+}
+
+@Suite struct DivisionTests {
+    static let list: DivisionList = {
+        let text = try! String(
+            contentsOf: Repository.mappings.appendingPathComponent("codes/divisions-gb2260-mca-201904.tsv"), encoding: .utf8)
+        return try! DivisionList(tsv: text)
+    }()
+
+    @Test func listKnowsItsRevisionAndCounties() {
+        #expect(Self.list.revision == "mca 201904")
+        #expect(Self.list.names["130132"] == "元氏县")
+        #expect(Self.list.names.count > 3000)
+    }
+
+    @Test(arguments: [("130132", "130132"), ("130132000000", "130132"), ("130132000", "130132"), ("130132101203", "130132101203")])
+    func normalizes(code: String, expected: String) throws {
+        #expect(try Self.list.normalize(code).get() == expected)
+    }
+
+    @Test func refusesMalformedAndUnknownCodes() {
+        #expect(throws: DivisionList.Invalid.malformed) { try Self.list.normalize("13013").get() }
+        #expect(throws: DivisionList.Invalid.malformed) { try Self.list.normalize("13a132").get() }
+        #expect(throws: DivisionList.Invalid.unknown(revision: "mca 201904")) { try Self.list.normalize("999999").get() }
+    }
+}
+
+@Suite struct CanonicalFormTests {
+    @Test func canonicalJSONSortsKeysAndFormatsNumbers() {
+        let value = FieldValue.object([
+            "b": .number(2), "a": .array([.number(1.5), .null, .bool(true)]), "中": .string("line\n\"quoted\""),
+        ])
+        #expect(value.canonicalJSON == #"{"a":[1.5,null,true],"b":2,"中":"line\n\"quoted\""}"#)
+    }
+
+    @Test func canonicalTimeIsUTCWithMillisecondsOnlyWhenPresent() {
+        #expect(Date(timeIntervalSince1970: 0).canonicalText == "1970-01-01T00:00:00Z")
+        #expect(Date(timeIntervalSince1970: 1_795_000_000.25).canonicalText == "2026-11-18T11:06:40.250Z")
+    }
+
+    @Test func codeListsResolveThroughCrosswalksAndLabels() {
+        let list = CodeList(name: "t", codes: ["red": "红色"], crosswalks: ["cap": ["Extreme": "red"]])
+        #expect(list.canonicalCode(for: "Extreme", crosswalk: "cap") == "red")
+        #expect(list.canonicalCode(for: "红色", crosswalk: nil) == "red")
+        #expect(list.canonicalCode(for: "red", crosswalk: nil) == "red")
+        #expect(list.canonicalCode(for: "purple", crosswalk: "cap") == nil)
+    }
+}

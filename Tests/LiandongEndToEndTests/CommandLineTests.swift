@@ -148,3 +148,32 @@ struct CommandLine_ {
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "39.910127796 116.403723572")
     }
 }
+
+@Suite struct ConfigurationTests {
+    /// The documented example stays loadable: every key it shows is one the loader knows.
+    @Test func exampleConfigurationLoads() throws {
+        let file = Repository.root.appendingPathComponent("Deploy/liandong.example.yaml")
+        let configuration = try HubConfiguration(file: file, dataDirectory: nil, environment: [:])
+        #expect(configuration.sources.keys.sorted() == HubConfiguration.knownSources.sorted())
+        #expect(configuration.syncInterval == 30)
+        #expect(configuration.mappingsDirectory.standardizedFileURL == Repository.mappings.standardizedFileURL)
+        #expect(configuration.sources["hotline-12345"]?.tokenEnvironmentVariable == "LIANDONG_HOTLINE_12345_TOKEN")
+    }
+
+    @Test(arguments: [
+        ("colour: red\n", "colour", "unknown key"),
+        ("sync: {interval_seconds: -1}\n", "sync.interval_seconds", "expected a number"),
+        ("sources:\n  police-110: {url: http://x}\n", "sources.police-110", "hotline-12345"),
+        ("database: {url: mysql://x}\n", "database.url", ""),
+    ])
+    func mistakesNameTheKey(text: String, key: String, hint: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID()).yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            try HubConfiguration(file: file, dataDirectory: nil, environment: [:])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(file.path) && text.contains("'\(key)'") && text.contains(hint)
+        }
+    }
+}

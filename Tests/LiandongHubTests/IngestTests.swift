@@ -1,5 +1,5 @@
 import Foundation
-import LiandongHub
+@testable import LiandongHub
 import LiandongMapping
 import LiandongModel
 import LiandongSync
@@ -136,6 +136,22 @@ enum WorkOrders {
         }
     }
 
+    /// Whatever column of an entry is changed behind the trigger's back, verify names that entry.
+    @Test(arguments: [
+        "body = replace(body, 'registered', 'completed')", "action = 'delete'", "entity_id = 'someone-else'",
+        "entity_kind = 'warning'", "at = at + interval '1 hour'", "hash = sha256(hash)", "prev_hash = sha256(prev_hash)",
+    ])
+    func everyColumnIsCovered(change: String) async throws {
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page((1...4).map { WorkOrders.item($0) })]))
+            try await hub.client.withConnection { conn in
+                try await conn.query("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only", logger: hub.logger)
+                try await conn.query(PostgresQuery(unsafeSQL: "UPDATE audit_entry SET \(change) WHERE seq = 2"), logger: hub.logger)
+            }
+            #expect(try await hub.verifyAudit().firstBad == 2)
+        }
+    }
+
     @Test func auditEntriesRefuseUpdateAndDelete() async throws {
         try await TestDatabase.withFreshHub { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
@@ -219,5 +235,17 @@ enum WorkOrders {
             #expect(failure.failures.first?.rule == .document)
             #expect(String(decoding: failure.body, as: UTF8.self).hasPrefix(#"{"code":0"#))
         }
+    }
+}
+
+@Suite struct AuditChainTests {
+    /// A time half a microsecond from a millisecond boundary still reads back as the hashed text.
+    @Test func entryTimesSitOnWholeMilliseconds() {
+        let awkward = Date(timeIntervalSince1970: 1_795_000_000.012_499_6)
+        let entries = AuditChain.chain(
+            [AuditDraft(action: "insert", entityKind: "work_order", entityID: "x", content: [:])],
+            after: (0, AuditChain.genesis), at: awkward)
+        let stored = Date(timeIntervalSince1970: (entries[0].at.timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000)
+        #expect(entries[0].body.contains("\"at\":\"\(stored.canonicalText)\""))
     }
 }

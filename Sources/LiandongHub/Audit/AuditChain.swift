@@ -62,6 +62,9 @@ public enum AuditChain {
 
     /// Numbers and chains drafts after the head `(seq, hash)`.
     static func chain(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), at: Date) -> [AuditEntry] {
+        // The body carries the time to the millisecond, the column to the microsecond: a time not on a
+        // whole millisecond could read back rounding the other way and look tampered with.
+        let at = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
         var previous = head.hash
         var seq = head.seq
         return drafts.map { draft in

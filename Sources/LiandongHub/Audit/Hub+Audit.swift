@@ -22,12 +22,12 @@ extension Hub {
         var expectedSeq: Int64 = 0
         let rows = try await client.query(
             """
-            SELECT seq, action, entity_kind, entity_id, body, encode(prev_hash, 'hex'), encode(hash, 'hex')
+            SELECT seq, at, action, entity_kind, entity_id, body, encode(prev_hash, 'hex'), encode(hash, 'hex')
             FROM audit_entry ORDER BY seq
             """, logger: logger)
         var result = AuditVerification(checked: 0, firstBad: nil, problem: nil, headSeq: 0, headHash: "")
-        for try await (seq, action, kind, entityID, body, prevHex, hashHex) in rows.decode(
-            (Int64, String, String, String, String, String, String).self)
+        for try await (seq, at, action, kind, entityID, body, prevHex, hashHex) in rows.decode(
+            (Int64, Date, String, String, String, String, String, String).self)
         {
             expectedSeq += 1
             result.checked += 1
@@ -43,6 +43,7 @@ extension Hub {
             } else if let content = (try? FieldValue(jsonText: body))?.objectValue,
                 content["action"]?.stringValue != action || content["entity_id"]?.stringValue != entityID
                     || content["entity_kind"]?.stringValue != kind || content["seq"] != .number(Double(seq))
+                    || content["at"]?.stringValue != at.canonicalText
             {
                 problem = "columns differ from the hashed body"
             }

@@ -84,6 +84,7 @@ struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one simulated agency system on loopback until interrupted.",
         discussion: "Inject faults with: curl -X POST 'http://127.0.0.1:PORT/_faults?kind=server_error&count=3'")
+    @OptionGroup var global: GlobalOptions
     @Option(help: "hotline-12345, fire-119 or weather.") var agency: String
     @Option var port: Int = 0
     @Option var seed: UInt64 = 1

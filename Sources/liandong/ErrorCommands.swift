@@ -159,6 +159,7 @@ struct Coords: AsyncParsableCommand {
 
     struct Convert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Convert a point between WGS-84, GCJ-02 and BD-09 (9 decimals).")
+        @OptionGroup var global: GlobalOptions
         @Option var from: CoordinateSystem
         @Option var to: CoordinateSystem
         @Argument var latitude: Double

@@ -29,7 +29,9 @@ struct Liandong: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            Cleanup.shared.parkIfTerminating()
         } catch {
+            Cleanup.shared.parkIfTerminating()
             exit(withError: error)
         }
     }
@@ -61,7 +63,7 @@ struct Database: AsyncParsableCommand {
             let server = try runtime.embedded()
             let started = try server.start()
             try await Hub.createDatabaseIfNeeded(at: server.location, logger: runtime.logger)
-            try await Hub.withHub(at: server.location, logger: runtime.logger) { try await $0.migrate() }
+            _ = try await Hub.withHub(at: server.location, logger: runtime.logger) { try await $0.migrate() }
             print(started ? "Started: \(server.location.url)" : "Already running: \(server.location.url)")
         }
     }

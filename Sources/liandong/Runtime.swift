@@ -63,6 +63,7 @@ struct Runtime {
 final class Cleanup: Sendable {
     static let shared = Cleanup()
     private let actions = Mutex<[@Sendable () -> Void]>([])
+    private let terminating = Mutex(false)
     /// Kept alive for the life of the process; never mutated after init.
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
@@ -71,6 +72,7 @@ final class Cleanup: Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
+                terminating.withLock { $0 = true }
                 for action in actions.withLock({ $0 }).reversed() { action() }
                 exit(128 + sig)
             }
@@ -81,6 +83,13 @@ final class Cleanup: Sendable {
 
     func add(_ action: @escaping @Sendable () -> Void) {
         actions.withLock { $0.append(action) }
+    }
+
+    /// While a signal is being handled, the handler owns the exit: the command, failing or done because
+    /// the server went away under it, must not exit first and cut the server's shutdown short.
+    func parkIfTerminating() {
+        guard terminating.withLock({ $0 }) else { return }
+        while true { sleep(60) }
     }
 }
 

@@ -151,6 +151,17 @@ public struct EmbeddedPostgres: Sendable {
         var output: String
     }
 
+    /// Marks every descriptor above stderr close-on-exec, so that the server `pg_ctl` forks inherits
+    /// none of ours: a daemon holding a pipe or socket this process got from its parent (Foundation's
+    /// `Process` passes one) keeps whoever waits on that parent waiting.
+    private static func markInheritedDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for descriptor in entries.compactMap(Int32.init) where descriptor > 2 {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
     /// Runs a server binary, as the server user when this process is root, and waits for it.
     ///
     /// Spawned with `posix_spawn` and reaped with `waitpid` rather than Foundation's `Process`: the
@@ -166,6 +177,7 @@ public struct EmbeddedPostgres: Sendable {
             .appendingPathComponent("liandong-\(tool)-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
 
+        Self.markInheritedDescriptorsCloseOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,0 +1,67 @@
+import Foundation
+import LiandongHub
+import LiandongTestSupport
+import Testing
+
+/// The embedded PostgreSQL as people use it, through the CLI, each test in its own data directory.
+@Suite(.serialized) struct EmbeddedDatabaseTests {
+    let dataDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-db-\(UUID().uuidString)")
+    let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": ""])
+
+    var server: EmbeddedPostgres { get throws { try EmbeddedPostgres(dataDirectory: dataDirectory, logger: TestDatabase.logger) } }
+
+    func liandong(_ arguments: String...) async throws -> CommandLine_.Output {
+        try await cli.run(arguments + ["--data-dir", dataDirectory.path])
+    }
+
+    func cleanUp() throws {
+        try server.stop()
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+
+    @Test func startUrlStop() async throws {
+        defer { try? cleanUp() }
+        let started = try await liandong("db", "start")
+        #expect(started.status == 0, "\(started.stderr)")
+        let url = try await liandong("db", "url").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(started.stdout.contains(url))
+        #expect(url.hasPrefix("postgresql://"))
+        // A command on a running server leaves it running.
+        #expect(try await liandong("stats").status == 0)
+        #expect(try server.isRunning())
+        #expect(try await liandong("db", "stop").stdout.contains("Stopped"))
+        #expect(try !server.isRunning())
+    }
+
+    /// A server killed with -9 leaves `postmaster.pid` behind; the next command recovers.
+    @Test func stalePostmasterPidIsRecovered() async throws {
+        defer { try? cleanUp() }
+        #expect(try await liandong("db", "start").status == 0)
+        let pidFile = try server.clusterDirectory.appendingPathComponent("postmaster.pid")
+        let pid = try #require(Int32(try String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n")[0]))
+        kill(pid, SIGKILL)
+        for _ in 0..<100 where kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(500))  // its backends notice the postmaster's death and exit
+        #expect(FileManager.default.fileExists(atPath: pidFile.path))
+        let stats = try await liandong("stats", "--json")
+        #expect(stats.status == 0, "\(stats.stderr)")
+        #expect(try !server.isRunning(), "the command stops the server it started")
+    }
+
+    /// SIGTERM (or Ctrl-C) while the demo runs stops the embedded server it started.
+    @Test func interruptedDemoStopsItsServer() async throws {
+        defer { try? cleanUp() }
+        let (pid, demo) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
+        var running = false
+        for _ in 0..<300 where !running {
+            try await Task.sleep(for: .milliseconds(100))
+            running = try server.isRunning()
+        }
+        #expect(running)
+        try await Task.sleep(for: .seconds(1))
+        kill(pid, SIGTERM)
+        let output = try await demo.value
+        #expect(output.status == 128 + SIGTERM, "\(output.stderr)")
+        #expect(try !server.isRunning())
+    }
+}

@@ -18,19 +18,16 @@ public struct Fire119Adapter: SourceAdapter {
     }
 
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
-        let parts = cursor.map { $0.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) } ?? []
         var query = [("ts", "\(pageSize)")]
-        if parts.count == 2 { query += [("kssj", parts[0]), ("ksbh", parts[1])] }
+        if let after = UpdateTimeCursor(cursor) { query += [("kssj", after.time), ("ksbh", after.id)] }
         let payload = try await transport.get("/jqxx/list" + queryString(query))
         guard let page = PageReader.document(payload, format: .xml, fallback: .gb18030),
             let list = page.select("JQLB").first
         else {
             return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
         }
-        let time = list.select("@XYKSSJ").first?.text ?? ""
-        let number = list.select("@XYKSBH").first?.text ?? ""
-        return SourcePage(
-            payloads: [payload], cursor: time.isEmpty ? cursor : "\(time)|\(number)",
-            hasMore: list.select("@SFYHY").first?.text == "1")
+        let next = UpdateTimeCursor.next(
+            time: list.select("@XYKSSJ").first?.text, id: list.select("@XYKSBH").first?.text, previous: cursor)
+        return SourcePage(payloads: [payload], cursor: next, hasMore: list.select("@SFYHY").first?.text == "1")
     }
 }

@@ -24,18 +24,16 @@ public struct Hotline12345Adapter: SourceAdapter {
     }
 
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
-        let parts = cursor.map { $0.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) } ?? []
         var query = [("pageSize", "\(pageSize)")]
-        if parts.count == 2 { query += [("updatedAfter", parts[0]), ("afterId", parts[1])] }
+        if let after = UpdateTimeCursor(cursor) { query += [("updatedAfter", after.time), ("afterId", after.id)] }
         let payload = try await transport.get("/api/v1/workorders" + queryString(query))
         guard let page = PageReader.document(payload, format: .json), let data = page.select("data").first else {
             return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
         }
-        let next = data.select("next").first
-        let updatedAfter = next?.select("updatedAfter").first?.text ?? ""
-        let afterID = next?.select("afterId").first?.text ?? ""
-        let hasMore = data.select("hasMore").first?.text == "true"
-        return SourcePage(
-            payloads: [payload], cursor: updatedAfter.isEmpty ? cursor : "\(updatedAfter)|\(afterID)", hasMore: hasMore)
+        let continuation = data.select("next").first
+        let next = UpdateTimeCursor.next(
+            time: continuation?.select("updatedAfter").first?.text, id: continuation?.select("afterId").first?.text,
+            previous: cursor)
+        return SourcePage(payloads: [payload], cursor: next, hasMore: data.select("hasMore").first?.text == "true")
     }
 }

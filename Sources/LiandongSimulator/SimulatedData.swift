@@ -1,4 +1,5 @@
 import Foundation
+import LiandongModel
 
 /// A deterministic random number generator (SplitMix64), so a seed always yields the same agency data.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -33,23 +34,10 @@ struct SimulatedPlace: Sendable {
 /// Formats times as agencies write them: local Asia/Shanghai time with no zone.
 enum LocalTime {
     static func text(_ date: Date, compact: Bool = false) -> String {
-        let local = Int(date.timeIntervalSince1970) + 8 * 3600
-        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
-        let rest = local - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        if compact {
-            return "\(y)\(two(m))\(two(d))\(two(rest / 3600))\(two(rest % 3600 / 60))\(two(rest % 60))"
-        }
-        return "\(y)-\(two(m))-\(two(d)) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))"
+        // Asia/Shanghai keeps no daylight saving: local time is UTC + 8 h, in whole seconds.
+        let local = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down) + 8 * 3600).canonicalText
+        let text = local.dropLast().replacingOccurrences(of: "T", with: " ")  // drop the "Z"
+        return compact ? text.filter(\.isNumber) : text
     }
 }
 

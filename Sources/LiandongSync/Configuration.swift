@@ -99,7 +99,8 @@ public struct HubConfiguration: Sendable {
         if let mappings = map["mappings"] {
             mappingsDirectory = Self.resolve(try Self.string(mappings, file: path, key: "mappings"), against: base)
         }
-        if let database = map["database"] {
+        // A section whose keys are all commented out (`database:` alone) is YAML null: no settings.
+        if let database = map["database"], !(database is NSNull) {
             guard let db = database as? [String: Any] else {
                 throw Error(file: path, key: "database", message: "expected a map with 'url'")
             }

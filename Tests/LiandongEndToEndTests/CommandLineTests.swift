@@ -164,7 +164,7 @@ struct CommandLine_ {
         ("colour: red\n", "colour", "unknown key"),
         ("sync: {interval_seconds: -1}\n", "sync.interval_seconds", "expected a number"),
         ("sources:\n  police-110: {url: http://x}\n", "sources.police-110", "hotline-12345"),
-        ("database: {url: mysql://x}\n", "database.url", ""),
+        ("database: {url: mysql://x}\n", "database.url", "postgres://"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID()).yaml")
@@ -174,6 +174,32 @@ struct CommandLine_ {
         } throws: { error in
             let text = "\(error)"
             return text.contains(file.path) && text.contains("'\(key)'") && text.contains(hint)
+        }
+    }
+}
+
+@Suite struct FileIngestTests {
+    /// Every CAP sample through `liandong ingest`: the valid ones stored, the others quarantined with a
+    /// reason, nothing crashing; a second ingest of the same files changes nothing.
+    @Test func capSamplesIngestOrQuarantine() async throws {
+        let location = try await TestDatabase.makeFreshDatabase()
+        let folder = Repository.samples.appendingPathComponent("cap")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: folder.path)
+            .filter { $0.hasSuffix(".cap") || $0.hasSuffix(".xml") }.sorted()
+            .map { folder.appendingPathComponent($0).path }
+        #expect(files.count >= 6)
+        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+        let first = try await cli.run(["ingest", "--source", "weather"] + files)
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try await cli.run(["ingest", "--source", "weather"] + files)
+        #expect(again.stdout.contains("new 0, identical to earlier \(files.count)"), "\(again.stdout)")
+        try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+            let stats = try await hub.stats()
+            #expect(stats.entities["warning"] == 2)
+            #expect(stats.rawPayloads == files.count)
+            let rules = Set(try await hub.failureGroups(source: "weather").map(\.rule))
+            #expect(rules == ["namespace", "doctype", "required"])
+            #expect(try await hub.verifyAudit().firstBad == nil)
         }
     }
 }

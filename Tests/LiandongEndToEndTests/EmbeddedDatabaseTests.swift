@@ -58,7 +58,7 @@ import Testing
             running = try server.isRunning()
         }
         #expect(running)
-        try await Task.sleep(for: .seconds(1))
+        // At once: the server may still be starting, the hardest moment to stop it.
         kill(pid, SIGTERM)
         let output = try await demo.value
         #expect(output.status == 128 + SIGTERM, "\(output.stderr)")

@@ -70,12 +70,16 @@ public struct EmbeddedPostgres: Sendable {
         DatabaseLocation(host: socketDirectory.path, port: port, username: username, database: database)
     }
 
-    /// Whether a server is running on this cluster.
+    /// Whether a server is running on this cluster: the process `postmaster.pid` names is alive.
+    ///
+    /// Checked directly rather than with `pg_ctl status`, whose exit status a process that also runs
+    /// children through Foundation's `Process` may have reaped before we read it.
     public func isRunning() -> Bool {
-        guard FileManager.default.fileExists(atPath: clusterDirectory.appendingPathComponent("PG_VERSION").path) else {
-            return false
-        }
-        return (try? run("pg_ctl", ["status", "-D", clusterDirectory.path]))?.status == 0
+        let pidFile = clusterDirectory.appendingPathComponent("postmaster.pid")
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+            let pid = text.split(separator: "\n").first.flatMap({ pid_t($0.trimmingCharacters(in: .whitespaces)) }), pid > 0
+        else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// Initialises the cluster if needed and starts the server unless it runs already.
@@ -117,10 +121,23 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Stops the server (fast shutdown: clients are disconnected, nothing is lost).
+    ///
+    /// It does not ask `isRunning()` first: a server still starting rewrites `postmaster.pid`, and
+    /// `pg_ctl status` reading it half-written reports no server. So `pg_ctl stop` is sent while the
+    /// pid file exists, and again for a few seconds while the server is not yet ready to take it.
     public func stop() {
-        guard isRunning() else { return }
-        _ = try? run("pg_ctl", ["stop", "-w", "-m", "fast", "-D", clusterDirectory.path])
-        logger.info("Embedded PostgreSQL stopped")
+        let pidFile = clusterDirectory.appendingPathComponent("postmaster.pid")
+        for _ in 0..<40 {
+            guard FileManager.default.fileExists(atPath: pidFile.path) else { return }
+            guard let result = try? run("pg_ctl", ["stop", "-w", "-m", "fast", "-D", clusterDirectory.path]) else { return }
+            if result.status == 0 {
+                logger.info("Embedded PostgreSQL stopped")
+                return
+            }
+            // A pid file whose process is gone was left by a crash: nothing to stop.
+            if result.output.contains("No such process") || result.output.contains("no server running") { return }
+            usleep(250_000)
+        }
     }
 
     private func createOwnedDirectory(_ url: URL, ownedByServer: Bool) throws(HubError) {
@@ -193,7 +210,10 @@ public struct EmbeddedPostgres: Sendable {
             throw HubError(.embeddedServer, "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        var reaped: pid_t
+        repeat { reaped = waitpid(pid, &status, 0) } while reaped == -1 && errno == EINTR
+        // Reaped by someone else (ECHILD): the outcome is unknown, and unknown is not success.
+        if reaped != pid { status = 0xff << 8 }
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         // WIFEXITED/WEXITSTATUS are macros Swift cannot import: a normal exit has the low 7 bits clear.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)

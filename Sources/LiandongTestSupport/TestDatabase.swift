@@ -39,7 +39,7 @@ public enum TestDatabase {
         let name = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
         let location = try serverLocation().with(database: name)
         try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
-        try await Hub.withHub(at: location, logger: logger) { try await $0.migrate() }
+        _ = try await Hub.withHub(at: location, logger: logger) { try await $0.migrate() }
         return location
     }
 

@@ -30,7 +30,7 @@ struct CommandLine_ {
         process.currentDirectoryURL = Repository.root
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let files = ["out", "err"].map { FileManager.default.temporaryDirectory.appendingPathComponent("liandong-cli-\(UUID()).\($0)") }
-        for file in files { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        for file in files { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
         process.standardOutput = try FileHandle(forWritingTo: files[0])
         process.standardError = try FileHandle(forWritingTo: files[1])
         let (exits, exited) = AsyncStream<(Int32, Bool)>.makeStream()

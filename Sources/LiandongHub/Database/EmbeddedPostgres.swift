@@ -109,7 +109,7 @@ public struct EmbeddedPostgres: Sendable {
         }
         let options = "-c listen_addresses='' -k \(socketDirectory.path) -p \(port) -c unix_socket_permissions=0777"
         let log = clusterDirectory.deletingLastPathComponent().appendingPathComponent("postgres.log")
-        if !fm.fileExists(atPath: log.path) { fm.createFile(atPath: log.path, contents: nil) }
+        if !fm.fileExists(atPath: log.path) { _ = fm.createFile(atPath: log.path, contents: nil) }
         try chownToServer(log)
         let result = try run("pg_ctl", ["start", "-w", "-t", "60", "-D", clusterDirectory.path, "-l", log.path, "-o", options])
         guard result.status == 0 else {

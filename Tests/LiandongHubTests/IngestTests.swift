@@ -249,3 +249,25 @@ enum WorkOrders {
         #expect(entries[0].body.contains("\"at\":\"\(stored.canonicalText)\""))
     }
 }
+
+@Suite struct EmbeddedLauncherTests {
+    /// As root the server runs as `postgres`; a data directory that user cannot reach is refused up
+    /// front, naming the folder and the fixes. As an ordinary user the same folder is fine.
+    @Test func unreachableDataDirectoryIsNamed() throws {
+        let parent = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-closed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: parent) }
+        #expect(chmod(parent.path, 0o700) == 0)
+        let embedded = try EmbeddedPostgres(dataDirectory: parent.appendingPathComponent("data"), logger: TestDatabase.logger)
+        if getuid() == 0 {
+            #expect {
+                try embedded.checkServerUserCanReach(parent.appendingPathComponent("data"))
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("cannot enter \(parent.path)") && text.contains("--data-dir")
+            }
+        } else {
+            #expect(throws: Never.self) { try embedded.checkServerUserCanReach(parent.appendingPathComponent("data")) }
+        }
+    }
+}

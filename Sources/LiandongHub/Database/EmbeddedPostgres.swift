@@ -88,6 +88,7 @@ public struct EmbeddedPostgres: Sendable {
     public func start() throws(HubError) -> Bool {
         let fm = FileManager.default
         try createOwnedDirectory(clusterDirectory.deletingLastPathComponent(), ownedByServer: false)
+        try checkServerUserCanReach(clusterDirectory.deletingLastPathComponent())
         try createOwnedDirectory(socketDirectory, ownedByServer: true)
         if !fm.fileExists(atPath: clusterDirectory.appendingPathComponent("PG_VERSION").path) {
             try createOwnedDirectory(clusterDirectory, ownedByServer: true)
@@ -137,6 +138,27 @@ public struct EmbeddedPostgres: Sendable {
             // A pid file whose process is gone was left by a crash: nothing to stop.
             if result.output.contains("No such process") || result.output.contains("no server running") { return }
             usleep(250_000)
+        }
+    }
+
+    /// As root the server runs as `serverUser`, which must be able to pass through every folder down
+    /// to the data directory (a clone under `/root`, mode 700, is not); otherwise initdb fails with a
+    /// bare "permission denied". Judged from the folders' owner, group and mode bits.
+    func checkServerUserCanReach(_ directory: URL) throws(HubError) {
+        guard let serverUser, let entry = getpwnam(serverUser) else { return }
+        let (uid, gid) = (entry.pointee.pw_uid, entry.pointee.pw_gid)
+        var path = ""
+        for component in directory.standardizedFileURL.pathComponents {
+            path = component == "/" ? "/" : (path == "/" ? "/" : path + "/") + component
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            let bit: mode_t = info.st_uid == uid ? S_IXUSR : info.st_gid == gid ? S_IXGRP : S_IXOTH
+            guard info.st_mode & bit != 0 else {
+                throw HubError(
+                    .embeddedServer,
+                    "running as root, the embedded PostgreSQL runs as the '\(serverUser)' user, which cannot enter \(path): choose a --data-dir it can reach (under /var/lib or /tmp, say), allow it in (chmod o+x \(path)), or run liandong as an ordinary user"
+                )
+            }
         }
     }
 

@@ -37,6 +37,19 @@ public struct Hub: Sendable {
         }
     }
 
+    /// Runs `body` in one transaction. A body's own error is rethrown as itself, not inside PostgresNIO's
+    /// `PostgresTransactionError`, so that a `HubError` raised in a transaction reaches people readable.
+    func withTransaction<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        do {
+            return try await client.withTransaction(logger: logger, isolation: isolation, body)
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error
+        }
+    }
+
     /// Creates `database` on the server at `location` (connected through its `postgres` database) if
     /// it does not exist.
     public static func createDatabaseIfNeeded(at location: DatabaseLocation, logger: Logger) async throws {

@@ -51,15 +51,21 @@ enum WorkOrders {
     }
 
     @Test func newerVersionUpdatesAndKeepsTheReplacedValue() async throws {
+        var revised = WorkOrders.mapping
+        revised.spec.version = 2
         try await TestDatabase.withFreshHub { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
             let summary = try await hub.ingest(
-                WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1, status: "办结", updated: "2026-11-18 09:00:00")])]))
+                revised.batch([WorkOrders.page([WorkOrders.item(1, status: "办结", updated: "2026-11-18 09:00:00")])]))
             #expect(summary.updated == 1)
             let entity = try await hub.entity("hotline-12345:GD1")
             #expect(entity.version == 2)
             #expect(entity.fields.objectValue?["status"] == .string("completed"))
-            #expect(entity.alternates.contains { $0.field == "status" && $0.value == .string("registered") })
+            let replaced = try #require(entity.alternates.first { $0.field == "status" })
+            #expect(replaced.value == .string("registered"))
+            #expect(replaced.reason == "replaced")
+            #expect(replaced.mapping == "hotline-12345/work-order@v1", "the replaced value is the first mapping's")
+            #expect(entity.mapping.hasSuffix("@v2"))
             let trail = try await hub.auditTrail(of: entity.id.uuidString.lowercased())
             #expect(trail.map(\.action) == ["insert", "update"])
         }
@@ -210,6 +216,9 @@ enum WorkOrders {
             #expect(try await hub.entity("hotline-12345:GD2").mapping.contains("2"))
             #expect(try await hub.auditTrail(of: "\(id)").map(\.action).contains("replay"))
             #expect(try await hub.verifyAudit().firstBad == nil)
+            await #expect(throws: HubError.self, "a replayed failure is not replayed twice") {
+                try await engine.replay([id], dryRun: false)
+            }
         }
     }
 

@@ -29,7 +29,7 @@ extension Hub {
     @discardableResult
     public func migrate() async throws -> [String] {
         let pending = try Self.migrations()
-        return try await client.withTransaction(logger: logger) { conn in
+        return try await withTransaction { conn in
             try await conn.query("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
             try await conn.query(
                 """

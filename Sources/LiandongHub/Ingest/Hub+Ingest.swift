@@ -12,7 +12,7 @@ extension Hub {
         for payload in batch.payloads {
             for record in payload.records { try Self.checkKind(record.kind) }
         }
-        return try await client.withTransaction(logger: logger) { conn in
+        return try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
             var summary = IngestSummary()
@@ -113,14 +113,18 @@ struct IngestTransaction {
             let ids = Array(Set(group.map(\.externalID)))
             let rows = try await conn.query(
                 """
-                SELECT x.external_id, e.id, e.version, e.source_time, encode(e.content_hash, 'hex'), e.data::text
+                SELECT x.external_id, e.id, e.version, e.source_time, encode(e.content_hash, 'hex'), e.data::text,
+                       e.mapping, e.mapping_version
                 FROM xref x JOIN \(unescaped: kind.rawValue) e ON e.id = x.entity_id
                 WHERE x.source_system = \(source.rawValue) AND x.external_id = ANY(\(ids)::text[])
                 """, logger: logger)
-            for try await (externalID, id, version, time, hash, data) in rows.decode((String, UUID, Int, Date, String, String).self) {
+            for try await (externalID, id, version, time, hash, data, mapping, mappingVersion) in rows.decode(
+                (String, UUID, Int, Date, String, String, String, Int).self)
+            {
                 let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
                 states[IngestPlan.key(source, externalID)] = EntityState(
-                    id: id, version: version, sourceTime: time, contentHash: hash, fields: fields)
+                    id: id, version: version, sourceTime: time, contentHash: hash, fields: fields,
+                    mapping: MappingRef(name: mapping, version: mappingVersion))
             }
         }
         return states

@@ -9,6 +9,8 @@ struct EntityState: Sendable {
     var sourceTime: Date
     var contentHash: String
     var fields: [String: FieldValue]
+    /// The mapping that produced the stored version: a value it loses is recorded as that mapping's.
+    var mapping: MappingRef
 }
 
 /// Decides, without touching the database, what a sequence of mapped records does to the entities:
@@ -92,7 +94,7 @@ struct IngestPlan {
                     alternates.append(
                         AlternateValue(
                             kind: record.kind, entityID: current.id, field: name, value: old, source: record.source,
-                            sourceTime: current.sourceTime, mapping: record.mapping, reason: "replaced"))
+                            sourceTime: current.sourceTime, mapping: current.mapping, reason: "replaced"))
                 }
             }
             store(record, id: current.id, version: current.version + 1, hash: hash, rawPayloadID: rawPayloadID)
@@ -120,7 +122,8 @@ struct IngestPlan {
 
     private mutating func store(_ record: CanonicalRecord, id: UUID, version: Int, hash: String, rawPayloadID: Int64) {
         states[Self.key(record.source, record.externalID)] = EntityState(
-            id: id, version: version, sourceTime: record.sourceTime, contentHash: hash, fields: record.fields)
+            id: id, version: version, sourceTime: record.sourceTime, contentHash: hash, fields: record.fields,
+            mapping: record.mapping)
         writes[id] = EntityWrite(
             kind: record.kind, id: id, source: record.source, externalID: record.externalID, version: version,
             sourceTime: record.sourceTime, contentHash: hash, fieldsJSON: record.canonicalFieldsJSON,

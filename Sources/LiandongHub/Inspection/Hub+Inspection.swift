@@ -111,7 +111,10 @@ extension Hub {
             public var value: FieldValue
             public var source: String
             public var sourceTime: Date
+            /// `replaced` (a newer version won) or `older` (it arrived after a newer one).
             public var reason: String
+            /// The mapping and version that produced the value (`hotline-12345/work-order@v1`).
+            public var mapping: String
         }
 
         /// A link from or to this entity.
@@ -175,12 +178,16 @@ extension Hub {
                 view.state = state
             }
         }
-        for try await (field, value, source, time, reason) in try await client.query(
-            "SELECT field, value::text, source_system, source_time, reason FROM alternate_value WHERE entity_id = \(id) ORDER BY id",
-            logger: logger
-        ).decode((String, String, String, Date, String).self) {
+        for try await (field, value, source, time, reason, mapping) in try await client.query(
+            """
+            SELECT field, value::text, source_system, source_time, reason, mapping
+            FROM alternate_value WHERE entity_id = \(id) ORDER BY id
+            """, logger: logger
+        ).decode((String, String, String, Date, String, String).self) {
             view.alternates.append(
-                .init(field: field, value: (try? FieldValue(jsonText: value)) ?? .null, source: source, sourceTime: time, reason: reason))
+                .init(
+                    field: field, value: (try? FieldValue(jsonText: value)) ?? .null, source: source, sourceTime: time,
+                    reason: reason, mapping: mapping))
         }
         let linkRows = try await client.query(
             """

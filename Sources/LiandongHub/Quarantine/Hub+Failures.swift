@@ -96,7 +96,7 @@ extension Hub {
         guard view.status == "open" else {
             throw HubError(.invalidState, "mapping failure \(id) is \(view.status), not open")
         }
-        try await client.withTransaction(logger: logger) { conn in
+        try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
             try await conn.query(
@@ -127,13 +127,15 @@ extension Hub {
         _ id: Int64, records: [CanonicalRecord], stillFailing: [MappingFailure], mapping: MappingRef, dryRun: Bool
     ) async throws -> ReplayOutcome {
         let view = try await failure(id)
-        guard view.status == "open" else {
-            throw HubError(.invalidState, "mapping failure \(id) is \(view.status); only open failures are replayed")
-        }
         for record in records { try Self.checkKind(record.kind) }
-        return try await client.withTransaction(logger: logger) { conn in
+        return try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
+            // Checked under the row lock: two replays of one failure cannot both apply it.
+            let rows = try await conn.query("SELECT status FROM mapping_failure WHERE id = \(id) FOR UPDATE", logger: logger)
+            for try await status in rows.decode(String.self) where status != "open" {
+                throw HubError(.invalidState, "mapping failure \(id) is \(status); only open failures are replayed")
+            }
             var plan = IngestPlan(states: try await tx.loadStates(for: records))
             for record in records { plan.apply(record, rawPayloadID: view.rawPayloadID) }
             let changes = plan.audits.map { draft in

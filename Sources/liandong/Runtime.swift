@@ -42,7 +42,7 @@ struct Runtime {
         } else {
             let server = try embedded()
             if !server.isRunning() { Cleanup.shared.add { server.stop() } }
-            if try server.start() { startedServer = server }
+            if try Cleanup.shared.holdingSignals({ try server.start() }) { startedServer = server }
             location = server.location
             try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
         }
@@ -64,6 +64,7 @@ final class Cleanup: Sendable {
     static let shared = Cleanup()
     private let actions = Mutex<[@Sendable () -> Void]>([])
     private let terminating = Mutex(false)
+    private let starting = Mutex(0)
     /// Kept alive for the life of the process; never mutated after init.
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
@@ -73,6 +74,7 @@ final class Cleanup: Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
                 terminating.withLock { $0 = true }
+                while starting.withLock({ $0 }) > 0 { usleep(10_000) }
                 for action in actions.withLock({ $0 }).reversed() { action() }
                 exit(128 + sig)
             }
@@ -83,6 +85,15 @@ final class Cleanup: Sendable {
 
     func add(_ action: @escaping @Sendable () -> Void) {
         actions.withLock { $0.append(action) }
+    }
+
+    /// Runs `body` (starting the embedded server) with signals handled only after it: a stop sent
+    /// before the new server has written its `postmaster.pid` would find nothing to stop, and the
+    /// server would outlive the command.
+    func holdingSignals<T>(_ body: () throws -> T) rethrows -> T {
+        starting.withLock { $0 += 1 }
+        defer { starting.withLock { $0 -= 1 } }
+        return try body()
     }
 
     /// While a signal is being handled, the handler owns the exit: the command, failing or done because

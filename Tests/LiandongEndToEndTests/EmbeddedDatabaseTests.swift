@@ -48,6 +48,31 @@ import Testing
         #expect(try !server.isRunning(), "the command stops the server it started")
     }
 
+    /// Processes whose command line names `directory` (initdb, its bootstrap backend, the server).
+    func processes(under directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let command = String(decoding: raw.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return command.contains(directory.path + "/postgres") ? command : nil
+        }
+    }
+
+    /// A signal in the middle of initdb waits for the cluster to be ready and then stops it: nothing
+    /// of it outlives the command. (Before, initdb and its bootstrap backend ran on, orphaned.)
+    @Test func signalDuringInitdbLeavesNoProcessBehind() async throws {
+        defer { try? cleanUp() }
+        let (pid, demo) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
+        let cluster = try server.clusterDirectory
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: cluster.path) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        kill(pid, SIGTERM)
+        let output = try await demo.value
+        #expect(output.status == 128 + SIGTERM, "\(output.stderr)")
+        let left = try processes(under: dataDirectory)
+        #expect(left.isEmpty, "\(left)")
+    }
+
     /// SIGTERM (or Ctrl-C) while the demo runs stops the embedded server it started.
     @Test func interruptedDemoStopsItsServer() async throws {
         defer { try? cleanUp() }

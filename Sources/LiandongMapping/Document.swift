@@ -27,8 +27,13 @@ public struct DocumentNode: Sendable, Hashable {
     /// any name; `name[key=value]` keeps the nodes whose child `key` has that text, and
     /// `name[key=a|b]` either text; an empty path selects this node.
     public func select(_ path: String) -> [DocumentNode] {
+        select(Self.segments(of: path))
+    }
+
+    /// The nodes a parsed path selects.
+    func select(_ segments: some Sequence<Segment>) -> [DocumentNode] {
         var current = [self]
-        for segment in Self.segments(of: path) {
+        for segment in segments {
             current = current.flatMap { node in
                 node.children.filter { segment.matches($0) }
             }

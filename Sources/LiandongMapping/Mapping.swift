@@ -82,9 +82,7 @@ public struct Mapping: Sendable {
     /// segment (`alert`) has no container to tell by, so a document without it is a failure.
     static func isEmptyPage(_ root: DocumentNode, records: String) -> Bool {
         let segments = DocumentNode.segments(of: records)
-        guard segments.count > 1 else { return false }
-        let parent = segments.dropLast().map { String($0.name) }.joined(separator: ".")
-        return !root.select(parent).isEmpty
+        return segments.count > 1 && !root.select(segments.dropLast()).isEmpty
     }
 
     /// Maps one record node.

@@ -1,5 +1,5 @@
 import Foundation
-import LiandongMapping
+@testable import LiandongMapping
 import LiandongModel
 import LiandongTestSupport
 import Testing
@@ -96,6 +96,14 @@ import Testing
         #expect {
             try DocumentParser(maxBytes: 10).parse("{\"a\":\"0123456789\"}", as: .json)
         } throws: { ($0 as? MappingFailure)?.message.contains("larger than 10 bytes") == true }
+    }
+
+    /// An empty page is told by its container, predicate included: another kind of container is not ours.
+    @Test func emptyPageKeepsTheContainersPredicate() throws {
+        let other = try DocumentParser().parse(#"{"data":{"kind":"other","items":[]}}"#, as: .json)
+        #expect(!Mapping.isEmptyPage(other, records: "data[kind=orders].items"))
+        let ours = try DocumentParser().parse(#"{"data":{"kind":"orders","items":[]}}"#, as: .json)
+        #expect(Mapping.isEmptyPage(ours, records: "data[kind=orders].items"))
     }
 
     @Test func malformedXMLSaysWhere() {

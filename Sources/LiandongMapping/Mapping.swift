@@ -228,7 +228,7 @@ extension TransformSpec {
 extension FieldValue {
     /// A short text of the value for failure reports.
     var displayText: String {
-        let text = scalarText ?? canonicalJSON
+        let text = readableText
         return text.count > 200 ? String(text.prefix(200)) + "…" : text
     }
 }

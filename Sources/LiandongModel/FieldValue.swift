@@ -22,6 +22,9 @@ public enum FieldValue: Hashable, Sendable {
         }
     }
 
+    /// The value as people read it: a scalar's text, or canonical JSON for null, arrays and objects.
+    public var readableText: String { scalarText ?? canonicalJSON }
+
     /// The value as a string, if it is one.
     public var stringValue: String? {
         if case .string(let s) = self { return s }

@@ -18,12 +18,13 @@ struct Show: AsyncParsableCommand {
         print("version \(view.version), source time \(view.sourceTime.canonicalText), mapping \(view.mapping)")
         if let state = view.state { print("state: \(state)") }
         for (key, value) in (view.fields.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            print("  \(key): \(value.scalarText ?? value.canonicalJSON)")
+            print("  \(key): \(value.readableText)")
         }
         if !view.alternates.isEmpty {
             print("alternate values:")
             for alt in view.alternates {
-                print("  \(alt.field) = \(alt.value.scalarText ?? alt.value.canonicalJSON)  (\(alt.source), \(alt.sourceTime.canonicalText), \(alt.reason))")
+                print(
+                    "  \(alt.field) = \(alt.value.readableText)  (\(alt.source), \(alt.sourceTime.canonicalText), \(alt.reason), \(alt.mapping))")
             }
         }
         for link in view.links {
@@ -79,7 +80,7 @@ struct Audit: AsyncParsableCommand {
         @Flag var json = false
         func run() async throws {
             let trail = try await Runtime(global).withHub { hub -> [Hub.AuditRecord] in
-                let id = Int64(entity) != nil ? entity : try await hub.entity(entity).id.uuidString.lowercased()
+                let id = Int64(entity) != nil ? entity : try await hub.resolve(entity).id.uuidString.lowercased()
                 return try await hub.auditTrail(of: id)
             }
             if json { return try printJSON(trail) }
@@ -96,12 +97,12 @@ struct Audit: AsyncParsableCommand {
                 let before = c["before"]?.objectValue ?? [:]
                 let after = c["after"]?.objectValue ?? [:]
                 for key in Set(before.keys).union(after.keys).sorted() {
-                    let old = before[key].map { $0.scalarText ?? $0.canonicalJSON } ?? "∅"
-                    let new = after[key].map { $0.scalarText ?? $0.canonicalJSON } ?? "∅"
+                    let old = before[key]?.readableText ?? "∅"
+                    let new = after[key]?.readableText ?? "∅"
                     print("    \(key): \(old) → \(new)")
                 }
                 for key in c.keys.sorted() where !["source", "mapping", "mapping_version", "source_time", "before", "after", "seq", "at", "action", "entity_kind", "entity_id"].contains(key) {
-                    print("    \(key): \(c[key]!.scalarText ?? c[key]!.canonicalJSON)")
+                    print("    \(key): \(c[key]!.readableText)")
                 }
             }
         }

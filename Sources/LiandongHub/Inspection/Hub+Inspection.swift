@@ -128,34 +128,29 @@ extension Hub {
         }
     }
 
-    /// Finds an entity by its id or by `source:external_id`.
-    public func entity(_ reference: String) async throws -> EntityView {
-        let id: UUID
+    /// The id and kind of the entity `reference` names: its id, or `source:external_id`.
+    public func resolve(_ reference: String) async throws -> (id: UUID, kind: EntityKind) {
+        let query: PostgresQuery
         if let uuid = UUID(uuidString: reference) {
-            id = uuid
+            query = "SELECT entity_id, entity_kind FROM xref WHERE entity_id = \(uuid) LIMIT 1"
         } else if let colon = reference.firstIndex(of: ":") {
             let source = String(reference[..<colon])
             let externalID = String(reference[reference.index(after: colon)...])
-            var found: UUID?
-            for try await uuid in try await client.query(
-                "SELECT entity_id FROM xref WHERE source_system = \(source) AND external_id = \(externalID)", logger: logger
-            ).decode(UUID.self) {
-                found = uuid
-            }
-            guard let found else { throw HubError(.notFound, "no entity \(externalID) from \(source)") }
-            id = found
+            query = "SELECT entity_id, entity_kind FROM xref WHERE source_system = \(source) AND external_id = \(externalID)"
         } else {
             throw HubError(.notFound, "'\(reference)' is neither an entity id (UUID) nor source:external_id")
         }
-        var kind: String?
-        for try await k in try await client.query("SELECT entity_kind FROM xref WHERE entity_id = \(id)", logger: logger)
-            .decode(String.self)
-        {
-            kind = k
+        for try await (id, kind) in try await client.query(query, logger: logger).decode((UUID, String).self)
+        where EntityKind.all.map(\.rawValue).contains(kind) {
+            return (id, EntityKind(rawValue: kind))
         }
-        guard let kind, EntityKind.all.map(\.rawValue).contains(kind) else {
-            throw HubError(.notFound, "no entity with id \(id.uuidString.lowercased())")
-        }
+        throw HubError(.notFound, "no entity \(reference)")
+    }
+
+    /// Finds an entity by its id or by `source:external_id`.
+    public func entity(_ reference: String) async throws -> EntityView {
+        let (id, entityKind) = try await resolve(reference)
+        let kind = entityKind.rawValue
         var view: EntityView?
         let rows = try await client.query(
             """

@@ -97,22 +97,20 @@ public struct SyncEngine: Sendable {
         var outcomes: [Hub.ReplayOutcome] = []
         for id in ids {
             let failure = try await hub.failure(id)
-            let mapper = PayloadMapper(mapping: try catalog.mapping(named: failure.mapping.name))
-            let mapped = mapper.map(
-                FetchedPayload(name: failure.payloadName, contentType: failure.contentType, body: failure.body))
+            let mapping = try catalog.mapping(named: failure.mapping.name)
+            let result = mapping.map(failure.body, declaredEncoding: failure.declaredEncoding)
             // A record failure replays that record only; a document failure replays the whole document.
-            let records = failure.recordIndex < 0
-                ? mapped.records
-                : mapper.mapping.map(failure.body, declaredEncoding: failure.declaredEncoding).records
-                    .enumerated().compactMap { index, outcome -> CanonicalRecord? in
-                        guard index == failure.recordIndex, case .mapped(let record) = outcome else { return nil }
-                        return record
-                    }
-            let still = mapped.failures.filter { failure.recordIndex < 0 || $0.index == failure.recordIndex || $0.index < 0 }
-                .flatMap(\.failures)
+            var records: [CanonicalRecord] = []
+            var still = result.documentFailure.map { [$0] } ?? []
+            for (index, outcome) in result.records.enumerated() where failure.recordIndex < 0 || index == failure.recordIndex {
+                switch outcome {
+                case .mapped(let record): records.append(record)
+                case .failed(_, _, let failures): still += failures
+                }
+            }
             outcomes.append(
                 try await hub.replayFailure(
-                    id, records: records, stillFailing: still, mapping: mapper.mapping.ref, dryRun: dryRun))
+                    id, records: records, stillFailing: still, mapping: mapping.ref, dryRun: dryRun))
         }
         return outcomes
     }

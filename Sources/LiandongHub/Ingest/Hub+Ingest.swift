@@ -29,11 +29,8 @@ extension Hub {
             drafts += try await tx.insertLinks(plan.links)
             summary.add(plan.summary)
             summary.linked = drafts.count - plan.audits.count
-            for (payload, id) in stored where !payload.failures.isEmpty {
-                drafts += try await tx.insertFailures(
-                    payload.failures, rawPayloadID: id, source: batch.source, stream: batch.stream, mapping: payload.mapping)
-                summary.failures += payload.failures.count
-            }
+            drafts += try await tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
+            summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
             try await tx.append(drafts, after: head)
             if let cursor = batch.cursor {
                 try await conn.query(
@@ -193,36 +190,39 @@ struct IngestTransaction {
         return drafts
     }
 
-    /// Quarantines failed records of one payload; returns their audit drafts.
+    /// Quarantines the failed records of stored payloads, in one statement; returns their audit drafts.
     func insertFailures(
-        _ failures: [FailedRecord], rawPayloadID: Int64, source: SourceSystemID, stream: String, mapping: MappingRef
+        of stored: [(payload: ReceivedPayload, id: Int64)], source: SourceSystemID, stream: String
     ) async throws -> [AuditDraft] {
-        let json = failures.map { failure in
-            FieldValue.array(failure.failures.map(\.fieldValue)).canonicalJSON
-        }
-        let rows = try await conn.query(
+        let rows = stored.flatMap { payload, id in payload.failures.map { (failed: $0, payloadID: id, mapping: payload.mapping) } }
+        guard !rows.isEmpty else { return [] }
+        let failuresJSON = rows.map { FieldValue.array($0.failed.failures.map(\.fieldValue)).canonicalJSON }
+        let inserted = try await conn.query(
             """
             INSERT INTO mapping_failure (raw_payload_id, record_index, source_system, stream, external_id, mapping, mapping_version, failures)
-            SELECT \(rawPayloadID), t.i, \(source.rawValue), \(stream), NULLIF(t.ext, ''), \(mapping.name), \(mapping.version), t.f::jsonb
-            FROM UNNEST(\(failures.map(\.index))::int[], \(failures.map { $0.externalID ?? "" })::text[], \(json)::text[]) AS t(i, ext, f)
+            SELECT t.p, t.i, \(source.rawValue), \(stream), NULLIF(t.ext, ''), t.m, t.mv, t.f::jsonb
+            FROM UNNEST(\(rows.map(\.payloadID))::bigint[], \(rows.map(\.failed.index))::int[],
+                        \(rows.map { $0.failed.externalID ?? "" })::text[], \(rows.map(\.mapping.name))::text[],
+                        \(rows.map(\.mapping.version))::int[], \(failuresJSON)::text[]) AS t(p, i, ext, m, mv, f)
             ON CONFLICT (raw_payload_id, record_index) DO UPDATE SET mapping_version = EXCLUDED.mapping_version,
                 failures = EXCLUDED.failures, last_seen = now(), seen_count = mapping_failure.seen_count + 1, status = 'open'
-            RETURNING id, record_index
+            RETURNING id, raw_payload_id, record_index
             """, logger: logger)
-        var drafts: [AuditDraft] = []
-        for try await (id, index) in rows.decode((Int64, Int).self) {
-            let failure = failures.first { $0.index == index }!
-            drafts.append(
+        var ids: [String: Int64] = [:]
+        for try await (id, payloadID, index) in inserted.decode((Int64, Int64, Int).self) { ids["\(payloadID)/\(index)"] = id }
+        // In input order, so that audit entries are numbered the same way on every run.
+        return rows.compactMap { row in
+            ids["\(row.payloadID)/\(row.failed.index)"].map { id in
                 AuditDraft(
                     action: "quarantine", entityKind: "mapping_failure", entityID: "\(id)",
                     content: [
-                        "source": .string(source.rawValue), "mapping": .string(mapping.name),
-                        "mapping_version": .number(Double(mapping.version)), "record_index": .number(Double(index)),
-                        "external_id": failure.externalID.map(FieldValue.string) ?? .null,
-                        "rules": .array(failure.failures.map { .string("\($0.path): \($0.rule)") }),
-                    ]))
+                        "source": .string(source.rawValue), "mapping": .string(row.mapping.name),
+                        "mapping_version": .number(Double(row.mapping.version)), "record_index": .number(Double(row.failed.index)),
+                        "external_id": row.failed.externalID.map(FieldValue.string) ?? .null,
+                        "rules": .array(row.failed.failures.map { .string("\($0.path): \($0.rule)") }),
+                    ])
+            }
         }
-        return drafts
     }
 
     /// Numbers, chains and appends audit entries, and moves the head.

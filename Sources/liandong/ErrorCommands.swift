@@ -37,7 +37,8 @@ struct Errors: AsyncParsableCommand {
             if let reason = f.decisionReason { print("decision: \(reason)") }
             for failure in f.failures { print("  \(failure)") }
             print("--- payload (decoded) ---")
-            let text = (try? TextDecoding.decode(f.body, declared: f.declaredEncoding, fallback: .utf8).text)
+            // As the bytes were decoded when they arrived; UTF-8 when they could not be.
+            let text = (try? TextDecoding.decode(f.body, declared: f.detectedEncoding ?? f.declaredEncoding, fallback: .utf8).text)
                 ?? "(\(f.body.count) bytes that do not decode; first bytes: \(f.body.prefix(32).map { String(format: "%02x", $0) }.joined()))"
             print(text.count > 4000 ? String(text.prefix(4000)) + "\n… (\(text.count) characters)" : text)
         }

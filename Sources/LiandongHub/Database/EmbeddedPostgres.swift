@@ -135,7 +135,7 @@ public struct EmbeddedPostgres: Sendable {
                 logger.info("Embedded PostgreSQL stopped")
                 return
             }
-            // A pid file whose process is gone was left by a crash: nothing to stop.
+            // A pid file whose process is gone was left by a crash: nothing to stop (LC_ALL=C: see `run`).
             if result.output.contains("No such process") || result.output.contains("no server running") { return }
             usleep(250_000)
         }
@@ -226,8 +226,12 @@ public struct EmbeddedPostgres: Sendable {
 
         let cArguments = (argv + arguments).map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        // Messages in English whatever the host's locale: `stop()` reads pg_ctl's (the cluster is C anyway).
+        let environment = ProcessInfo.processInfo.environment.merging(["LC_ALL": "C"]) { $1 }
+        let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, cEnvironment)
         guard spawned == 0 else {
             throw HubError(.embeddedServer, "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }

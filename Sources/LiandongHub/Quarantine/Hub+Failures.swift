@@ -47,6 +47,8 @@ extension Hub {
         public var payloadName: String
         public var contentType: String?
         public var declaredEncoding: String?
+        /// The charset the bytes were decoded with when they arrived, if they could be.
+        public var detectedEncoding: String?
         /// The bytes exactly as received.
         public var body: [UInt8]
     }
@@ -56,21 +58,22 @@ extension Hub {
         let rows = try await client.query(
             """
             SELECT m.id, m.status, m.source_system, m.stream, m.mapping, m.mapping_version, m.record_index, m.external_id,
-                   m.failures::text, m.decision_reason, m.seen_count, p.id, p.name, p.content_type, p.declared_encoding, p.body
+                   m.failures::text, m.decision_reason, m.seen_count, p.id, p.name, p.content_type, p.declared_encoding,
+                   p.detected_encoding, p.body
             FROM mapping_failure m JOIN raw_payload p ON p.id = m.raw_payload_id WHERE m.id = \(id)
             """, logger: logger)
         for try await (
             id, status, source, stream, mapping, version, index, externalID,
-            failuresJSON, reason, seen, payloadID, name, contentType, declared, body
+            failuresJSON, reason, seen, payloadID, name, contentType, declared, detected, body
         ) in rows.decode(
             (Int64, String, String, String, String, Int, Int, String?,
-             String, String?, Int, Int64, String, String?, String?, ByteBuffer).self)
+             String, String?, Int, Int64, String, String?, String?, String?, ByteBuffer).self)
         {
             let failures = (try? JSONDecoder().decode([MappingFailure].self, from: Data(failuresJSON.utf8))) ?? []
             return FailureView(
                 id: id, status: status, source: source, stream: stream, mapping: MappingRef(name: mapping, version: version),
                 recordIndex: index, externalID: externalID, failures: failures, decisionReason: reason, seenCount: seen,
-                rawPayloadID: payloadID, payloadName: name, contentType: contentType, declaredEncoding: declared,
+                rawPayloadID: payloadID, payloadName: name, contentType: contentType, declaredEncoding: declared, detectedEncoding: detected,
                 body: Array(buffer: body))
         }
         throw HubError(.notFound, "no mapping failure \(id): 'liandong errors list' shows the open ones")

@@ -93,7 +93,8 @@ struct Simulate: AsyncParsableCommand {
 
     func run() async throws {
         guard let kind = AgencySimulator.Agency(rawValue: agency) else {
-            throw ValidationError("unknown agency '\(agency)'; expected hotline-12345, fire-119 or weather")
+            throw ValidationError(
+                "unknown agency '\(agency)'; expected one of: \(AgencySimulator.Agency.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var configuration = AgencySimulator.Configuration(agency: kind, seed: seed, records: records, releasePerSecond: live)
         configuration.port = port

@@ -201,5 +201,23 @@ struct CommandLine_ {
             #expect(rules == ["namespace", "doctype", "required"])
             #expect(try await hub.verifyAudit().firstBad == nil)
         }
+
+        let show = try await cli.run(["show", "weather:KSTO1055887203"])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.contains("warning "))
+        #expect(show.stdout.contains("  sender: KSTO@NWS.NOAA.GOV"))
+        let trace = try await cli.run(["audit", "trace", "weather:KSTO1055887203"])
+        #expect(trace.stdout.contains("insert from weather via weather/cap-alert@v1"), "\(trace.stdout)")
+        #expect(trace.stdout.contains("msg_type: ∅ → Alert"))
+        let missing = try await cli.run(["show", "weather:nope"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no entity weather:nope"))
+
+        let failureID = try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+            try #require(try await hub.failureGroups(source: "weather").first { $0.rule == "doctype" }?.ids.first)
+        }
+        let failure = try await cli.run(["errors", "show", "\(failureID)"])
+        #expect(failure.stdout.contains("/: doctype"))
+        #expect(failure.stdout.contains("<!DOCTYPE alert"), "the payload is shown as received")
     }
 }

@@ -31,8 +31,9 @@ import Testing
     }
 
     func mapped(_ item: String) throws -> CanonicalRecord {
-        guard case .mapped(let record)? = map(item) else { throw MappingFailure(path: "", rule: .required, message: "\(String(describing: map(item)))") }
-        return record
+        let outcome = map(item)
+        let record: CanonicalRecord? = if case .mapped(let record)? = outcome { record } else { nil }
+        return try #require(record, "did not map: \(String(describing: outcome))")
     }
 
     func failures(_ item: String) -> [MappingFailure] {

@@ -24,7 +24,9 @@ let package = Package(
     ],
     targets: [
         // Pure values: records, identifiers, codes, coordinates, divisions, masking.
-        .target(name: "LiandongModel", swiftSettings: swiftSettings),
+        .target(
+            name: "LiandongModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings
+        ),
         // Documents (JSON/XML/CSV), encodings and the YAML mapping language.
         .target(
             name: "LiandongMapping",
@@ -62,6 +64,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Police110Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Police110",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Ambulance120Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Ambulance120",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WeatherAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Weather",
             swiftSettings: swiftSettings
         ),
@@ -70,7 +80,7 @@ let package = Package(
             name: "LiandongSync",
             dependencies: [
                 "LiandongHub", "LiandongAdapterKit", "LiandongMapping",
-                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter",
+                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter",
             ],
             swiftSettings: swiftSettings
         ),
@@ -111,7 +121,9 @@ let package = Package(
         ),
         .testTarget(
             name: "LiandongEndToEndTests",
-            dependencies: ["LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong"],
+            dependencies: [
+                "LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

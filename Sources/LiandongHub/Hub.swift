@@ -1,4 +1,5 @@
 import Foundation
+import LiandongModel
 import Logging
 import PostgresNIO
 
@@ -15,10 +16,18 @@ import PostgresNIO
 public struct Hub: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// Authority and matching rules for incidents (`Mappings/policies/`).
+    public private(set) var policy: IncidentPolicy
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none) {
         self.client = client
         self.logger = logger
+        self.policy = policy
+    }
+
+    /// This hub deciding incidents under `policy`.
+    public func with(policy: IncidentPolicy) -> Hub {
+        Hub(client: client, logger: logger, policy: policy)
     }
 
     /// Connects to `location`, runs the client for the duration of `body`, and shuts it down after.

@@ -69,7 +69,8 @@ public struct Mapping: Sendable {
             }
         }
         let nodes = root.select(spec.document.records)
-        if nodes.isEmpty, !Self.isEmptyPage(root, records: spec.document.records) {
+        // CSV has no container to tell by: a header with no rows is an empty page.
+        if nodes.isEmpty, spec.document.format != .csv, !Self.isEmptyPage(root, records: spec.document.records) {
             result.documentFailure = MappingFailure(
                 path: spec.document.records, rule: .required, message: "document holds no record at this path")
         }

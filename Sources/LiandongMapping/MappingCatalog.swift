@@ -8,6 +8,8 @@ public struct MappingCatalog: Sendable {
     public var mappings: [String: Mapping]
     public var codeLists: [String: CodeList]
     public var divisions: DivisionList?
+    /// Authority and matching rules from `policies/`.
+    public var incidentPolicy: IncidentPolicy
 
     /// A file in `Mappings/` that could not be read: names the file, the key and what is expected.
     public struct LoadError: Error, CustomStringConvertible, Sendable {
@@ -55,6 +57,7 @@ public struct MappingCatalog: Sendable {
         self.mappings = mappings
         self.codeLists = lists
         self.divisions = divisions
+        self.incidentPolicy = try Self.loadPolicy(directory)
     }
 
     /// The mapping called `name`, or an error listing the ones there are.
@@ -94,11 +97,16 @@ public struct MappingCatalog: Sendable {
         func walk(_ fields: [String: MappingSpec.FieldSpec], prefix: String) throws(LoadError) {
             for (name, field) in fields {
                 for transform in field.transforms {
-                    if case .code(let list, let crosswalk) = transform {
+                    if case .code(let list, let crosswalk, let otherwise) = transform {
                         guard let codeList = codeLists[list] else {
                             throw LoadError(
                                 file: file, key: "fields.\(prefix)\(name).transforms",
                                 message: "code list '\(list)' not found in Mappings/codes/")
+                        }
+                        if let otherwise, codeList.codes[otherwise] == nil {
+                            throw LoadError(
+                                file: file, key: "fields.\(prefix)\(name).transforms",
+                                message: "'otherwise: \(otherwise)' is not a code of list '\(list)'")
                         }
                         if let crosswalk, codeList.crosswalks[crosswalk] == nil {
                             throw LoadError(

@@ -150,8 +150,9 @@ public enum TransformSpec: Sendable, Decodable {
     case number
     /// Parse a time with a pattern (or ISO 8601) in a zone (Asia/Shanghai when the source gives none).
     case time(pattern: String, zone: String)
-    /// Look up a code list, through a crosswalk when given.
-    case code(list: String, crosswalk: String?)
+    /// Look up a code list, through a crosswalk when given; `otherwise` is the code for values the
+    /// list does not know (without it, they fail with rule `code`).
+    case code(list: String, crosswalk: String?, otherwise: String? = nil)
     /// Convert coordinates from `crs` to WGS-84, keeping the original.
     case coordinates(crs: CoordinateSystem)
     /// Validate a GB/T 2260 division code against the kept list.
@@ -174,6 +175,7 @@ public enum TransformSpec: Sendable, Decodable {
     private struct CodeArgs: Decodable {
         var list: String
         var crosswalk: String?
+        var otherwise: String?
     }
     private struct CoordinateArgs: Decodable { var crs: CoordinateSystem }
     private struct PartArgs: Decodable {
@@ -216,7 +218,7 @@ public enum TransformSpec: Sendable, Decodable {
             self = .time(pattern: args.pattern ?? "iso8601", zone: args.zone ?? "Asia/Shanghai")
         case "code":
             let args = try c.decode(CodeArgs.self, forKey: key)
-            self = .code(list: args.list, crosswalk: args.crosswalk)
+            self = .code(list: args.list, crosswalk: args.crosswalk, otherwise: args.otherwise)
         case "coordinates": self = .coordinates(crs: try c.decode(CoordinateArgs.self, forKey: key).crs)
         case "mask": self = .mask(try c.decode(Masking.self, forKey: key))
         case "split": self = .split(separator: try c.decode(String.self, forKey: key))

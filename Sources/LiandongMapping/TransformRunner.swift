@@ -29,11 +29,11 @@ struct TransformRunner {
                 throw Refusal(rule: .time, message: "not a time of the form \(pattern)")
             }
             return .string(date.canonicalText)
-        case .code(let listName, let crosswalk):
+        case .code(let listName, let crosswalk, let otherwise):
             guard let list = mapping.codeLists[listName] else {
                 throw Refusal(rule: .code, message: "code list '\(listName)' is not in Mappings/codes/")
             }
-            guard let text = value.scalarText, let code = list.canonicalCode(for: text, crosswalk: crosswalk) else {
+            guard let text = value.scalarText, let code = list.canonicalCode(for: text, crosswalk: crosswalk) ?? otherwise else {
                 throw Refusal(
                     rule: .code,
                     message: "not in code list '\(listName)'" + (crosswalk.map { " (crosswalk '\($0)')" } ?? ""))

@@ -31,6 +31,21 @@ public enum FieldValue: Hashable, Sendable {
         return nil
     }
 
+    /// The value as a number: a number, or text that parses as one.
+    public var numberValue: Double? {
+        switch self {
+        case .number(let n): return n
+        case .string(let s): return Double(s)
+        default: return nil
+        }
+    }
+
+    /// The elements of an array, if it is one.
+    public var arrayValue: [FieldValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
     /// The members of an object, if it is one.
     public var objectValue: [String: FieldValue]? {
         if case .object(let o) = self { return o }

@@ -23,7 +23,15 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
     public static let fireAlarm = EntityKind(rawValue: "fire_alarm")
     /// A warning (预警), CAP-shaped.
     public static let warning = EntityKind(rawValue: "warning")
+    /// A 110 police ticket (警单).
+    public static let policeTicket = EntityKind(rawValue: "police_ticket")
+    /// A 120 ambulance call (急救呼叫).
+    public static let ambulanceCall = EntityKind(rawValue: "ambulance_call")
+    /// The umbrella over every report of one event (一事一档); computed by the hub, never mapped.
+    public static let incident = EntityKind(rawValue: "incident")
 
-    /// Every kind the hub stores.
-    public static let all: [EntityKind] = [.workOrder, .fireAlarm, .warning]
+    /// Every kind a mapping can produce; each has its own table.
+    public static let all: [EntityKind] = [.workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall]
+    /// The kinds that are reports of an incident and go through identity resolution.
+    public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall]
 }

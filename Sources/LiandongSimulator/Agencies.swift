@@ -46,7 +46,9 @@ public enum AgencyData {
     public static func fireAlarms(seed: UInt64, count: Int) -> SimulatedTimeline {
         var rng = SeededGenerator(seed: seed ^ 119)
         let tasks = ["火灾扑救", "抢险救援", "社会救助", "安保勤务", "虚假警"]
-        let stages = [("CDSJ", 120.0), ("DCSJ", 600.0), ("KZSJ", 1800.0), ("PMSJ", 2700.0), ("GDSJ", 4200.0)]
+        let stages = [
+            ("CDSJ", 120.0, "出动"), ("DCSJ", 600.0, "到场"), ("KZSJ", 1800.0, "控制"), ("PMSJ", 2700.0, "扑灭"), ("GDSJ", 4200.0, "归队"),
+        ]
         var versions: [SimulatedVersion] = []
         for n in 0..<count {
             let place = SimulatedPlace.all.randomElement(using: &rng)!
@@ -65,11 +67,12 @@ public enum AgencyData {
                 ("CDDW", (1...squads).map { "\(place.name.suffix(3))消防救援站\($0)" }.joined(separator: ";")),
             ]
             let reached = Int(rng.next() % UInt64(stages.count + 1))
-            versions.append(SimulatedVersion(id: id, updated: received, fields: fields + [("GXSJ", LocalTime.text(received))]))
+            versions.append(
+                SimulatedVersion(id: id, updated: received, fields: fields + [("ZT", "接警"), ("GXSJ", LocalTime.text(received))]))
             for stage in stages.prefix(reached) {
                 let at = received.addingTimeInterval(stage.1)
                 fields.append((stage.0, LocalTime.text(at)))
-                versions.append(SimulatedVersion(id: id, updated: at, fields: fields + [("GXSJ", LocalTime.text(at))]))
+                versions.append(SimulatedVersion(id: id, updated: at, fields: fields + [("ZT", stage.2), ("GXSJ", LocalTime.text(at))]))
             }
         }
         return SimulatedTimeline(versions: versions.sorted { ($0.updated, $0.id) < ($1.updated, $1.id) })

@@ -13,6 +13,8 @@ public final class AgencySimulator: Sendable {
         case hotline = "hotline-12345"
         case fire = "fire-119"
         case weather = "weather"
+        case police = "police-110"
+        case ambulance = "ambulance-120"
     }
 
     /// How the simulator behaves.
@@ -51,6 +53,8 @@ public final class AgencySimulator: Sendable {
         case .hotline: timeline = AgencyData.hotlineWorkOrders(seed: configuration.seed, count: configuration.records)
         case .fire: timeline = AgencyData.fireAlarms(seed: configuration.seed, count: configuration.records)
         case .weather: timeline = AgencyData.weatherWarnings(seed: configuration.seed, count: configuration.records)
+        case .police: timeline = AgencyData.policeTickets(seed: configuration.seed, count: configuration.records)
+        case .ambulance: timeline = AgencyData.ambulanceCalls(seed: configuration.seed, count: configuration.records)
         }
     }
 
@@ -82,6 +86,10 @@ public final class AgencySimulator: Sendable {
             router.get("api/v1/workorders") { request, _ in try await self.hotline(request) }
         case .fire:
             router.get("jqxx/list") { request, _ in try await self.fire(request) }
+        case .police:
+            router.get("jcj/api/jingdan") { request, _ in try await self.police(request) }
+        case .ambulance:
+            router.get("export/calls.csv") { request, _ in try await self.ambulance(request) }
         case .weather:
             router.get("cap/feed") { request, _ in try await self.weatherFeed(request) }
             router.get("cap/alerts/:file") { request, context in
@@ -152,6 +160,34 @@ public final class AgencySimulator: Sendable {
         return try await respond(
             body: gbk(false), contentType: "application/xml", render: gbk,
             wrongEncoding: { Array(Render.firePage(page, hasMore: hasMore, malformed: false).utf8) })
+    }
+
+    private func police(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let pageSize = q["myts"].flatMap { Int(String($0)) } ?? 100
+        let after = q["gxsjq"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["qsbh"] ?? "")) }
+        let items = timeline.latest(released: released, after: after)
+        let page = Array(items.prefix(pageSize))
+        let hasMore = items.count > pageSize
+        return try await respond(
+            body: Render.policePage(page, hasMore: hasMore, malformed: false), contentType: "application/json; charset=utf-8",
+            render: { Render.policePage(page, hasMore: hasMore, malformed: $0) },
+            wrongEncoding: {
+                Array(String(decoding: Render.policePage(page, hasMore: hasMore, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
+            })
+    }
+
+    private func ambulance(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let limit = q["limit"].flatMap { Int(String($0)) } ?? 100
+        let after = q["gxsj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["hjbh"] ?? "")) }
+        let page = Array(timeline.latest(released: released, after: after).prefix(limit))
+        return try await respond(
+            body: Render.ambulanceCSV(page, malformed: false), contentType: "text/csv; charset=utf-8",
+            render: { Render.ambulanceCSV(page, malformed: $0) },
+            wrongEncoding: {
+                Array(String(decoding: Render.ambulanceCSV(page, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
+            })
     }
 
     private func weatherFeed(_ request: Request) async throws -> Response {

@@ -40,6 +40,39 @@ enum Render {
         return xml + "</JQLB>\n"
     }
 
+    /// 110: JSON with Chinese keys.
+    static func policePage(_ items: [SimulatedVersion], hasMore: Bool, malformed: Bool) -> [UInt8] {
+        var objects: [[String: String]] = items.map { Dictionary(uniqueKeysWithValues: $0.fields) }
+        if malformed, !objects.isEmpty { objects[0]["警单状态"] = "不存在的状态" }
+        let last = items.last
+        let body: [String: Any] = [
+            "状态码": 0, "消息": "成功",
+            "数据": ["警单": objects, "还有更多": hasMore, "下一页": ["更新时间起": last?["更新时间"] ?? "", "起始编号": last?.id ?? ""]],
+        ]
+        return Array((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data())
+    }
+
+    /// The 120 export's columns, in order.
+    static let ambulanceColumns = [
+        "HJBH", "HJSJ", "HJYY", "FJ", "HZRS", "HZQK", "XCDZ", "XZQH", "JD", "WD", "LDHM", "GLJDBH", "ZT", "PCSJ", "DDSJ", "SYSJ",
+        "SDYY", "GXSJ",
+    ]
+
+    /// 120: CSV rows (RFC 4180 quoting) under a header.
+    static func ambulanceCSV(_ items: [SimulatedVersion], malformed: Bool) -> [UInt8] {
+        func quoted(_ value: String) -> String {
+            value.contains(where: { ",\"\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+        }
+        var lines = [ambulanceColumns.joined(separator: ",")]
+        for (n, item) in items.enumerated() {
+            lines.append(
+                ambulanceColumns.map { column in
+                    quoted(malformed && n == 0 && column == "HJSJ" ? "2026-02-30 08:00:00" : item[column] ?? "")
+                }.joined(separator: ","))
+        }
+        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    }
+
     /// Weather: an Atom index of CAP documents.
     static func capFeed(_ entries: [(seq: Int, id: String)], next: Int) -> [UInt8] {
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" next=\"\(next)\">\n"

@@ -1,6 +1,8 @@
 import Foundation
+import Ambulance120Adapter
 import Fire119Adapter
 import Hotline12345Adapter
+import Police110Adapter
 import LiandongAdapterKit
 import LiandongHub
 import LiandongMapping
@@ -42,7 +44,7 @@ public struct HubConfiguration: Sendable {
     }
 
     /// The source names this build has adapters for.
-    public static let knownSources = ["hotline-12345", "fire-119", "weather"]
+    public static let knownSources = ["hotline-12345", "fire-119", "weather", "police-110", "ambulance-120"]
 
     /// A configuration error: the file, the key and the fix.
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
@@ -207,6 +209,10 @@ public enum AdapterRegistry {
             return Hotline12345Adapter(transport: transport, token: token, pageSize: settings.pageSize ?? 100, logger: logger)
         case "fire-119":
             return Fire119Adapter(transport: transport, pageSize: settings.pageSize ?? 50, logger: logger)
+        case "police-110":
+            return Police110Adapter(transport: transport, pageSize: settings.pageSize ?? 100, logger: logger)
+        case "ambulance-120":
+            return Ambulance120Adapter(transport: transport, pageSize: settings.pageSize ?? 100, logger: logger)
         case "weather":
             return WeatherAdapter(transport: transport, logger: logger)
         default:

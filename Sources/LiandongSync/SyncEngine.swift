@@ -15,7 +15,7 @@ public struct SyncEngine: Sendable {
     public var maxPages: Int
 
     public init(hub: Hub, catalog: MappingCatalog, logger: Logger, maxPages: Int = 10_000) {
-        self.hub = hub
+        self.hub = hub.with(policy: catalog.incidentPolicy)
         self.catalog = catalog
         self.logger = logger
         self.maxPages = maxPages
@@ -113,5 +113,56 @@ public struct SyncEngine: Sendable {
                     id, records: records, stillFailing: still, mapping: mapping.ref, dryRun: dryRun))
         }
         return outcomes
+    }
+}
+
+extension SyncEngine {
+    /// What a rebuild did.
+    public struct RebuildSummary: Sendable, Codable {
+        public var payloads = 0
+        public var records = 0
+        public var skippedPayloads = 0
+        public var ingest = IngestSummary()
+    }
+
+    /// Recomputes every entity and incident from the stored raw payloads with the current mappings and
+    /// policies, records in source-time order, then re-applies the admins' splits, merges and
+    /// rejections. Raw payloads, mapping failures and the audit trail stay; the rebuild is audited. If
+    /// it is interrupted, run it again: everything it clears is derived from what it keeps.
+    public func rebuild(batchSize: Int = 500) async throws -> RebuildSummary {
+        var summary = RebuildSummary()
+        try await hub.clearDerivedState(reason: "rebuild from raw payloads")
+        var records: [(record: CanonicalRecord, rawPayloadID: Int64)] = []
+        var last: Int64 = 0
+        while true {
+            let payloads = try await hub.storedPayloads(after: last, limit: 200)
+            guard let final = payloads.last else { break }
+            last = final.id
+            for payload in payloads {
+                summary.payloads += 1
+                let name = payload.mapping ?? catalog.mappings.values.first { $0.spec.source == payload.source }?.name
+                guard let name, let mapping = catalog.mappings[name] else {
+                    summary.skippedPayloads += 1
+                    logger.warning("No mapping for a stored payload", metadata: ["liandong.payload": "\(payload.id)"])
+                    continue
+                }
+                for case .mapped(let record) in mapping.map(payload.body, declaredEncoding: payload.declaredEncoding).records {
+                    records.append((record, payload.id))
+                }
+            }
+        }
+        records.sort { a, b in
+            (a.record.sourceTime, a.record.source.rawValue, a.record.externalID, a.rawPayloadID)
+                < (b.record.sourceTime, b.record.source.rawValue, b.record.externalID, b.rawPayloadID)
+        }
+        summary.records = records.count
+        var start = 0
+        while start < records.count {
+            let end = min(start + batchSize, records.count)
+            summary.ingest.add(try await hub.reingest(Array(records[start..<end])))
+            start = end
+        }
+        try await hub.reapplyDecisions()
+        return summary
     }
 }

@@ -8,7 +8,7 @@ import Logging
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The hub end to end: embedded PostgreSQL, the three simulated agencies on loopback, a sync every few seconds.",
+        abstract: "The hub end to end: embedded PostgreSQL, the five simulated agencies on loopback, a sync every few seconds.",
         discussion: """
             The simulators release records a few at a time and inject faults now and then (a malformed record, \
             a page in the wrong encoding, a 503), so quarantine and recovery show. --once runs sync cycles until \
@@ -65,7 +65,9 @@ struct Demo: AsyncParsableCommand {
                         "cycle \(cycle): +\(total.inserted) new, \(total.updated) updated, \(total.failures) quarantined"
                             + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
                             + " | work orders \(stats.entities["work_order"] ?? 0), fire alarms \(stats.entities["fire_alarm"] ?? 0), "
-                            + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), open failures \(stats.failures["open"] ?? 0), "
+                            + "police tickets \(stats.entities["police_ticket"] ?? 0), ambulance calls \(stats.entities["ambulance_call"] ?? 0), "
+                            + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
+                            + "open failures \(stats.failures["open"] ?? 0), "
                             + "audit head \(stats.auditHead)")
                     quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
                     if once, quiet >= 1 || cycle >= 50 { break }
@@ -74,7 +76,9 @@ struct Demo: AsyncParsableCommand {
                 }
                 let stats = try await hub.stats()
                 try printJSON(stats)
-                print("Try: liandong errors list · liandong audit verify · liandong show <id> · liandong stats")
+                print(
+                    "Try: liandong incidents list · liandong incident show <number> · liandong conflicts · liandong candidates · "
+                        + "liandong errors list · liandong audit verify · liandong stats")
             }
         }
     }

@@ -163,7 +163,7 @@ struct CommandLine_ {
     @Test(arguments: [
         ("colour: red\n", "colour", "unknown key"),
         ("sync: {interval_seconds: -1}\n", "sync.interval_seconds", "expected a number"),
-        ("sources:\n  police-110: {url: http://x}\n", "sources.police-110", "hotline-12345"),
+        ("sources:\n  water-bureau: {url: http://x}\n", "sources.water-bureau", "hotline-12345"),
         ("database: {url: mysql://x}\n", "database.url", "postgres://"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {

@@ -15,6 +15,8 @@ import Testing
         case .hotline: "work_order"
         case .fire: "fire_alarm"
         case .weather: "warning"
+        case .police: "police_ticket"
+        case .ambulance: "ambulance_call"
         }
     }
 

@@ -19,17 +19,10 @@ extension Hub {
             let stored = try await tx.insertPayloads(batch)
             summary.newPayloads = stored.count
             summary.duplicatePayloads = batch.payloads.count - stored.count
-            var plan = IngestPlan(states: try await tx.loadStates(for: stored.flatMap { $0.payload.records }))
-            var drafts: [AuditDraft] = []
-            for (payload, id) in stored {
-                for record in payload.records { plan.apply(record, rawPayloadID: id) }
-            }
-            try await tx.write(plan)
-            drafts += plan.audits
-            drafts += try await tx.insertLinks(plan.links)
-            summary.add(plan.summary)
-            summary.linked = drafts.count - plan.audits.count
-            drafts += try await tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
+            let (planned, entityDrafts) = try await tx.apply(
+                stored.flatMap { payload, id in payload.records.map { ($0, id) } }, policy: policy)
+            summary.add(planned)
+            let drafts = try await entityDrafts + tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
             try await tx.append(drafts, after: head)
             if let cursor = batch.cursor {
@@ -39,6 +32,19 @@ extension Hub {
                     ON CONFLICT (source_system, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
                     """, logger: logger)
             }
+            return summary
+        }
+    }
+
+    /// Stores records again from payloads already stored (a rebuild): entities, alternates, links,
+    /// incidents and audit, in one transaction, in the order given.
+    public func reingest(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> IngestSummary {
+        for (record, _) in records { try Self.checkKind(record.kind) }
+        return try await withTransaction { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger)
+            let head = try await tx.lockAuditHead()
+            let (summary, drafts) = try await tx.apply(records, policy: policy)
+            try await tx.append(drafts, after: head)
             return summary
         }
     }
@@ -73,6 +79,22 @@ struct IngestTransaction {
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
 
+    /// Plans and writes records (entities, alternates, links), resolves their incidents, and returns
+    /// the counts and the audit drafts.
+    func apply(
+        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], policy: IncidentPolicy
+    ) async throws -> (IngestSummary, [AuditDraft]) {
+        var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
+        for (record, id) in records { plan.apply(record, rawPayloadID: id) }
+        try await write(plan)
+        var drafts = plan.audits
+        drafts += try await insertLinks(plan.links)
+        var summary = plan.summary
+        summary.linked = drafts.count - plan.audits.count
+        drafts += try await IncidentResolver(conn: conn, logger: logger, policy: policy).resolve(plan.touchedReports)
+        return (summary, drafts)
+    }
+
     /// Inserts payloads whose bytes are new; returns those with their ids.
     func insertPayloads(_ batch: IngestBatch) async throws -> [(payload: ReceivedPayload, id: Int64)] {
         var unique: [String: ReceivedPayload] = [:]
@@ -86,12 +108,13 @@ struct IngestTransaction {
         let payloads = order.map { unique[$0]! }
         let rows = try await conn.query(
             """
-            INSERT INTO raw_payload (sha256, source_system, stream, name, content_type, declared_encoding, detected_encoding, body)
+            INSERT INTO raw_payload (sha256, source_system, stream, name, content_type, declared_encoding, detected_encoding, body, mapping)
             SELECT decode(t.sha, 'hex'), \(batch.source.rawValue), \(batch.stream), t.name, NULLIF(t.ct, ''), NULLIF(t.de, ''),
-                   NULLIF(t.dt, ''), t.body
+                   NULLIF(t.dt, ''), t.body, t.m
             FROM UNNEST(\(order)::text[], \(payloads.map(\.name))::text[], \(payloads.map { $0.contentType ?? "" })::text[],
                         \(payloads.map { $0.declaredEncoding ?? "" })::text[], \(payloads.map { $0.detectedEncoding ?? "" })::text[],
-                        \(payloads.map { ByteBuffer(bytes: $0.body) })::bytea[]) AS t(sha, name, ct, de, dt, body)
+                        \(payloads.map { ByteBuffer(bytes: $0.body) })::bytea[], \(payloads.map(\.mapping.name))::text[])
+                 AS t(sha, name, ct, de, dt, body, m)
             ON CONFLICT (sha256) DO NOTHING
             RETURNING id, encode(sha256, 'hex')
             """, logger: logger)

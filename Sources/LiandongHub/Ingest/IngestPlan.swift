@@ -57,6 +57,8 @@ struct IngestPlan {
     var links: [LinkWrite] = []
     var audits: [AuditDraft] = []
     var summary = IngestSummary()
+    /// Reports that were inserted, updated or given alternates: identity resolution looks at these.
+    var touchedReports: [UUID: CanonicalRecord] = [:]
 
     init(states: [String: EntityState]) { self.states = states }
 
@@ -66,15 +68,27 @@ struct IngestPlan {
         SHA256.hash(data: Data(record.canonicalFieldsJSON.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// An entity's id, derived from its kind, source and external id, so that a rebuild gives every
+    /// entity the id it had and the audit trail keeps following it.
+    static func entityID(_ record: CanonicalRecord) -> UUID {
+        var bytes = Array(SHA256.hash(data: Data("\(record.kind.rawValue)\u{1F}\(record.source.rawValue)\u{1F}\(record.externalID)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 style: name-based
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+
     /// Plans one record.
     mutating func apply(_ record: CanonicalRecord, rawPayloadID: Int64) {
         let key = Self.key(record.source, record.externalID)
+
         let hash = Self.contentHash(record)
         guard let current = states[key] else {
-            let id = UUID()
+            let id = Self.entityID(record)
             newXrefs.append((record.source, record.externalID, record.kind, id))
             store(record, id: id, version: 1, hash: hash, rawPayloadID: rawPayloadID)
             summary.inserted += 1
+            touch(record, id: id)
             audits.append(
                 .entity(
                     action: "insert", record: record, id: id, before: nil, after: .object(record.fields)))
@@ -99,6 +113,7 @@ struct IngestPlan {
             }
             store(record, id: current.id, version: current.version + 1, hash: hash, rawPayloadID: rawPayloadID)
             summary.updated += 1
+            touch(record, id: current.id)
             audits.append(
                 .entity(
                     action: "update", record: record, id: current.id,
@@ -116,8 +131,14 @@ struct IngestPlan {
                 }
             }
             summary.older += 1
+            touch(record, id: current.id)
             audits.append(.entity(action: "alternate", record: record, id: current.id, before: nil, after: .object(kept)))
         }
+    }
+
+    /// Notes a report whose incident must be resolved or recomputed.
+    private mutating func touch(_ record: CanonicalRecord, id: UUID) {
+        if EntityKind.reports.contains(record.kind) { touchedReports[id] = record }
     }
 
     private mutating func store(_ record: CanonicalRecord, id: UUID, version: Int, hash: String, rawPayloadID: Int64) {

@@ -16,8 +16,14 @@ extension Hub {
         /// Mapping failures by status.
         public var failures: [String: Int]
         public var auditHead: Int64
-        /// SHA-256 over the canonical content of every entity, the set of its losing values and its
-        /// links, sorted: independent of ingest order, entity ids and wall-clock times.
+        /// Incidents not merged into another.
+        public var incidents: Int
+        /// Link candidates and conflicts waiting for a person.
+        public var openCandidates: Int
+        public var openConflicts: Int
+        /// SHA-256 over the canonical content of every entity, the set of its losing values, its links,
+        /// and every incident (its reports and decided fields), sorted: independent of ingest order,
+        /// entity and incident ids and wall-clock times.
         public var digest: String
     }
 
@@ -69,6 +75,16 @@ extension Hub {
             links += 1
             lines.append("L\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(type)\u{1F}\(targetSource)\u{1F}\(target)")
         }
+        // Incidents by their reports (not their ids, which a rebuild makes anew) and decided fields.
+        let incidentRows = try await client.query(
+            """
+            SELECT string_agg(x.source_system || ':' || x.external_id, ' ' ORDER BY x.source_system, x.external_id), i.data::text
+            FROM incident i JOIN incident_report r ON r.incident_id = i.id JOIN xref x ON x.entity_id = r.report_id
+            WHERE i.merged_into IS NULL GROUP BY i.id, i.data::text
+            """, logger: logger)
+        for try await (reports, data) in incidentRows.decode((String, String).self) {
+            lines.append("I\u{1F}\(reports)\u{1F}\(data)")
+        }
         var hasher = SHA256()
         for line in lines.sorted() { hasher.update(data: Data((line + "\n").utf8)) }
         var failures: [String: Int] = ["open": 0, "replayed": 0, "ignored": 0]
@@ -81,6 +97,9 @@ extension Hub {
             entities: entities, activeWarnings: try await scalar("SELECT count(*)::int FROM warning_state WHERE state = 'active'"),
             alternateValues: try await scalar("SELECT count(*)::int FROM alternate_value"), links: links, rawPayloads: try await scalar("SELECT count(*)::int FROM raw_payload"),
             failures: failures, auditHead: Int64(try await scalar("SELECT seq::int FROM audit_head")),
+            incidents: try await scalar("SELECT count(*)::int FROM incident WHERE merged_into IS NULL"),
+            openCandidates: try await scalar("SELECT count(*)::int FROM link_candidate WHERE status = 'open'"),
+            openConflicts: try await scalar("SELECT count(*)::int FROM conflict WHERE status = 'open'"),
             digest: Array(hasher.finalize()).hex)
     }
 

@@ -1,0 +1,32 @@
+import Foundation
+import LiandongAdapterKit
+import LiandongMapping
+import LiandongModel
+import Logging
+
+/// The 110 接处警 platform: JSON with Chinese keys, paged by update time (query `gxsjq` 更新时间起 +
+/// `qsbh` 起始编号, `myts` 每页条数; the answer's `数据.下一页` continues it).
+public struct Police110Adapter: SourceAdapter {
+    public let system: SourceSystemID = "police-110"
+    public let streams = [SourceStream(name: "tickets", mapping: "police-110/ticket")]
+    let transport: HTTPTransport
+    let pageSize: Int
+
+    public init(transport configuration: HTTPTransport.Configuration, pageSize: Int = 100, logger: Logger) {
+        transport = HTTPTransport(system: "police-110", configuration: configuration, logger: logger)
+        self.pageSize = pageSize
+    }
+
+    public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
+        var query = [("myts", "\(pageSize)")]
+        if let after = UpdateTimeCursor(cursor) { query += [("gxsjq", after.time), ("qsbh", after.id)] }
+        let payload = try await transport.get("/jcj/api/jingdan" + queryString(query))
+        guard let page = PageReader.document(payload, format: .json), let data = page.select("数据").first else {
+            return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
+        }
+        let continuation = data.select("下一页").first
+        let next = UpdateTimeCursor.next(
+            time: continuation?.select("更新时间起").first?.text, id: continuation?.select("起始编号").first?.text, previous: cursor)
+        return SourcePage(payloads: [payload], cursor: next, hasMore: data.select("还有更多").first?.text == "true")
+    }
+}

@@ -1,0 +1,180 @@
+import Crypto
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+extension IncidentResolver {
+    /// The stored state of an incident before recomputing it.
+    struct StoredIncident {
+        var version: Int
+        var fields: [String: FieldValue]
+        var contentHash: String
+    }
+
+    /// Recomputes each incident from its reports under the authority policy: fields, provenance, losing
+    /// values and conflicts. An incident with no reports left is skipped.
+    func recompute(_ incidents: Set<UUID>) async throws -> [AuditDraft] {
+        guard !incidents.isEmpty else { return [] }
+        let ids = Array(incidents)
+        var stored: [UUID: StoredIncident] = [:]
+        for try await (id, version, data, hash) in try await conn.query(
+            "SELECT id, version, data::text, encode(content_hash, 'hex') FROM incident WHERE id = ANY(\(ids)::uuid[])",
+            logger: logger
+        ).decode((UUID, Int, String, String).self) {
+            stored[id] = StoredIncident(version: version, fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], contentHash: hash)
+        }
+        let members = try await reports(of: ids)
+        let resolutions = try await conflictResolutions()
+        var writes: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)] = []
+        var drafts: [AuditDraft] = []
+        for id in ids.sorted(by: { $0.uuidString < $1.uuidString }) {
+            guard let reports = members[id], !reports.isEmpty, let before = stored[id] else { continue }
+            let decision = IncidentMerge.decide(reports, policy: policy.authority, resolutions: resolutions)
+            let hash = Self.hash(decision)
+            writes.append((id, before.contentHash == hash ? before.version : before.version + 1, decision, hash))
+            guard before.contentHash != hash else { continue }
+            let names = Set(before.fields.keys).union(decision.fields.keys).sorted().filter { before.fields[$0] != decision.fields[$0] }
+            drafts.append(
+                AuditDraft(
+                    action: before.version == 0 ? "incident.create" : "incident.update", entityKind: EntityKind.incident.rawValue,
+                    entityID: id.uuidString.lowercased(),
+                    content: [
+                        "authority_policy_version": .number(Double(policy.authority.version)),
+                        "before": .object(Dictionary(uniqueKeysWithValues: names.map { ($0, before.fields[$0] ?? .null) })),
+                        "after": .object(Dictionary(uniqueKeysWithValues: names.map { ($0, decision.fields[$0] ?? .null) })),
+                        "decided_by": .object(
+                            Dictionary(uniqueKeysWithValues: names.compactMap { name in
+                                decision.provenance[name].map { (name, FieldValue.string("\($0.report) (\($0.rule))")) }
+                            })),
+                    ]))
+        }
+        guard !writes.isEmpty else { return drafts }
+        try await conn.query(
+            """
+            UPDATE incident i SET version = t.v, data = t.d::jsonb, provenance = t.p::jsonb, content_hash = decode(t.h, 'hex'),
+                updated_at = CASE WHEN i.content_hash = decode(t.h, 'hex') THEN i.updated_at ELSE now() END
+            FROM UNNEST(\(writes.map(\.id))::uuid[], \(writes.map(\.version))::int[],
+                        \(writes.map { FieldValue.object($0.decision.fields).canonicalJSON })::text[],
+                        \(writes.map { Self.json($0.decision.provenance) })::text[], \(writes.map(\.hash))::text[]) AS t(id, v, d, p, h)
+            WHERE i.id = t.id
+            """, logger: logger)
+        let written = writes.map(\.id)
+        try await conn.query("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])", logger: logger)
+        let alternates = writes.flatMap { w in w.decision.alternates.map { (w.id, $0) } }
+        if !alternates.isEmpty {
+            try await conn.query(
+                """
+                INSERT INTO incident_alternate (incident_id, field, value, source_system, report, source_time, reason)
+                SELECT t.i, t.f, t.v::jsonb, t.s, t.r, t.st, t.why
+                FROM UNNEST(\(alternates.map(\.0))::uuid[], \(alternates.map(\.1.field))::text[],
+                            \(alternates.map(\.1.value.canonicalJSON))::text[], \(alternates.map(\.1.source))::text[],
+                            \(alternates.map(\.1.report))::text[], \(alternates.map(\.1.sourceTime))::timestamptz[],
+                            \(alternates.map(\.1.reason))::text[]) AS t(i, f, v, s, r, st, why)
+                """, logger: logger)
+        }
+        drafts += try await writeConflicts(
+            writes.flatMap { w in w.decision.conflicts.map { (w.id, $0) } }, incidents: written, resolutions: resolutions)
+        return drafts
+    }
+
+    /// Opens conflicts not seen before (one a person already decided is stored resolved) and supersedes
+    /// open ones that no longer hold.
+    func writeConflicts(
+        _ conflicts: [(UUID, IncidentDecision.Conflict)], incidents: [UUID], resolutions: [String: FieldValue]
+    ) async throws -> [AuditDraft] {
+        try await conn.query(
+            """
+            UPDATE conflict SET status = 'superseded', decided_at = now()
+            WHERE status = 'open' AND incident_id = ANY(\(incidents)::uuid[])
+              AND (incident_id, key) NOT IN (SELECT * FROM UNNEST(\(conflicts.map(\.0))::uuid[], \(conflicts.map(\.1.key))::text[]))
+            """, logger: logger)
+        guard !conflicts.isEmpty else { return [] }
+        let rows = try await conn.query(
+            """
+            INSERT INTO conflict (incident_id, field, key, candidates, status, resolution)
+            SELECT t.i, t.f, t.k, t.c, CASE WHEN t.r = '' THEN 'open' ELSE 'resolved' END, NULLIF(t.r, '')::jsonb
+            FROM UNNEST(\(conflicts.map(\.0))::uuid[], \(conflicts.map(\.1.field))::text[], \(conflicts.map(\.1.key))::text[],
+                        \(conflicts.map { Self.json($0.1.candidates) })::jsonb[],
+                        \(conflicts.map { resolutions[$0.1.key]?.canonicalJSON ?? "" })::text[]) AS t(i, f, k, c, r)
+            ON CONFLICT (incident_id, key) DO UPDATE SET status = 'open', decided_at = NULL
+                WHERE conflict.status = 'superseded'
+            RETURNING id, incident_id, key
+            """, logger: logger)
+        var ids: [String: Int64] = [:]
+        for try await (id, incident, key) in rows.decode((Int64, UUID, String).self) { ids["\(incident)\(key)"] = id }
+        return conflicts.compactMap { incident, conflict in
+            guard resolutions[conflict.key] == nil else { return nil }
+            return ids["\(incident)\(conflict.key)"].map { id in
+                AuditDraft(
+                    action: "conflict.open", entityKind: EntityKind.incident.rawValue, entityID: incident.uuidString.lowercased(),
+                    content: [
+                        "conflict": .number(Double(id)), "field": .string(conflict.field),
+                        "values": .array(conflict.candidates.map { .string("\($0.report)=\($0.value.canonicalJSON)") }),
+                    ])
+            }
+        }
+    }
+
+    /// Every report of these incidents as the merge sees it, lifecycle history included.
+    func reports(of incidents: [UUID]) async throws -> [UUID: [IncidentReport]] {
+        var kinds: [EntityKind: [(report: UUID, incident: UUID)]] = [:]
+        for try await (report, kind, incident) in try await conn.query(
+            "SELECT report_id, report_kind, incident_id FROM incident_report WHERE incident_id = ANY(\(incidents)::uuid[])",
+            logger: logger
+        ).decode((UUID, String, UUID).self) {
+            kinds[EntityKind(rawValue: kind), default: []].append((report, incident))
+        }
+        let lifecycleFields = Array(
+            Set(policy.authority.fields.filter { $0.value.lifecycle != nil }.flatMap { [$0.key] + $0.value.from.values }))
+        var result: [UUID: [IncidentReport]] = [:]
+        for (kind, links) in kinds {
+            let incidentOf = Dictionary(uniqueKeysWithValues: links.map { ($0.report, $0.incident) })
+            let ids = links.map(\.report)
+            var history: [UUID: [String: [IncidentReport.TimedValue]]] = [:]
+            if !lifecycleFields.isEmpty {
+                for try await (id, field, value, time) in try await conn.query(
+                    """
+                    SELECT entity_id, field, value::text, source_time FROM alternate_value
+                    WHERE entity_id = ANY(\(ids)::uuid[]) AND field = ANY(\(lifecycleFields)::text[])
+                    """, logger: logger
+                ).decode((UUID, String, String, Date).self) {
+                    history[id, default: [:]][field, default: []].append(
+                        .init(value: (try? FieldValue(jsonText: value)) ?? .null, sourceTime: time))
+                }
+            }
+            for try await (id, source, externalID, time, data) in try await conn.query(
+                """
+                SELECT id, source_system, external_id, source_time, data::text FROM \(unescaped: kind.rawValue)
+                WHERE id = ANY(\(ids)::uuid[])
+                """, logger: logger
+            ).decode((UUID, String, String, Date, String).self) {
+                guard let incident = incidentOf[id] else { continue }
+                result[incident, default: []].append(
+                    IncidentReport(
+                        kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
+                        fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], history: history[id] ?? [:]))
+            }
+        }
+        return result
+    }
+
+    /// The value a person chose for each conflict key (the latest choice wins).
+    func conflictResolutions() async throws -> [String: FieldValue] {
+        var result: [String: FieldValue] = [:]
+        for try await (key, value) in try await conn.query(
+            """
+            SELECT DISTINCT ON (conflict_key) conflict_key, value::text FROM identity_decision
+            WHERE action = 'resolve' ORDER BY conflict_key, id DESC
+            """, logger: logger
+        ).decode((String, String).self) {
+            result[key] = (try? FieldValue(jsonText: value)) ?? .null
+        }
+        return result
+    }
+
+    /// The content hash of a decision: its fields and provenance.
+    static func hash(_ decision: IncidentDecision) -> String {
+        let text = FieldValue.object(decision.fields).canonicalJSON + "\n" + json(decision.provenance)
+        return Array(SHA256.hash(data: Data(text.utf8))).hex
+    }
+}

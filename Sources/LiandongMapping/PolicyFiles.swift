@@ -1,0 +1,172 @@
+import Foundation
+import LiandongModel
+
+/// `Mappings/policies/authority.yaml` as written. See `docs/incidents.md`.
+struct AuthorityFile: Decodable {
+    var version: Int
+    var fields: [String: FieldRuleSpec]
+    var categories: [String: [String: FieldRuleSpec]]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case version, fields, categories }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        fields = try c.decode([String: FieldRuleSpec].self, forKey: .fields)
+        categories = try c.decodeIfPresent([String: [String: FieldRuleSpec]].self, forKey: .categories) ?? [:]
+    }
+
+    var policy: AuthorityPolicy {
+        AuthorityPolicy(
+            fields: fields.mapValues(\.rule), categories: categories.mapValues { $0.mapValues(\.rule) }, version: version)
+    }
+
+    /// One field's rule: `sources` lists ranks in order; a rank is a source or a list of equal sources.
+    struct FieldRuleSpec: Decodable {
+        var rule: FieldRule
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case sources, from, review, lifecycle, decision }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let ranks = try c.decodeIfPresent([Rank].self, forKey: .sources) ?? []
+            let from = try c.decodeIfPresent([String: String].self, forKey: .from) ?? [:]
+            for kind in from.keys where !EntityKind.reports.map(\.rawValue).contains(kind) {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.from],
+                        debugDescription:
+                            "'\(kind)' is not a report kind; expected one of: \(EntityKind.reports.map(\.rawValue).joined(separator: ", "))"))
+            }
+            rule = FieldRule(
+                ranks: ranks.map(\.sources), from: Dictionary(uniqueKeysWithValues: from.map { (EntityKind(rawValue: $0), $1) }),
+                review: try c.decodeIfPresent(Bool.self, forKey: .review) ?? false,
+                lifecycle: try c.decodeIfPresent([String].self, forKey: .lifecycle),
+                decision: try c.decodeIfPresent(FieldRule.Decision.self, forKey: .decision) ?? .authority)
+        }
+    }
+
+    struct Rank: Decodable {
+        var sources: [SourceSystemID]
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let one = try? c.decode(String.self) {
+                sources = [SourceSystemID(one)]
+            } else {
+                sources = try c.decode([String].self).map { SourceSystemID($0) }
+            }
+        }
+    }
+}
+
+/// `Mappings/policies/matching.yaml` as written.
+struct MatchingFile: Decodable {
+    var policy: MatchingPolicy
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case version, thresholds, weights, distance, time, families }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let thresholds = try c.decode(Thresholds.self, forKey: .thresholds)
+        let weights = try c.decode(Weights.self, forKey: .weights)
+        let distance = try c.decode(Limits<Double>.self, forKey: .distance)
+        let time = try c.decode(Limits<Duration>.self, forKey: .time)
+        let families = try c.decodeIfPresent([String: [String]].self, forKey: .families) ?? [:]
+        var family: [String: String] = [:]
+        for (name, types) in families.sorted(by: { $0.key < $1.key }) {
+            for type in types {
+                if let other = family[type] {
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: decoder.codingPath + [CodingKeys.families],
+                            debugDescription: "'\(type)' is in both '\(other)' and '\(name)'; a type belongs to one family"))
+                }
+                family[type] = name
+            }
+        }
+        policy = MatchingPolicy(
+            autoLink: thresholds.autoLink, candidate: thresholds.candidate,
+            weights: .init(family: weights.family, distance: weights.distance, time: weights.time, text: weights.text),
+            distanceFull: distance.fullWithin, distanceLimit: distance.limit, timeFull: time.fullWithin.seconds,
+            timeLimit: time.limit.seconds, families: family, version: try c.decode(Int.self, forKey: .version))
+    }
+
+    struct Thresholds: Decodable {
+        var autoLink: Double
+        var candidate: Double
+        enum CodingKeys: String, CodingKey, CaseIterable { case autoLink = "auto_link", candidate }
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            autoLink = try c.decode(Double.self, forKey: .autoLink)
+            candidate = try c.decode(Double.self, forKey: .candidate)
+            guard candidate <= autoLink else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [CodingKeys.candidate], debugDescription: "must not be above auto_link"))
+            }
+        }
+    }
+
+    struct Weights: Decodable {
+        var family, distance, time, text: Double
+        enum CodingKeys: String, CodingKey, CaseIterable { case family, distance, time, text }
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            family = try c.decode(Double.self, forKey: .family)
+            distance = try c.decode(Double.self, forKey: .distance)
+            time = try c.decode(Double.self, forKey: .time)
+            text = try c.decode(Double.self, forKey: .text)
+        }
+    }
+
+    /// Full score within `full_within`; no match beyond `limit`.
+    struct Limits<Value: Decodable>: Decodable {
+        var fullWithin: Value
+        var limit: Value
+        enum CodingKeys: String, CodingKey, CaseIterable { case fullWithin = "full_within", limit }
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            fullWithin = try c.decode(Value.self, forKey: .fullWithin)
+            limit = try c.decode(Value.self, forKey: .limit)
+        }
+    }
+
+    /// `90s`, `10m`, `2h`.
+    struct Duration: Decodable {
+        var seconds: Double
+        init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+            guard let unit = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()), n >= 0 else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a duration like 90s, 10m or 2h"))
+            }
+            seconds = n * unit
+        }
+    }
+}
+
+extension MappingCatalog {
+    /// Loads `policies/authority.yaml` and `policies/matching.yaml` below `directory`; without them, `.none`.
+    static func loadPolicy(_ directory: URL) throws(LoadError) -> IncidentPolicy {
+        let folder = directory.appendingPathComponent("policies")
+        let authority = folder.appendingPathComponent("authority.yaml")
+        let matching = folder.appendingPathComponent("matching.yaml")
+        let fm = FileManager.default
+        var policy = IncidentPolicy.none
+        if fm.fileExists(atPath: authority.path) {
+            let file: AuthorityFile = try decode(authority)
+            policy.authority = file.policy
+        }
+        if fm.fileExists(atPath: matching.path) {
+            let file: MatchingFile = try decode(matching)
+            policy.matching = file.policy
+        }
+        return policy
+    }
+}

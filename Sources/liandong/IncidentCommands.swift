@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import LiandongHub
+import LiandongModel
+import LiandongSync
+
+extension Runtime {
+    /// `withHub`, deciding incidents under the policies in `Mappings/policies/`.
+    func withIncidentHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
+        let policy = try catalog().incidentPolicy
+        return try await withHub { try await body($0.with(policy: policy)) }
+    }
+}
+
+struct Incidents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incidents", abstract: "List incidents: the events the reports of every agency were linked into.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Only incidents that are not closed.") var open = false
+    @Flag var json = false
+
+    func run() async throws {
+        let incidents = try await Runtime(global).withHub { try await $0.incidents(openOnly: open) }
+        if json { return try printJSON(incidents) }
+        for i in incidents {
+            let conflicts = i.openConflicts > 0 ? "  ⚠ \(i.openConflicts) conflict(s)" : ""
+            print(
+                "#\(i.no)  \(i.reportedAt?.canonicalText ?? "-")  \(i.category ?? "-")/\(i.incidentType ?? "-")  \(i.status ?? "-")  "
+                    + "\(i.address ?? "")  [\(i.reports.joined(separator: ", "))]\(conflicts)")
+        }
+        print("\(incidents.count) incident(s)")
+    }
+}
+
+struct IncidentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incident", abstract: "One incident's file, and undoing wrong links.",
+        subcommands: [ShowIncident.self, Split.self, Merge.self])
+
+    struct ShowIncident: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show",
+            abstract: "The incident's file (一事一档): reports and links, fields with sources and alternates, conflicts, audit.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Incident number, id, or one of its reports as source:external_id.") var incident: String
+        @Flag var json = false
+
+        func run() async throws {
+            let file = try await Runtime(global).withHub { try await $0.incidentFile(incident) }
+            if json { return try printJSON(file) }
+            print("incident #\(file.no)  \(file.id.uuidString.lowercased())  version \(file.version)")
+            if let into = file.mergedInto { print("merged into \(into.uuidString.lowercased())") }
+            print("reports:")
+            for r in file.reports {
+                let score = (r.score?.objectValue?["total"]).map { ", score \($0.readableText)" } ?? ""
+                print("  \(r.report)  (\(r.kind); linked by \(r.reason)\(score), \(r.linkedAt.canonicalText))")
+            }
+            print("fields:")
+            for f in file.fields {
+                print("  \(f.name): \(f.value.readableText)  ← \(f.report ?? "-") [\(f.rule ?? "-")]")
+                for alt in f.alternates {
+                    print("      alternate \(alt.value.readableText)  ← \(alt.report) (\(alt.reason), \(alt.sourceTime.canonicalText))")
+                }
+            }
+            for c in file.conflicts {
+                print("conflict \(c.id) on \(c.field): \(c.status)  \(c.candidates.canonicalJSON)")
+            }
+            for c in file.candidates {
+                print("link candidate \(c.id): \(c.report) → #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)")
+            }
+            print("audit:")
+            for entry in file.audit { print("  \(entry.seq)  \(entry.at.canonicalText)  \(entry.action)  \(entry.subject)") }
+        }
+    }
+
+    struct Split: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a wrongly linked report out of its incident into its own; both are recomputed and audited.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The report, as source:external_id or its id.") var report: String
+
+        func run() async throws {
+            let number = try await Runtime(global).withIncidentHub { try await $0.split(report: report) }
+            print("\(report) is now incident #\(number)")
+        }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge incident B into A: B's reports join A, A is recomputed, B is kept as merged. Undo with split.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The incident that stays (number, id or one of its reports).") var target: String
+        @Argument(help: "The incident merged into it.") var other: String
+
+        func run() async throws {
+            let number = try await Runtime(global).withIncidentHub { try await $0.merge(target, other) }
+            print("merged into incident #\(number)")
+        }
+    }
+}
+
+struct Candidates: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Link candidates: reports that scored between the matching thresholds, waiting for a person.",
+        subcommands: [List.self, Accept.self, Reject.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Decided ones too.") var all = false
+        @Flag var json = false
+
+        func run() async throws {
+            let candidates = try await Runtime(global).withHub { try await $0.candidates(openOnly: !all) }
+            if json { return try printJSON(candidates) }
+            for c in candidates {
+                print("\(c.id)  \(c.report) → incident #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)")
+            }
+            print("\(candidates.count) candidate(s)")
+        }
+    }
+
+    struct Accept: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Link the report: its incident is merged into the candidate incident.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: Int64
+
+        func run() async throws {
+            try await Runtime(global).withIncidentHub { try await $0.acceptCandidate(id) }
+            print("candidate \(id) accepted")
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Keep the report apart.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: Int64
+
+        func run() async throws {
+            try await Runtime(global).withIncidentHub { try await $0.rejectCandidate(id) }
+            print("candidate \(id) rejected")
+        }
+    }
+}
+
+struct Conflicts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Equal authorities disagreeing on a field the policy sends to review.",
+        subcommands: [List.self, ShowConflict.self, Resolve.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Resolved and superseded ones too.") var all = false
+        @Flag var json = false
+
+        func run() async throws {
+            let conflicts = try await Runtime(global).withHub { try await $0.conflicts(openOnly: !all) }
+            if json { return try printJSON(conflicts) }
+            for c in conflicts { print("\(c.id)  incident #\(c.incidentNo)  \(c.field)  \(c.status)  \(c.candidates.canonicalJSON)") }
+            print("\(conflicts.count) conflict(s)")
+        }
+    }
+
+    struct ShowConflict: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One conflict with every side.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: Int64
+        @Flag var json = false
+
+        func run() async throws {
+            let c = try await Runtime(global).withHub { try await $0.conflict(id) }
+            if json { return try printJSON(c) }
+            print("conflict \(c.id) on incident #\(c.incidentNo), field \(c.field): \(c.status)")
+            for side in c.candidates.arrayValue ?? [] {
+                let o = side.objectValue ?? [:]
+                print("  \(o["report"]?.readableText ?? "")  \(o["value"]?.readableText ?? "")  (\(o["sourceTime"]?.readableText ?? ""))")
+            }
+            if let resolution = c.resolution { print("resolved: \(resolution.readableText)") }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Decide a conflict; the incident is recomputed and the choice audited.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: Int64
+        @Option(help: "The value to keep, as JSON ({\"dead\":0,\"injured\":2}) or plain text.") var value: String
+
+        func run() async throws {
+            try await Runtime(global).withIncidentHub { try await $0.resolveConflict(id, value: value) }
+            print("conflict \(id) resolved")
+        }
+    }
+}
+
+struct Rebuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute every entity and incident from the stored raw payloads with the current mappings and policies.",
+        discussion: """
+            Records are applied in source-time order, then the admins' splits, merges and rejections are re-applied. \
+            Raw payloads, mapping failures and the audit trail are kept. With nothing changed, 'stats' shows the same digest after.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Flag var json = false
+
+    func run() async throws {
+        let runtime = try Runtime(global)
+        let catalog = try runtime.catalog()
+        let summary = try await runtime.withHub { hub in
+            try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger).rebuild()
+        }
+        if json { return try printJSON(summary) }
+        print(
+            "rebuilt from \(summary.payloads) payload(s): \(summary.records) record(s), \(summary.ingest.inserted) entities"
+                + (summary.skippedPayloads > 0 ? ", \(summary.skippedPayloads) payload(s) without a mapping skipped" : ""))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import LiandongHub
+import LiandongModel
+import LiandongSync
+import LiandongTestSupport
+import Testing
+import Yams
+
+/// The scenarios in `Tests/Scenarios/*.yaml` (see its README), each run through the real engine, the
+/// repository's mappings and policies, and a fresh PostgreSQL database.
+@Suite struct ScenarioTests {
+    static let folder = Repository.root.appendingPathComponent("Tests/Scenarios")
+    static let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+        .filter { $0.hasSuffix(".yaml") }.sorted()
+
+    struct Scenario: Decodable {
+        var description: String
+        var steps: [Step]
+        var expect: Expectation
+
+        struct Step: Decodable {
+            var source: String?
+            var document: String?
+            var split: String?
+        }
+
+        struct Expectation: Decodable {
+            var incidents: Int
+            var each: [IncidentExpectation]
+        }
+
+        struct IncidentExpectation: Decodable {
+            var reports: [String]
+            var fields: [String: FieldExpectation]?
+            var alternates: [String: [String]]?
+            var conflicts: [String]?
+            var audit: [String]?
+        }
+
+        struct FieldExpectation: Decodable {
+            var value: String?
+            var source: String?
+        }
+    }
+
+    @Test func thereAreScenarios() {
+        #expect(Self.names.count >= 7)
+    }
+
+    @Test(arguments: names)
+    func scenario(_ name: String) async throws {
+        let text = try String(contentsOf: Self.folder.appendingPathComponent(name), encoding: .utf8)
+        let scenario = try YAMLDecoder().decode(Scenario.self, from: text)
+        let catalog = try MappingFixture.repositoryCatalog()
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-scenario-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        try await TestDatabase.withFreshHub { plainHub in
+            let engine = SyncEngine(hub: plainHub, catalog: catalog, logger: plainHub.logger)
+            let hub = engine.hub
+            for (n, step) in scenario.steps.enumerated() {
+                if let source = step.source, let document = step.document {
+                    let file = work.appendingPathComponent("step-\(n)")
+                    try Data(document.utf8).write(to: file)
+                    let summary = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(source, logger: hub.logger))
+                    #expect(summary.failures == 0, "\(name) step \(n): the document maps")
+                } else if let report = step.split {
+                    try await hub.split(report: report)
+                }
+            }
+            let incidents = try await hub.incidents()
+            #expect(incidents.count == scenario.expect.incidents, "\(name): \(incidents.map(\.reports))")
+            for expected in scenario.expect.each {
+                let file = try await hub.incidentFile(expected.reports[0])
+                #expect(file.reports.map(\.report).sorted() == expected.reports.sorted(), "\(name)")
+                for (field, want) in expected.fields ?? [:] {
+                    let got = file.fields.first { $0.name == field }
+                    if let value = want.value { #expect(got?.value.readableText == value, "\(name): \(field)") }
+                    if let source = want.source { #expect(got?.source == source, "\(name): \(field) source") }
+                }
+                for (field, sources) in expected.alternates ?? [:] {
+                    let got = Set(file.fields.first { $0.name == field }?.alternates.map(\.source) ?? [])
+                    #expect(got == Set(sources), "\(name): alternates of \(field)")
+                }
+                let open = file.conflicts.filter { $0.status == "open" }.map(\.field).sorted()
+                #expect(open == (expected.conflicts ?? []).sorted(), "\(name): open conflicts")
+                let actions = Set(file.audit.map(\.action))
+                for action in expected.audit ?? [] { #expect(actions.contains(action), "\(name): audit has \(action)") }
+            }
+            #expect(try await hub.verifyAudit().firstBad == nil)
+            // Rebuilding from the raw payloads reproduces the same state, splits included.
+            let before = try await hub.stats()
+            _ = try await engine.rebuild()
+            let after = try await hub.stats()
+            #expect(after.digest == before.digest, "\(name): rebuild reproduces the digest")
+            #expect(after.incidents == before.incidents)
+            #expect(try await hub.verifyAudit().firstBad == nil)
+        }
+    }
+}

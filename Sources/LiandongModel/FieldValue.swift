@@ -146,3 +146,9 @@ extension FieldValue: Codable {
         self = try JSONDecoder().decode(FieldValue.self, from: Data(jsonText.utf8))
     }
 }
+
+/// Literals for values written in code (tests, defaults): `"closed"`, `3`.
+extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+}

@@ -126,16 +126,17 @@ extension SyncEngine {
     }
 
     /// Recomputes every entity and incident from the stored raw payloads with the current mappings and
-    /// policies, records in source-time order, then re-applies the admins' splits, merges and
-    /// rejections. Raw payloads, mapping failures and the audit trail stay; the rebuild is audited. If
-    /// it is interrupted, run it again: everything it clears is derived from what it keeps.
-    public func rebuild(batchSize: Int = 500) async throws -> RebuildSummary {
+    /// policies, then re-applies the admins' splits, merges and rejections. Payloads are replayed in the
+    /// order they arrived, each as one batch, streaming: entity fields do not depend on that order (the
+    /// newest source time wins), but matching reports to incidents does, so this is the order that
+    /// reproduces the live state. Raw payloads, mapping failures and the audit trail stay; the rebuild
+    /// is audited. If it is interrupted, run it again: everything it clears is derived from what it keeps.
+    public func rebuild() async throws -> RebuildSummary {
         var summary = RebuildSummary()
         try await hub.clearDerivedState(reason: "rebuild from raw payloads")
-        var records: [(record: CanonicalRecord, rawPayloadID: Int64)] = []
         var last: Int64 = 0
         while true {
-            let payloads = try await hub.storedPayloads(after: last, limit: 200)
+            let payloads = try await hub.storedPayloads(after: last, limit: 100)
             guard let final = payloads.last else { break }
             last = final.id
             for payload in payloads {
@@ -146,21 +147,13 @@ extension SyncEngine {
                     logger.warning("No mapping for a stored payload", metadata: ["liandong.payload": "\(payload.id)"])
                     continue
                 }
+                var records: [(record: CanonicalRecord, rawPayloadID: Int64)] = []
                 for case .mapped(let record) in mapping.map(payload.body, declaredEncoding: payload.declaredEncoding).records {
                     records.append((record, payload.id))
                 }
+                summary.records += records.count
+                if !records.isEmpty { summary.ingest.add(try await hub.reingest(records)) }
             }
-        }
-        records.sort { a, b in
-            (a.record.sourceTime, a.record.source.rawValue, a.record.externalID, a.rawPayloadID)
-                < (b.record.sourceTime, b.record.source.rawValue, b.record.externalID, b.rawPayloadID)
-        }
-        summary.records = records.count
-        var start = 0
-        while start < records.count {
-            let end = min(start + batchSize, records.count)
-            summary.ingest.add(try await hub.reingest(Array(records[start..<end])))
-            start = end
         }
         try await hub.reapplyDecisions()
         return summary

@@ -195,8 +195,9 @@ struct Rebuild: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recompute every entity and incident from the stored raw payloads with the current mappings and policies.",
         discussion: """
-            Records are applied in source-time order, then the admins' splits, merges and rejections are re-applied. \
-            Raw payloads, mapping failures and the audit trail are kept. With nothing changed, 'stats' shows the same digest after.
+            Payloads are replayed in the order they arrived, then the admins' splits, merges and rejections are \
+            re-applied. Raw payloads, mapping failures and the audit trail are kept. With nothing changed, 'stats' \
+            shows the same digest after.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag var json = false

@@ -73,6 +73,42 @@ struct CommandLine_ {
         let errors = try await cli.run(["errors", "list", "--json", "--data-dir", dataDirectory.path])
         #expect(errors.status == 0)
         #expect(errors.stdout.contains("\"rule\""))
+        try await splitMergeAndRebuild(cli, dataDirectory.path)
+    }
+
+    /// On the demo's database: split a report out of a linked incident and merge it back, with the audit
+    /// chain intact; then `rebuild` reproduces the digest, the admin's decisions included.
+    func splitMergeAndRebuild(_ cli: CommandLine_, _ dataDirectory: String) async throws {
+        func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) async throws -> T {
+            let result = try await cli.run(arguments + ["--json", "--data-dir", dataDirectory])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(T.self, from: Data(result.stdout.utf8))
+        }
+        let incidents = try await json([Hub.IncidentSummary].self, ["incidents"])
+        let linked = try #require(incidents.first { $0.reports.count >= 2 }, "the demo links reports of one event")
+        let file = try await json(Hub.IncidentFile.self, ["incident", "show", "\(linked.no)"])
+        #expect(Set(file.reports.map(\.report)) == Set(linked.reports))
+        #expect(file.audit.contains { $0.action == "incident.link" })
+        let report = linked.reports[1]
+        let split = try await cli.run(["incident", "split", report, "--data-dir", dataDirectory])
+        #expect(split.status == 0, "\(split.stderr)")
+        #expect(try await json([Hub.IncidentSummary].self, ["incidents"]).count == incidents.count + 1)
+        let merge = try await cli.run(["incident", "merge", "\(linked.no)", report, "--data-dir", dataDirectory])
+        #expect(merge.status == 0, "\(merge.stderr)")
+        let after = try await json(Hub.IncidentFile.self, ["incident", "show", "\(linked.no)"])
+        #expect(Set(after.reports.map(\.report)) == Set(linked.reports))
+        #expect(after.audit.contains { $0.action == "incident.split" } && after.audit.contains { $0.action == "incident.merge" })
+        let verify = try await cli.run(["audit", "verify", "--data-dir", dataDirectory])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let before = try await json(Hub.Stats.self, ["stats"])
+        let rebuild = try await cli.run(["rebuild", "--data-dir", dataDirectory])
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        let rebuilt = try await json(Hub.Stats.self, ["stats"])
+        #expect(rebuilt.digest == before.digest)
+        #expect(rebuilt.incidents == before.incidents)
+        #expect(try await cli.run(["audit", "verify", "--data-dir", dataDirectory]).status == 0)
     }
 
     /// kill -9 in the middle of a large sync, then a rerun: the same digest as an uninterrupted run,

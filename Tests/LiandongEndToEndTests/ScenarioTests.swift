@@ -22,6 +22,11 @@ import Yams
             var source: String?
             var document: String?
             var split: String?
+            /// Accept the open link candidate of this report.
+            var accept: String?
+            /// Resolve the open conflict on this field with `value`.
+            var resolve: String?
+            var value: String?
         }
 
         struct Expectation: Decodable {
@@ -44,7 +49,7 @@ import Yams
     }
 
     @Test func thereAreScenarios() {
-        #expect(Self.names.count >= 7)
+        #expect(Self.names.count >= 9)
     }
 
     @Test(arguments: names)
@@ -66,6 +71,12 @@ import Yams
                     #expect(summary.failures == 0, "\(name) step \(n): the document maps")
                 } else if let report = step.split {
                     try await hub.split(report: report)
+                } else if let report = step.accept {
+                    let candidate = try #require(try await hub.candidates(openOnly: true).first { $0.report == report }, "\(name)")
+                    try await hub.acceptCandidate(candidate.id)
+                } else if let field = step.resolve, let value = step.value {
+                    let conflict = try #require(try await hub.conflicts(openOnly: true).first { $0.field == field }, "\(name)")
+                    try await hub.resolveConflict(conflict.id, value: value)
                 }
             }
             let incidents = try await hub.incidents()

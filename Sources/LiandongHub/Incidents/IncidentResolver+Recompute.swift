@@ -6,6 +6,7 @@ import PostgresNIO
 extension IncidentResolver {
     /// The stored state of an incident before recomputing it.
     struct StoredIncident {
+        var no: Int64
         var version: Int
         var fields: [String: FieldValue]
         var contentHash: String
@@ -17,17 +18,18 @@ extension IncidentResolver {
         guard !incidents.isEmpty else { return [] }
         let ids = Array(incidents)
         var stored: [UUID: StoredIncident] = [:]
-        for try await (id, version, data, hash) in try await conn.query(
-            "SELECT id, version, data::text, encode(content_hash, 'hex') FROM incident WHERE id = ANY(\(ids)::uuid[])",
+        for try await (id, no, version, data, hash) in try await conn.query(
+            "SELECT id, no, version, data::text, encode(content_hash, 'hex') FROM incident WHERE id = ANY(\(ids)::uuid[])",
             logger: logger
-        ).decode((UUID, Int, String, String).self) {
-            stored[id] = StoredIncident(version: version, fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], contentHash: hash)
+        ).decode((UUID, Int64, Int, String, String).self) {
+            stored[id] = StoredIncident(no: no, version: version, fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], contentHash: hash)
         }
         let members = try await reports(of: ids)
         let resolutions = try await conflictResolutions()
         var writes: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)] = []
         var drafts: [AuditDraft] = []
-        for id in ids.sorted(by: { $0.uuidString < $1.uuidString }) {
+        // By number, so that audit entries come in the same order on every run.
+        for id in ids.sorted(by: { (stored[$0]?.no ?? 0) < (stored[$1]?.no ?? 0) }) {
             guard let reports = members[id], !reports.isEmpty, let before = stored[id] else { continue }
             let decision = IncidentMerge.decide(reports, policy: policy.authority, resolutions: resolutions)
             let hash = Self.hash(decision)

@@ -15,7 +15,8 @@ public struct MatchingPolicy: Sendable, Hashable {
     /// Full time score within this gap; no match beyond `timeLimit`.
     public var timeFull: TimeInterval
     public var timeLimit: TimeInterval
-    /// Incident type → family (`fire`, `traffic`, …). Reports of different families never match.
+    /// Incident type → family (`fire`, `rescue`, …). Reports of different families never match; a type
+    /// in no family (or none at all) neither helps nor rules out a match.
     public var families: [String: String]
     public var version: Int
 
@@ -54,12 +55,13 @@ public struct MatchingPolicy: Sendable, Hashable {
         let gap = abs(reportTime.timeIntervalSince(incidentTime))
         guard gap <= timeLimit else { return nil }
         let family: Double
-        switch (report.type, incident.type) {
-        case (let a?, let b?) where a == b: family = 1
-        case (let a?, let b?):
-            guard let fa = families[a], fa == families[b] else { return nil }
+        if let a = report.type, a == incident.type {
+            family = 1
+        } else if let a = report.type.flatMap({ families[$0] }), let b = incident.type.flatMap({ families[$0] }) {
+            guard a == b else { return nil }
             family = 0.8
-        default: family = 0.5
+        } else {
+            family = 0.5  // a type unknown, or one in no family ("other"): the type cannot tell
         }
         let distance: Double
         var metres: Double?

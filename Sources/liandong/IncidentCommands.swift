@@ -14,21 +14,26 @@ extension Runtime {
 
 struct Incidents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "incidents", abstract: "List incidents: the events the reports of every agency were linked into.")
-    @OptionGroup var global: GlobalOptions
-    @Flag(help: "Only incidents that are not closed.") var open = false
-    @Flag var json = false
+        commandName: "incidents", abstract: "Incidents: the events the reports of every agency were linked into.",
+        subcommands: [List.self], defaultSubcommand: List.self)
 
-    func run() async throws {
-        let incidents = try await Runtime(global).withHub { try await $0.incidents(openOnly: open) }
-        if json { return try printJSON(incidents) }
-        for i in incidents {
-            let conflicts = i.openConflicts > 0 ? "  ⚠ \(i.openConflicts) conflict(s)" : ""
-            print(
-                "#\(i.no)  \(i.reportedAt?.canonicalText ?? "-")  \(i.category ?? "-")/\(i.incidentType ?? "-")  \(i.status ?? "-")  "
-                    + "\(i.address ?? "")  [\(i.reports.joined(separator: ", "))]\(conflicts)")
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List incidents, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Only incidents that are not closed.") var open = false
+        @Flag var json = false
+
+        func run() async throws {
+            let incidents = try await Runtime(global).withHub { try await $0.incidents(openOnly: open) }
+            if json { return try printJSON(incidents) }
+            for i in incidents {
+                let conflicts = i.openConflicts > 0 ? "  ⚠ \(i.openConflicts) conflict(s)" : ""
+                print(
+                    "#\(i.no)  \(i.reportedAt?.canonicalText ?? "-")  \(i.category ?? "-")/\(i.incidentType ?? "-")  \(i.status ?? "-")  "
+                        + "\(i.address ?? "")  [\(i.reports.joined(separator: ", "))]\(conflicts)")
+            }
+            print("\(incidents.count) incident(s)")
         }
-        print("\(incidents.count) incident(s)")
     }
 }
 

@@ -86,7 +86,7 @@ struct CommandLine_ {
             decoder.dateDecodingStrategy = .iso8601
             return try decoder.decode(T.self, from: Data(result.stdout.utf8))
         }
-        let incidents = try await json([Hub.IncidentSummary].self, ["incidents"])
+        let incidents = try await json([Hub.IncidentSummary].self, ["incidents", "list"])
         let linked = try #require(incidents.first { $0.reports.count >= 2 }, "the demo links reports of one event")
         let file = try await json(Hub.IncidentFile.self, ["incident", "show", "\(linked.no)"])
         #expect(Set(file.reports.map(\.report)) == Set(linked.reports))

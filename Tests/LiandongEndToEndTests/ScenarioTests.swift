@@ -109,3 +109,37 @@ import Yams
         }
     }
 }
+
+extension ScenarioTests {
+    /// The reports of one event arriving in any order make the same incidents: identity and fields.
+    @Test(arguments: ["same-fire-three-agencies.yaml", "traffic-accident-110-120.yaml", "casualties-conflict.yaml"])
+    func arrivalOrderDoesNotChangeTheIncidents(_ name: String) async throws {
+        let text = try String(contentsOf: Self.folder.appendingPathComponent(name), encoding: .utf8)
+        let steps = try YAMLDecoder().decode(Scenario.self, from: text).steps
+        let catalog = try MappingFixture.repositoryCatalog()
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-order-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        var digests: Set<String> = []
+        for order in Self.permutations(Array(steps.indices)) {
+            let digest = try await TestDatabase.withFreshHub { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
+                for n in order {
+                    let file = work.appendingPathComponent("step-\(n)")
+                    try Data((steps[n].document ?? "").utf8).write(to: file)
+                    _ = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(steps[n].source ?? "", logger: hub.logger))
+                }
+                return try await hub.stats().digest
+            }
+            digests.insert(digest)
+        }
+        #expect(digests.count == 1, "\(name): \(digests.count) different outcomes")
+    }
+
+    static func permutations(_ items: [Int]) -> [[Int]] {
+        guard items.count > 1 else { return [items] }
+        return items.indices.flatMap { i in
+            permutations(Array(items[..<i] + items[(i + 1)...])).map { [items[i]] + $0 }
+        }
+    }
+}

@@ -30,7 +30,7 @@ struct IncidentResolver {
         let linked = try await incidentsOf(Array(touched.keys))
         incidents.formUnion(linked.values)
         let unlinked = touched.filter { linked[$0.key] == nil }
-            .sorted { ($0.value.sourceTime, IncidentRecordKey.of($0.value)) < ($1.value.sourceTime, IncidentRecordKey.of($1.value)) }
+            .sorted { ($0.value.sourceTime, $0.value.reportKey) < ($1.value.sourceTime, $1.value.reportKey) }
         var drafts: [AuditDraft] = []
         if !unlinked.isEmpty {
             let (assignments, candidates) = try await link(unlinked)
@@ -60,7 +60,7 @@ struct IncidentResolver {
         // Reports of this batch already placed, by their key and by the keys they name.
         var assigned: [String: UUID] = [:]
         func assign(_ record: CanonicalRecord, to incident: UUID) {
-            assigned[IncidentRecordKey.of(record)] = incident
+            assigned[record.reportKey] = incident
             for link in record.links where link.type != "supersedes" {
                 explicit.namedBy["\(link.targetSource.rawValue):\(link.targetExternalID)"] = (incident, link.type)
             }
@@ -68,7 +68,7 @@ struct IncidentResolver {
         var assignments: [Assignment] = []
         var candidates: [CandidateWrite] = []
         for (id, record) in unlinked {
-            let key = IncidentRecordKey.of(record)
+            let key = record.reportKey
             let features = features(of: record)
             // 1. An explicit cross-reference, either way: this report names another, or another names it.
             if let target = explicitMatch(record, explicit: explicit, assigned: assigned) {
@@ -176,7 +176,7 @@ struct IncidentResolver {
             let key = "\(link.targetSource.rawValue):\(link.targetExternalID)"
             if let incident = assigned[key] ?? explicit.named[key] { return (incident, "explicit:\(link.type)") }
         }
-        if let (incident, type) = explicit.namedBy[IncidentRecordKey.of(record)] { return (incident, "explicit:\(type)") }
+        if let (incident, type) = explicit.namedBy[record.reportKey] { return (incident, "explicit:\(type)") }
         return nil
     }
 
@@ -247,7 +247,7 @@ struct IncidentResolver {
     }
 }
 
-/// `source:external_id`, how the hub names a report in incidents, decisions and audit entries.
-enum IncidentRecordKey {
-    static func of(_ record: CanonicalRecord) -> String { "\(record.source.rawValue):\(record.externalID)" }
+extension CanonicalRecord {
+    /// `source:external_id`, how the hub names a report in incidents, decisions and audit entries.
+    var reportKey: String { "\(source.rawValue):\(externalID)" }
 }

@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure values: records, identifiers, codes, coordinates, divisions, masking.
@@ -81,6 +84,8 @@ let package = Package(
             dependencies: [
                 "LiandongHub", "LiandongAdapterKit", "LiandongMapping",
                 "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -99,10 +104,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // HTTP for operations: /healthz, /readyz, /metrics.
+        .target(
+            name: "LiandongServer",
+            dependencies: [
+                "LiandongHub", "LiandongSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "liandong",
             dependencies: [
-                "LiandongSync", "LiandongSimulator",
+                "LiandongSync", "LiandongSimulator", "LiandongServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -123,6 +140,7 @@ let package = Package(
             name: "LiandongEndToEndTests",
             dependencies: [
                 "LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong", .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -141,12 +141,11 @@ struct MatchingFile: Decodable {
         var seconds: Double
         init(from decoder: any Decoder) throws {
             let text = try decoder.singleValueContainer().decode(String.self)
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-            guard let unit = text.last.flatMap({ units[$0] }), let n = Double(text.dropLast()), n >= 0 else {
+            guard let seconds = TimeInterval(durationText: text) else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a duration like 90s, 10m or 2h"))
             }
-            seconds = n * unit
+            self.seconds = seconds
         }
     }
 }

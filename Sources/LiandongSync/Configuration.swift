@@ -22,8 +22,23 @@ public struct HubConfiguration: Sendable {
     public var mappingsDirectory: URL
     /// Configured sources by name.
     public var sources: [String: Source]
-    /// Seconds between syncs in `sync` without `--once` and in `demo`.
+    /// Seconds between syncs in `sync` without `--once` and in `demo`, and each stream's interval in
+    /// `serve` when its source names no schedule.
     public var syncInterval: Double
+    /// How `serve` runs.
+    public var serve = Serve()
+
+    /// `serve` settings.
+    public struct Serve: Sendable {
+        /// Host and port of `/healthz`, `/readyz` and `/metrics`.
+        public var host = "127.0.0.1"
+        public var port = 9464
+        /// How long a stream's lease lasts without renewal; a dead instance's streams are taken over
+        /// within twice this.
+        public var leaseSeconds: Double = 30
+        /// This instance's name in leases (default: host name and process id).
+        public var instance: String?
+    }
 
     /// How to reach one agency system.
     public struct Source: Sendable {
@@ -33,13 +48,19 @@ public struct HubConfiguration: Sendable {
         public var pageSize: Int?
         public var timeoutSeconds: Double
         public var attempts: Int
+        /// When `serve` syncs it (`every` or `cron`, with `jitter`); nil: every `sync.interval_seconds`.
+        public var schedule: Schedule?
 
-        public init(url: String, tokenEnvironmentVariable: String?, pageSize: Int?, timeoutSeconds: Double, attempts: Int) {
+        public init(
+            url: String, tokenEnvironmentVariable: String?, pageSize: Int?, timeoutSeconds: Double, attempts: Int,
+            schedule: Schedule? = nil
+        ) {
             self.url = url
             self.tokenEnvironmentVariable = tokenEnvironmentVariable
             self.pageSize = pageSize
             self.timeoutSeconds = timeoutSeconds
             self.attempts = attempts
+            self.schedule = schedule
         }
     }
 
@@ -94,7 +115,7 @@ public struct HubConfiguration: Sendable {
             throw Error(file: path, key: "", message: "the top level must be a map of keys")
         }
         let base = file.deletingLastPathComponent()
-        try Self.allow(map, ["data_dir", "database", "mappings", "sync", "sources"], file: path, prefix: "")
+        try Self.allow(map, ["data_dir", "database", "mappings", "sync", "sources", "serve"], file: path, prefix: "")
         if let dir = map["data_dir"], !dataDirectoryFromFlag {
             dataDirectory = Self.resolve(try Self.string(dir, file: path, key: "data_dir"), against: base)
         }
@@ -124,6 +145,22 @@ public struct HubConfiguration: Sendable {
                 syncInterval = try Self.number(interval, file: path, key: "sync.interval_seconds", range: 0.1...86_400)
             }
         }
+        if let serveSection = map["serve"], !(serveSection is NSNull) {
+            guard let settings = serveSection as? [String: Any] else { throw Error(file: path, key: "serve", message: "expected a map") }
+            try Self.allow(settings, ["listen", "lease_seconds", "instance"], file: path, prefix: "serve.")
+            if let listen = settings["listen"] {
+                let text = try Self.string(listen, file: path, key: "serve.listen")
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+                    throw Error(file: path, key: "serve.listen", message: "expected host:port, like 127.0.0.1:9464")
+                }
+                serve.host = String(text[..<colon])
+                serve.port = port
+            }
+            if let lease = settings["lease_seconds"] {
+                serve.leaseSeconds = try Self.number(lease, file: path, key: "serve.lease_seconds", range: 2...3600)
+            }
+            if let instance = settings["instance"] { serve.instance = try Self.string(instance, file: path, key: "serve.instance") }
+        }
         if let sources = map["sources"] {
             guard let list = sources as? [String: Any] else {
                 throw Error(file: path, key: "sources", message: "expected a map of source name to settings")
@@ -138,7 +175,9 @@ public struct HubConfiguration: Sendable {
                 guard let settings = value as? [String: Any] else {
                     throw Error(file: path, key: prefix, message: "expected a map with at least 'url'")
                 }
-                try Self.allow(settings, ["url", "token_env", "page_size", "timeout_seconds", "attempts"], file: path, prefix: prefix + ".")
+                try Self.allow(
+                    settings, ["url", "token_env", "page_size", "timeout_seconds", "attempts", "every", "cron", "jitter"], file: path,
+                    prefix: prefix + ".")
                 guard let url = settings["url"] else {
                     throw Error(file: path, key: prefix + ".url", message: "required: the agency's base URL, like http://10.0.0.5:8080")
                 }
@@ -156,8 +195,40 @@ public struct HubConfiguration: Sendable {
                         try Self.number($0, file: path, key: prefix + ".timeout_seconds", range: 0.1...600)
                     } ?? 10,
                     attempts: try settings["attempts"].map { Int(try Self.number($0, file: path, key: prefix + ".attempts", range: 1...20)) }
-                        ?? 4)
+                        ?? 4,
+                    schedule: try Self.schedule(settings, file: path, prefix: prefix))
             }
+        }
+    }
+
+    private static func duration(_ value: Any, file: String, key: String) throws -> TimeInterval {
+        let text = (value as? String) ?? "\(value)"
+        guard let seconds = TimeInterval(durationText: text) else {
+            throw Error(file: file, key: key, message: "expected a duration like 30s, 5m or 1h, got '\(text)'")
+        }
+        return seconds
+    }
+
+    private static func schedule(_ settings: [String: Any], file: String, prefix: String) throws -> Schedule? {
+        let jitter = try settings["jitter"].map { try duration($0, file: file, key: prefix + ".jitter") } ?? 0
+        switch (settings["every"], settings["cron"]) {
+        case (nil, nil):
+            guard settings["jitter"] == nil else {
+                throw Error(file: file, key: prefix + ".jitter", message: "jitter needs 'every' or 'cron' beside it")
+            }
+            return nil
+        case (let every?, nil):
+            let interval = try duration(every, file: file, key: prefix + ".every")
+            guard interval >= 0.1 else { throw Error(file: file, key: prefix + ".every", message: "must be at least 100ms") }
+            return Schedule(.every(interval), jitter: jitter)
+        case (nil, let cron?):
+            do {
+                return Schedule(.cron(try CronExpression(try string(cron, file: file, key: prefix + ".cron"))), jitter: jitter)
+            } catch let error as CronExpression.CronError {
+                throw Error(file: file, key: prefix + ".cron", message: "\(error.message), like \"*/5 * * * *\"")
+            }
+        case (_?, _?):
+            throw Error(file: file, key: prefix + ".cron", message: "give either 'every' or 'cron', not both")
         }
     }
 

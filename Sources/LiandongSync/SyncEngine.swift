@@ -4,6 +4,7 @@ import LiandongHub
 import LiandongMapping
 import LiandongModel
 import Logging
+import Metrics
 
 /// Pulls each stream of a source after its cursor, maps, and ingests page by page: one page is one
 /// hub transaction, cursor included, so a crash at any instant loses and doubles nothing.
@@ -31,7 +32,13 @@ public struct SyncEngine: Sendable {
         return runs
     }
 
-    func sync(_ stream: SourceStream, of adapter: some SourceAdapter) async throws -> Hub.SyncRunRecord {
+    /// Syncs one stream page by page. `mayContinue` is asked before each page is pulled and again
+    /// before it is stored: false stops the run cleanly between transactions (a graceful shutdown, or
+    /// a lease this instance no longer holds, say after a long pull); a page pulled but not stored is
+    /// fetched again by whoever runs the stream next.
+    public func sync(
+        _ stream: SourceStream, of adapter: some SourceAdapter, mayContinue: @Sendable () async throws -> Bool = { true }
+    ) async throws -> Hub.SyncRunRecord {
         let started = Date()
         var run = Hub.SyncRunRecord(
             source: adapter.system.rawValue, stream: stream.name, startedAt: started, finishedAt: started, pulled: 0, batches: 0,
@@ -39,9 +46,13 @@ public struct SyncEngine: Sendable {
         do {
             let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping))
             var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
+            let source = [("source", adapter.system.rawValue)]
             for _ in 0..<maxPages {
                 try Task.checkCancellation()
+                guard try await mayContinue() else { break }
+                let started = ContinuousClock.now
                 let page = try await adapter.pull(stream, after: cursor)
+                guard try await mayContinue() else { break }
                 let payloads = page.payloads.map(mapper.map)
                 // A document that failed whole cannot say which records it held: keep the cursor where
                 // it was so they are fetched again, and stop this stream for this run.
@@ -50,8 +61,14 @@ public struct SyncEngine: Sendable {
                 let summary = try await hub.ingest(
                     IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
                 run.summary.add(summary)
-                run.pulled += payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.index >= 0 }.count }
+                let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.index >= 0 }.count }
+                run.pulled += pulled
                 run.batches += 1
+                Counter(label: "liandong_records_pulled_total", dimensions: source).increment(by: pulled)
+                Counter(label: "liandong_records_ingested_total", dimensions: source).increment(by: summary.inserted + summary.updated)
+                Counter(label: "liandong_records_quarantined_total", dimensions: source).increment(by: summary.failures)
+                Metrics.Timer(label: "liandong_batch_duration_seconds", dimensions: source, preferredDisplayUnit: .seconds)
+                    .record(duration: ContinuousClock.now - started)
                 logger.info(
                     "Ingested page",
                     metadata: [
@@ -126,10 +143,10 @@ extension SyncEngine {
     }
 
     /// Recomputes every entity and incident from the stored raw payloads with the current mappings and
-    /// policies, then re-applies the admins' splits, merges and rejections. Payloads are replayed in the
-    /// order they arrived, each as one batch, streaming: entity fields do not depend on that order (the
-    /// newest source time wins), but matching reports to incidents does, so this is the order that
-    /// reproduces the live state. Raw payloads, mapping failures and the audit trail stay; the rebuild
+    /// policies; the admins' decisions (together/apart pairs, conflict choices) are kept and honoured.
+    /// Neither entity fields (the newest source time wins) nor incidents (connected components) depend
+    /// on the order records arrive in, so payloads are replayed in storage order, one batch each,
+    /// streaming with flat memory. Raw payloads, mapping failures and the audit trail stay; the rebuild
     /// is audited. If it is interrupted, run it again: everything it clears is derived from what it keeps.
     public func rebuild() async throws -> RebuildSummary {
         var summary = RebuildSummary()
@@ -155,7 +172,6 @@ extension SyncEngine {
                 if !records.isEmpty { summary.ingest.add(try await hub.reingest(records)) }
             }
         }
-        try await hub.reapplyDecisions()
         return summary
     }
 }

@@ -92,7 +92,7 @@ struct IncidentCommand: AsyncParsableCommand {
 
     struct Merge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Merge incident B into A: B's reports join A, A is recomputed, B is kept as merged. Undo with split.")
+            abstract: "Merge two incidents: their reports are put together; the one left empty is kept, marked merged. Undo with split.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The incident that stays (number, id or one of its reports).") var target: String
         @Argument(help: "The incident merged into it.") var other: String
@@ -200,9 +200,8 @@ struct Rebuild: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recompute every entity and incident from the stored raw payloads with the current mappings and policies.",
         discussion: """
-            Payloads are replayed in the order they arrived, then the admins' splits, merges and rejections are \
-            re-applied. Raw payloads, mapping failures and the audit trail are kept. With nothing changed, 'stats' \
-            shows the same digest after.
+            The admins' decisions (splits, merges, candidates, conflict choices) are kept and honoured. Raw payloads, \
+            mapping failures and the audit trail are kept too. With nothing changed, 'stats' shows the same digest after.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag var json = false

@@ -11,7 +11,7 @@ struct Liandong: AsyncParsableCommand {
         abstract: "Liandong (联动): the data-sharing sync hub between emergency agencies.",
         subcommands: [
             Demo.self, Sync.self, Ingest.self, Migrate.self, Database.self, Errors.self, Audit.self, Show.self, Stats.self,
-            Incidents.self, IncidentCommand.self, Candidates.self, Conflicts.self, Rebuild.self,
+            Serve.self, Streams.self, Incidents.self, IncidentCommand.self, Candidates.self, Conflicts.self, Rebuild.self,
             MappingCommand.self, Coords.self, Simulate.self,
         ])
 

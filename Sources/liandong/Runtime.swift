@@ -65,6 +65,7 @@ final class Cleanup: Sendable {
     private let actions = Mutex<[@Sendable () -> Void]>([])
     private let terminating = Mutex(false)
     private let starting = Mutex(0)
+    private let handedOver = Mutex(false)
     /// Kept alive for the life of the process; never mutated after init.
     nonisolated(unsafe) private var sources: [any DispatchSourceSignal] = []
 
@@ -73,6 +74,7 @@ final class Cleanup: Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
+                guard !handedOver.withLock({ $0 }) else { return }
                 terminating.withLock { $0 = true }
                 while starting.withLock({ $0 }) > 0 { usleep(10_000) }
                 for action in actions.withLock({ $0 }).reversed() { action() }
@@ -81,6 +83,12 @@ final class Cleanup: Sendable {
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// From now on SIGINT/SIGTERM belong to a ServiceLifecycle group (`serve`): it shuts down gracefully
+    /// and the command stops the embedded server on its way out.
+    func handOverSignals() {
+        handedOver.withLock { $0 = true }
     }
 
     func add(_ action: @escaping @Sendable () -> Void) {

@@ -160,13 +160,12 @@ extension IncidentResolver {
         return result
     }
 
-    /// The value a person chose for each conflict key (the latest choice wins).
+    /// The value a person chose for each conflict key.
     func conflictResolutions() async throws -> [String: FieldValue] {
         var result: [String: FieldValue] = [:]
         for try await (key, value) in try await conn.query(
             """
-            SELECT DISTINCT ON (conflict_key) conflict_key, value::text FROM identity_decision
-            WHERE action = 'resolve' ORDER BY conflict_key, id DESC
+            SELECT key, value::text FROM conflict_choice
             """, logger: logger
         ).decode((String, String).self) {
             result[key] = (try? FieldValue(jsonText: value)) ?? .null

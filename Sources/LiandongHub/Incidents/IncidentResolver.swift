@@ -4,185 +4,74 @@ import LiandongModel
 import Logging
 import PostgresNIO
 
-/// Identity resolution and the authority merge, inside a hub transaction: links reports to incidents
-/// (xref, then explicit cross-reference, then match score) and recomputes the incidents they are in.
-/// Every statement covers the whole batch.
+/// Identity resolution and the authority merge, inside a hub transaction. Incidents are the connected
+/// components of the reports' graph (`IdentityGraph`: explicit cross-references, match scores at or
+/// above the auto-link threshold, and admins' together/apart decisions), kept up to date around every
+/// report that changes: so the incidents do not depend on the order reports arrive in.
 struct IncidentResolver {
     let conn: PostgresConnection
     let logger: Logger
     let policy: IncidentPolicy
 
-    /// A report's link to an incident, about to be written.
-    struct Assignment {
-        var reportID: UUID
+    /// A report as identity resolution loads it.
+    struct ReportNode {
+        var id: UUID
         var kind: EntityKind
-        var reportKey: String
-        var incidentID: UUID
-        var reason: String
-        var score: MatchScore?
+        var node: IdentityGraph.Node
+        var incident: UUID?
+        var incidentNo: Int64?
     }
 
-    /// Links every touched report that has no incident yet, then recomputes every incident a touched
-    /// report is in. Returns the audit drafts, in a deterministic order.
+    /// Re-clusters the neighbourhood of every touched report and recomputes the incidents involved.
+    /// Returns the audit drafts, in a deterministic order.
     func resolve(_ touched: [UUID: CanonicalRecord]) async throws -> [AuditDraft] {
         guard !touched.isEmpty else { return [] }
-        var incidents = Set<UUID>()
-        let linked = try await incidentsOf(Array(touched.keys))
-        incidents.formUnion(linked.values)
-        let unlinked = touched.filter { linked[$0.key] == nil }
-            .sorted { ($0.value.sourceTime, $0.value.reportKey) < ($1.value.sourceTime, $1.value.reportKey) }
+        let times = touched.values.compactMap { features(of: $0).time }
+        var nodes = try await reportNodes(
+            ids: Array(touched.keys), near: times.min().map { ($0, times.max()!) }, incidents: [])
+        let graph = try await graph()
+        // Grow the neighbourhood until it is closed: every incident that holds a report in a component
+        // with a touched report comes whole, so components are never cut by what was not loaded.
+        var scope = Set(touched.values.map(\.reportKey))
+        var loaded: Set<UUID> = []
+        for _ in 0..<8 {
+            let groups = graph.components(nodes.map(\.node)).groups.filter { $0.contains { scope.contains($0) } }
+            let keys = Set(groups.flatMap { $0 })
+            let involved = Set(nodes.filter { keys.contains($0.node.key) }.compactMap(\.incident)).subtracting(loaded)
+            guard !involved.isEmpty else { break }
+            loaded.formUnion(involved)
+            let known = Set(nodes.map(\.id))
+            let members = try await reportNodes(ids: [], near: nil, incidents: Array(involved))
+            nodes += members.filter { !known.contains($0.id) }
+            scope.formUnion(members.map(\.node.key))
+        }
+        return try await recluster(nodes, only: scope, graph: graph)
+    }
+
+    /// Clusters `nodes` and writes the outcome for the components that hold a report of `only` (all
+    /// when nil): incident memberships, new and absorbed incidents, link candidates; then recomputes
+    /// every incident involved.
+    func recluster(_ nodes: [ReportNode], only: Set<String>?, graph: IdentityGraph) async throws -> [AuditDraft] {
+        let result = graph.components(nodes.map(\.node))
+        let byKey = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.key, $0) })
+        let groups = result.groups.filter { group in only.map { keys in group.contains { keys.contains($0) } } ?? true }
+        var taken: Set<UUID> = []
+        var created: [UUID] = []
+        var moves: [(node: ReportNode, incident: UUID, edge: IdentityGraph.Edge?)] = []
         var drafts: [AuditDraft] = []
-        if !unlinked.isEmpty {
-            let (assignments, candidates) = try await link(unlinked)
-            incidents.formUnion(assignments.map(\.incidentID))
-            drafts += try await write(assignments, newIncidents: assignments.filter { $0.reason == "new" }.map(\.incidentID))
-            drafts += try await write(candidates)
-        }
-        drafts += try await recompute(incidents)
-        return drafts
-    }
-
-    /// The incident of each report that has one.
-    func incidentsOf(_ reports: [UUID]) async throws -> [UUID: UUID] {
-        var result: [UUID: UUID] = [:]
-        let rows = try await conn.query(
-            "SELECT report_id, incident_id FROM incident_report WHERE report_id = ANY(\(reports)::uuid[])", logger: logger)
-        for try await (report, incident) in rows.decode((UUID, UUID).self) { result[report] = incident }
-        return result
-    }
-
-    /// Decides an incident for each unlinked report, in source-time order, so that reports in one batch
-    /// can link to each other.
-    func link(_ unlinked: [(key: UUID, value: CanonicalRecord)]) async throws -> ([Assignment], [CandidateWrite]) {
-        let records = unlinked.map(\.value)
-        var explicit = try await explicitTargets(of: records)
-        var open = try await openIncidents(near: records)
-        // Reports of this batch already placed, by their key and by the keys they name.
-        var assigned: [String: UUID] = [:]
-        func assign(_ record: CanonicalRecord, to incident: UUID) {
-            assigned[record.reportKey] = incident
-            for link in record.links where link.type != "supersedes" {
-                explicit.namedBy["\(link.targetSource.rawValue):\(link.targetExternalID)"] = (incident, link.type)
+        // Each group keeps the incident most of its members are in (ties: the oldest), else a new one.
+        for group in groups {
+            let members = group.compactMap { byKey[$0] }
+            let counts = Dictionary(grouping: members.compactMap { m in m.incident.map { ($0, m.incidentNo ?? .max) } }, by: { $0.0 })
+            let kept = counts.filter { !taken.contains($0.key) }
+                .max { l, r in l.value.count != r.value.count ? l.value.count < r.value.count : l.value[0].1 > r.value[0].1 }?.key
+            let incident = kept ?? UUID()
+            if kept == nil { created.append(incident) }
+            taken.insert(incident)
+            for member in members where member.incident != incident {
+                moves.append((member, incident, result.joinedBy[member.node.key]))
             }
         }
-        var assignments: [Assignment] = []
-        var candidates: [CandidateWrite] = []
-        for (id, record) in unlinked {
-            let key = record.reportKey
-            let features = features(of: record)
-            // 1. An explicit cross-reference, either way: this report names another, or another names it.
-            if let target = explicitMatch(record, explicit: explicit, assigned: assigned) {
-                assignments.append(
-                    Assignment(reportID: id, kind: record.kind, reportKey: key, incidentID: target.incident, reason: target.reason, score: nil))
-                assign(record, to: target.incident)
-                continue
-            }
-            // 2. The best match score among open incidents.
-            // Equal scores go to the incident created first, so the outcome never depends on random ids.
-            let scored = open.compactMap { incident in
-                policy.matching.score(features, against: incident.features).map { (incident: incident.id, order: incident.order, score: $0) }
-            }
-            .sorted { $0.score.total != $1.score.total ? $0.score.total > $1.score.total : $0.order < $1.order }
-            if let best = scored.first, best.score.total >= policy.matching.autoLink {
-                assignments.append(
-                    Assignment(reportID: id, kind: record.kind, reportKey: key, incidentID: best.incident, reason: "match", score: best.score))
-                assign(record, to: best.incident)
-                continue
-            }
-            let incident = UUID()
-            assignments.append(Assignment(reportID: id, kind: record.kind, reportKey: key, incidentID: incident, reason: "new", score: nil))
-            assign(record, to: incident)
-            open.append(OpenIncident(id: incident, order: Int64.max - Int64(unlinked.count) + Int64(assignments.count), features: features))
-            if let best = scored.first, best.score.total >= policy.matching.candidate {
-                candidates.append(CandidateWrite(reportID: id, kind: record.kind, reportKey: key, incidentID: best.incident, score: best.score))
-            }
-        }
-        return (assignments, candidates)
-    }
-
-    /// A report's features for matching: its own fields projected onto the incident's.
-    func features(of record: CanonicalRecord) -> MatchFeatures {
-        let report = IncidentReport(
-            kind: record.kind, source: record.source, externalID: record.externalID, sourceTime: record.sourceTime,
-            fields: record.fields)
-        return MatchFeatures(incidentFields: IncidentMerge.decide([report], policy: policy.authority).fields)
-    }
-
-    struct OpenIncident {
-        var id: UUID
-        /// Creation order: the incident's number, or after every stored one for one made in this batch.
-        var order: Int64
-        var features: MatchFeatures
-    }
-
-    /// Incidents not merged away whose first report is within the time limit of these reports.
-    func openIncidents(near records: [CanonicalRecord]) async throws -> [OpenIncident] {
-        let times = records.compactMap { features(of: $0).time }
-        guard policy.matching.autoLink.isFinite, let first = times.min(), let last = times.max() else { return [] }
-        let limit = policy.matching.timeLimit
-        let rows = try await conn.query(
-            """
-            SELECT id, no, data::text FROM incident
-            WHERE merged_into IS NULL AND reported_at BETWEEN \(first.addingTimeInterval(-limit)) AND \(last.addingTimeInterval(limit))
-            """, logger: logger)
-        var result: [OpenIncident] = []
-        for try await (id, no, data) in rows.decode((UUID, Int64, String).self) {
-            let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
-            result.append(OpenIncident(id: id, order: no, features: MatchFeatures(incidentFields: fields)))
-        }
-        return result
-    }
-
-    /// Incidents reachable by explicit cross-reference: reports these records name (by their key), and
-    /// reports that name these records (by the named record's key), with the link type.
-    struct ExplicitTargets {
-        var named: [String: UUID] = [:]
-        var namedBy: [String: (incident: UUID, type: String)] = [:]
-    }
-
-    func explicitTargets(of records: [CanonicalRecord]) async throws -> ExplicitTargets {
-        var targets = ExplicitTargets()
-        let links = records.flatMap(\.links).filter { $0.type != "supersedes" }
-        if !links.isEmpty {
-            let rows = try await conn.query(
-                """
-                SELECT x.source_system, x.external_id, r.incident_id
-                FROM xref x JOIN incident_report r ON r.report_id = x.entity_id
-                WHERE (x.source_system, x.external_id) IN (
-                    SELECT * FROM UNNEST(\(links.map(\.targetSource.rawValue))::text[], \(links.map(\.targetExternalID))::text[]))
-                """, logger: logger)
-            for try await (source, externalID, incident) in rows.decode((String, String, UUID).self) {
-                targets.named["\(source):\(externalID)"] = incident
-            }
-        }
-        let rows = try await conn.query(
-            """
-            SELECT l.target_source, l.target_external_id, l.link_type, r.incident_id
-            FROM entity_link l JOIN incident_report r ON r.report_id = l.from_entity
-            WHERE l.link_type <> 'supersedes' AND (l.target_source, l.target_external_id) IN (
-                SELECT * FROM UNNEST(\(records.map(\.source.rawValue))::text[], \(records.map(\.externalID))::text[]))
-            ORDER BY l.id
-            """, logger: logger)
-        for try await (source, externalID, type, incident) in rows.decode((String, String, String, UUID).self) {
-            targets.namedBy["\(source):\(externalID)"] = (incident, type)
-        }
-        return targets
-    }
-
-    func explicitMatch(
-        _ record: CanonicalRecord, explicit: ExplicitTargets, assigned: [String: UUID]
-    ) -> (incident: UUID, reason: String)? {
-        for link in record.links where link.type != "supersedes" {
-            let key = "\(link.targetSource.rawValue):\(link.targetExternalID)"
-            if let incident = assigned[key] ?? explicit.named[key] { return (incident, "explicit:\(link.type)") }
-        }
-        if let (incident, type) = explicit.namedBy[record.reportKey] { return (incident, "explicit:\(type)") }
-        return nil
-    }
-
-    /// Stores new incidents (empty until recomputed) and the report links; returns their audit drafts.
-    /// New incidents are numbered in the order given (the reports' source-time order).
-    func write(_ assignments: [Assignment], newIncidents created: [UUID]) async throws -> [AuditDraft] {
         if !created.isEmpty {
             try await conn.query(
                 """
@@ -190,53 +79,160 @@ struct IncidentResolver {
                 SELECT id, 0, '{}', '{}', '\\x' FROM UNNEST(\(created)::uuid[]) WITH ORDINALITY AS t(id, n) ORDER BY n
                 """, logger: logger)
         }
-        try await conn.query(
-            """
-            INSERT INTO incident_report (report_id, report_kind, incident_id, reason, score)
-            SELECT t.r, t.k, t.i, t.reason, NULLIF(t.s, '')::jsonb
-            FROM UNNEST(\(assignments.map(\.reportID))::uuid[], \(assignments.map(\.kind.rawValue))::text[],
-                        \(assignments.map(\.incidentID))::uuid[], \(assignments.map(\.reason))::text[],
-                        \(assignments.map { $0.score.map(Self.json) ?? "" })::text[]) AS t(r, k, i, reason, s)
-            """, logger: logger)
-        return assignments.map { a in
-            AuditDraft(
-                action: "incident.link", entityKind: EntityKind.incident.rawValue, entityID: a.incidentID.uuidString.lowercased(),
-                content: [
-                    "report": .string(a.reportKey), "report_kind": .string(a.kind.rawValue), "reason": .string(a.reason),
-                    "score": a.score.map { .number($0.total) } ?? .null,
-                ])
-        }
-    }
-
-    /// A match between the thresholds, waiting for a person.
-    struct CandidateWrite {
-        var reportID: UUID
-        var kind: EntityKind
-        var reportKey: String
-        var incidentID: UUID
-        var score: MatchScore
-    }
-
-    func write(_ candidates: [CandidateWrite]) async throws -> [AuditDraft] {
-        guard !candidates.isEmpty else { return [] }
-        let rows = try await conn.query(
-            """
-            INSERT INTO link_candidate (report_id, report_kind, incident_id, score)
-            SELECT * FROM UNNEST(\(candidates.map(\.reportID))::uuid[], \(candidates.map(\.kind.rawValue))::text[],
-                                 \(candidates.map(\.incidentID))::uuid[], \(candidates.map { Self.json($0.score) })::jsonb[])
-            ON CONFLICT (report_id, incident_id) DO NOTHING
-            RETURNING id, report_id
-            """, logger: logger)
-        var ids: [UUID: Int64] = [:]
-        for try await (id, report) in rows.decode((Int64, UUID).self) { ids[report] = id }
-        return candidates.compactMap { c in
-            ids[c.reportID].map { id in
-                AuditDraft(
-                    action: "incident.candidate", entityKind: EntityKind.incident.rawValue,
-                    entityID: c.incidentID.uuidString.lowercased(),
-                    content: ["candidate": .number(Double(id)), "report": .string(c.reportKey), "score": .number(c.score.total)])
+        if !moves.isEmpty {
+            let reasons = moves.map { $0.edge?.reason ?? ($0.node.incident == nil ? "new" : "split") }
+            try await conn.query(
+                """
+                INSERT INTO incident_report (report_id, report_kind, incident_id, reason, score)
+                SELECT t.r, t.k, t.i, t.reason, NULLIF(t.s, '')::jsonb
+                FROM UNNEST(\(moves.map(\.node.id))::uuid[], \(moves.map(\.node.kind.rawValue))::text[], \(moves.map(\.incident))::uuid[],
+                            \(reasons)::text[], \(moves.map { $0.edge?.score.map(Self.json) ?? "" })::text[]) AS t(r, k, i, reason, s)
+                ON CONFLICT (report_id) DO UPDATE SET incident_id = EXCLUDED.incident_id, reason = EXCLUDED.reason,
+                    score = EXCLUDED.score, linked_at = now()
+                """, logger: logger)
+            for (move, reason) in zip(moves, reasons) {
+                drafts.append(
+                    AuditDraft(
+                        action: "incident.link", entityKind: EntityKind.incident.rawValue, entityID: move.incident.lowercasedText,
+                        content: [
+                            "report": .string(move.node.node.key), "report_kind": .string(move.node.kind.rawValue),
+                            "reason": .string(reason), "score": move.edge?.score.map { .number($0.total) } ?? .null,
+                            "from": move.node.incident.map { .string($0.lowercasedText) } ?? .null,
+                        ]))
             }
         }
+        // Incidents left without reports were absorbed: they stay, naming the incident that took them.
+        let written = Set(groups.flatMap { $0 })
+        let before = Set(nodes.filter { written.contains($0.node.key) }.compactMap(\.incident))
+        var absorbed: [(UUID, UUID)] = []
+        for old in before.subtracting(taken).sorted(by: { $0.uuidString < $1.uuidString }) {
+            guard let into = moves.first(where: { $0.node.incident == old })?.incident else { continue }
+            absorbed.append((old, into))
+        }
+        if !absorbed.isEmpty {
+            try await conn.query(
+                """
+                UPDATE incident i SET merged_into = t.target, updated_at = now()
+                FROM UNNEST(\(absorbed.map(\.0))::uuid[], \(absorbed.map(\.1))::uuid[]) AS t(id, target) WHERE i.id = t.id
+                """, logger: logger)
+            try await conn.query(
+                "UPDATE conflict SET status = 'superseded', decided_at = now() WHERE incident_id = ANY(\(absorbed.map(\.0))::uuid[]) AND status = 'open'",
+                logger: logger)
+            for (old, into) in absorbed {
+                drafts.append(
+                    AuditDraft(
+                        action: "incident.merge", entityKind: EntityKind.incident.rawValue, entityID: into.lowercasedText,
+                        content: ["merged": .string(old.lowercasedText)]))
+                drafts.append(
+                    AuditDraft(
+                        action: "incident.merged", entityKind: EntityKind.incident.rawValue, entityID: old.lowercasedText,
+                        content: ["into": .string(into.lowercasedText)]))
+            }
+        }
+        drafts += try await writeCandidates(result.candidates, nodes: byKey, moves: moves, only: only)
+        drafts += try await recompute(taken.union(before))
+        return drafts
+    }
+
+    /// Stores link candidates that involve a report of `only`: the report and the other side's incident.
+    func writeCandidates(
+        _ candidates: [IdentityGraph.Pair: MatchScore], nodes: [String: ReportNode],
+        moves: [(node: ReportNode, incident: UUID, edge: IdentityGraph.Edge?)], only: Set<String>?
+    ) async throws -> [AuditDraft] {
+        let incidentOf = { (key: String) -> UUID? in
+            moves.first { $0.node.node.key == key }?.incident ?? nodes[key]?.incident
+        }
+        var rows: [(report: ReportNode, incident: UUID, score: MatchScore)] = []
+        for (pair, score) in candidates.sorted(by: { ($0.key.a, $0.key.b) < ($1.key.a, $1.key.b) }) {
+            // The report that arrived is the one asking; the other side's incident is the candidate.
+            for (asking, other) in [(pair.b, pair.a), (pair.a, pair.b)] where only?.contains(asking) ?? true {
+                guard let report = nodes[asking], let incident = incidentOf(other) else { continue }
+                rows.append((report, incident, score))
+                break
+            }
+        }
+        guard !rows.isEmpty else { return [] }
+        let inserted = try await conn.query(
+            """
+            INSERT INTO link_candidate (report_id, report_kind, incident_id, score)
+            SELECT * FROM UNNEST(\(rows.map(\.report.id))::uuid[], \(rows.map(\.report.kind.rawValue))::text[],
+                                 \(rows.map(\.incident))::uuid[], \(rows.map { Self.json($0.score) })::jsonb[])
+            ON CONFLICT (report_id, incident_id) DO NOTHING
+            RETURNING id, report_id, incident_id
+            """, logger: logger)
+        var ids: [String: Int64] = [:]
+        for try await (id, report, incident) in inserted.decode((Int64, UUID, UUID).self) { ids["\(report)\(incident)"] = id }
+        return rows.compactMap { row in
+            ids["\(row.report.id)\(row.incident)"].map { id in
+                AuditDraft(
+                    action: "incident.candidate", entityKind: EntityKind.incident.rawValue, entityID: row.incident.lowercasedText,
+                    content: ["candidate": .number(Double(id)), "report": .string(row.report.node.key), "score": .number(row.score.total)])
+            }
+        }
+    }
+
+    /// The graph with the admins' together/apart decisions.
+    func graph() async throws -> IdentityGraph {
+        var graph = IdentityGraph(policy: policy.matching)
+        for try await (a, b, together) in try await conn.query(
+            "SELECT a, b, together FROM identity_constraint", logger: logger
+        ).decode((String, String, Bool).self) {
+            if together { graph.together.insert(.init(a, b)) } else { graph.apart.insert(.init(a, b)) }
+        }
+        return graph
+    }
+
+    /// Reports by id, reports whose time is within the matching limit of `near`, and the members of
+    /// `incidents`, with their incidents and the reports they name.
+    func reportNodes(ids: [UUID], near: (Date, Date)?, incidents: [UUID]) async throws -> [ReportNode] {
+        let limit = policy.matching.timeLimit.isFinite ? policy.matching.timeLimit : 0
+        let from = (near?.0 ?? .distantFuture).addingTimeInterval(-limit)
+        let to = (near?.1 ?? .distantPast).addingTimeInterval(limit)
+        var result: [ReportNode] = []
+        for kind in EntityKind.reports {
+            let timeField = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
+            let query: PostgresQuery = """
+                SELECT k.id, k.source_system, k.external_id, k.source_time, k.data::text, r.incident_id, i.no
+                FROM \(unescaped: kind.rawValue) k
+                LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
+                WHERE k.id = ANY(\(ids)::uuid[]) OR r.incident_id = ANY(\(incidents)::uuid[])
+                   OR hub_time(k.data ->> \(timeField)) BETWEEN \(from) AND \(to)
+                """
+            for try await (id, source, externalID, time, data, incident, no) in try await conn.query(query, logger: logger)
+                .decode((UUID, String, String, Date, String, UUID?, Int64?).self)
+            {
+                let report = IncidentReport(
+                    kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
+                    fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:])
+                result.append(
+                    ReportNode(
+                        id: id, kind: kind, node: .init(key: report.key, features: features(of: report)), incident: incident,
+                        incidentNo: no))
+            }
+        }
+        // The reports each names (explicit cross-references), and the reports naming them.
+        let rows = try await conn.query(
+            """
+            SELECT l.from_entity, l.target_source || ':' || l.target_external_id, l.link_type FROM entity_link l
+            WHERE l.link_type <> 'supersedes' AND l.from_entity = ANY(\(result.map(\.id))::uuid[])
+            """, logger: logger)
+        let index = Dictionary(uniqueKeysWithValues: result.enumerated().map { ($1.id, $0) })
+        for try await (from, target, type) in rows.decode((UUID, String, String).self) {
+            if let i = index[from] { result[i].node.names[target] = type }
+        }
+        return result
+    }
+
+    /// A report's features for matching: its own fields projected onto the incident's.
+    func features(of report: IncidentReport) -> MatchFeatures {
+        MatchFeatures(incidentFields: IncidentMerge.decide([report], policy: policy.authority).fields)
+    }
+
+    func features(of record: CanonicalRecord) -> MatchFeatures {
+        features(
+            of: IncidentReport(
+                kind: record.kind, source: record.source, externalID: record.externalID, sourceTime: record.sourceTime,
+                fields: record.fields))
     }
 
     static func json(_ value: some Encodable) -> String {

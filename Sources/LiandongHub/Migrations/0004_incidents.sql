@@ -1,6 +1,6 @@
 -- Incidents: 110 police tickets and 120 ambulance calls as reports beside 12345 work orders and 119
 -- alarms; the incident over them; how each report was linked; losing values; link candidates and
--- conflicts for people; and the admin decisions a rebuild re-applies.
+-- conflicts for people; and the admins' decisions, which every recompute and rebuild honours.
 
 CREATE TABLE police_ticket (
     id              uuid PRIMARY KEY,
@@ -128,13 +128,21 @@ CREATE TABLE conflict (
     UNIQUE (incident_id, key)
 );
 
--- Admin decisions, in order, naming reports by source:external_id so that a rebuild re-applies them.
-CREATE TABLE identity_decision (
-    id           bigserial PRIMARY KEY,
-    action       text NOT NULL CHECK (action IN ('split', 'merge', 'reject', 'resolve')),
-    report       text,
-    other_report text,
-    conflict_key text,
-    value        jsonb,
-    decided_at   timestamptz NOT NULL DEFAULT now()
+-- Pairs of reports (source:external_id, a < b) a person put together (a merge, an accepted candidate)
+-- or apart (a split, a rejected candidate). Identity resolution honours them on every recompute and
+-- rebuild; a later decision on the same pair replaces the earlier.
+CREATE TABLE identity_constraint (
+    a          text NOT NULL,
+    b          text NOT NULL,
+    together   boolean NOT NULL,
+    decided_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (a, b),
+    CHECK (a < b)
+);
+
+-- The value a person chose for a conflict, by the conflict's key (field, reports, values).
+CREATE TABLE conflict_choice (
+    key        text PRIMARY KEY,
+    value      jsonb NOT NULL,
+    decided_at timestamptz NOT NULL DEFAULT now()
 );

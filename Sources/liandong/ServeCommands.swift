@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import LiandongHub
+import LiandongServer
+import LiandongSync
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every configured stream on its schedule, under leases, with /healthz, /readyz and /metrics.",
+        discussion: """
+            Any number of instances may run against one PostgreSQL: each stream's sync holds a lease there, so it runs \
+            on one instance at a time, and a dead instance's streams are taken over once its leases expire. SIGTERM or \
+            SIGINT finishes the page in progress and stops.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "This instance's name in leases (default: serve.instance, else host name and process id).") var instance: String?
+
+    func run() async throws {
+        let runtime = try Runtime(global)
+        let settings = runtime.configuration
+        guard !settings.sources.isEmpty else {
+            throw ValidationError("no sources configured: give --config with a 'sources:' section (see Deploy/liandong.example.yaml)")
+        }
+        let catalog = try runtime.catalog()
+        let registry = OperationsServer.bootstrapMetrics()
+        let jobs = try settings.sources.sorted { $0.key < $1.key }.map { name, source in
+            StreamScheduler.Job(
+                adapter: try AdapterRegistry.make(name, settings: source, logger: runtime.logger),
+                schedule: source.schedule ?? Schedule(.every(settings.syncInterval), jitter: settings.syncInterval / 10))
+        }
+        let name = instance ?? settings.serve.instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        try await runtime.withIncidentHub { hub in
+            Cleanup.shared.handOverSignals()
+            let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
+            let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
+            let server = OperationsServer.application(
+                hub: hub, registry: registry, host: settings.serve.host, port: settings.serve.port, logger: runtime.logger,
+                onBound: { port in
+                    print("liandong serve: instance \(name), \(jobs.count) source(s), http://\(settings.serve.host):\(port)/metrics")
+                    fflush(nil)
+                })
+            let group = ServiceGroup(
+                services: [scheduler, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
+            try await group.run()
+        }
+    }
+}
+
+struct Streams: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The streams serve runs: last and next run, lag, failures, the instance holding each.",
+        subcommands: [List.self, Pause.self, Resume.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var global: GlobalOptions
+        @Flag var json = false
+
+        func run() async throws {
+            let streams = try await Runtime(global).withHub { try await $0.streams() }
+            if json { return try printJSON(streams) }
+            for s in streams {
+                let lag = s.lagSeconds.map { String(format: "%.0fs", $0) } ?? "-"
+                print(
+                    "\(s.source)/\(s.stream)  \(s.paused ? "PAUSED" : "active")  last \(s.lastRun?.canonicalText ?? "-")  "
+                        + "next \(s.nextRun?.canonicalText ?? "-")  lag \(lag)  failures \(s.consecutiveFailures)  "
+                        + "holder \(s.holder ?? "-")" + (s.lastError.map { "  error: \($0)" } ?? ""))
+            }
+            print("\(streams.count) stream(s)")
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop running a stream (source/stream, or a source for all of its streams).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws { try await Streams.set(name, paused: true, global) }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a paused stream again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() async throws { try await Streams.set(name, paused: false, global) }
+    }
+
+    static func set(_ name: String, paused: Bool, _ global: GlobalOptions) async throws {
+        let runtime = try Runtime(global)
+        let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+        let streams = try parts.count == 2 ? [parts[1]] : AdapterRegistry.offline(parts[0], logger: runtime.logger).streams.map(\.name)
+        try await runtime.withHub { hub in
+            for stream in streams { _ = try await hub.setPaused(source: parts[0], stream: stream, paused) }
+        }
+        print(streams.map { "\(parts[0])/\($0) \(paused ? "paused" : "resumed")" }.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import LiandongHub
+import LiandongSimulator
+import LiandongSync
+import LiandongTestSupport
+import PostgresNIO
+import Testing
+
+/// `liandong serve` as operations run it: instances against one database, leases, faults.
+@Suite(.serialized) struct ServeTests {
+    @Test func aLeaseHasOneHolderUntilItExpires() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            #expect(try await hub.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 1))
+            #expect(try await !hub.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 1))
+            let name = Hub.leaseName(source: "fire-119", stream: "alarms")
+            #expect(try await hub.renewLease(name, holder: "a", lease: 1))
+            #expect(try await !hub.renewLease(name, holder: "b", lease: 1))
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await hub.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 5))
+            #expect(try await !hub.renewLease(name, holder: "a", lease: 1), "a's lease expired: a must stop writing")
+            #expect(try await hub.streams().first?.holder == "b")
+            #expect(try await hub.setPaused(source: "fire-119", stream: "alarms", true))
+            try await hub.releaseLease(name, holder: "b")
+            #expect(try await !hub.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 1), "paused")
+        }
+    }
+
+    @Test func cronAndBackoff() throws {
+        let cron = try CronExpression("*/15 8-9 * * 1-5")
+        let monday = try #require(ISO8601DateFormatter().date(from: "2026-11-23T00:07:00Z"))  // 08:07 in Shanghai
+        #expect(cron.next(after: monday) == ISO8601DateFormatter().date(from: "2026-11-23T00:15:00Z"))
+        let friday = try #require(ISO8601DateFormatter().date(from: "2026-11-27T01:50:00Z"))  // 09:50 Friday
+        #expect(cron.next(after: friday) == ISO8601DateFormatter().date(from: "2026-11-30T00:00:00Z"), "Monday 08:00")
+        #expect(throws: CronExpression.CronError.self) { try CronExpression("61 * * * *") }
+        let every = Schedule(.every(10))
+        let now = Date()
+        #expect(every.next(after: now) == now.addingTimeInterval(10))
+        #expect(every.next(after: now, failures: 3) == now.addingTimeInterval(80))
+        #expect(every.next(after: now, failures: 30) == now.addingTimeInterval(600), "capped")
+    }
+
+    /// Two instances on one database; the first killed with -9 mid-run. The second finishes the work:
+    /// every record arrives once, the chain verifies, and the digest equals a single clean instance's.
+    @Test func twoInstancesAndOneKilledEqualsACleanRun() async throws {
+        let hotline = AgencySimulator(.init(agency: .hotline, seed: 11, records: 400))
+        let fire = AgencySimulator(.init(agency: .fire, seed: 11, records: 200))
+        try await hotline.withRunning { hotline in
+            try await fire.withRunning { fire in
+                let catalog = try MappingFixture.repositoryCatalog()
+                let clean = try await TestDatabase.withFreshHub { hub in
+                    let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
+                    _ = try await engine.sync(try hotline.makeAdapter(pageSize: 10))
+                    _ = try await engine.sync(try fire.makeAdapter(pageSize: 10))
+                    return try await hub.stats()
+                }
+                let location = try await TestDatabase.makeFreshDatabase()
+                let port = Int.random(in: 30_000...40_000)
+                let config = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-serve-\(UUID().uuidString).yaml")
+                try """
+                    serve: {listen: "127.0.0.1:\(port)", lease_seconds: 2}
+                    sources:
+                      hotline-12345: {url: "\(hotline.baseURL!)", token_env: SIM_TOKEN, page_size: 10, every: 1s}
+                      fire-119: {url: "\(fire.baseURL!)", page_size: 10, every: 1s}
+                    """.write(to: config, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: config) }
+                let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": hotline.configuration.token])
+                let first = try cli.start(["serve", "--config", config.path, "--instance", "first"])
+                // The second instance listens elsewhere.
+                let config2 = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-serve-\(UUID().uuidString).yaml")
+                try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: ":\(port)\"", with: ":\(port + 1)\"")
+                    .write(to: config2, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: config2) }
+                let second = try cli.start(["serve", "--config", config2.path, "--instance", "second"])
+                try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+                    // Kill the first once it has committed some pages.
+                    for _ in 0..<600 {
+                        let held = try await hub.streams().filter { $0.holder == "first" }.count
+                        if held > 0, try await hub.stats().rawPayloads > 6 { break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    kill(first.pid, SIGKILL)
+                    _ = try await first.output.value
+                    // The second takes over within twice the lease and finishes.
+                    var stats = try await hub.stats()
+                    for _ in 0..<300 where stats.digest != clean.digest {
+                        try await Task.sleep(for: .milliseconds(200))
+                        stats = try await hub.stats()
+                    }
+                    #expect(stats.digest == clean.digest)
+                    #expect(stats.entities == clean.entities)
+                    #expect(try await hub.verifyAudit().firstBad == nil)
+                    // Each entity inserted once in the audit: no batch applied twice.
+                    let inserts = try await hub.scalarForTests("SELECT count(*)::int FROM audit_entry WHERE action = 'insert'")
+                    #expect(inserts == clean.entities.values.reduce(0, +))
+                    let streams = try await hub.streams()
+                    #expect(streams.count == 2)
+                    #expect(streams.allSatisfy { $0.lastHolder == "second" || $0.lastHolder == "first" })
+                    #expect(streams.contains { $0.lastHolder == "second" })
+                    // The operations endpoints answer.
+                    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                    defer { _ = client.shutdown() }
+                    let ready = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port + 1)/readyz"), timeout: .seconds(5))
+                    #expect(ready.status == .ok)
+                    let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port + 1)/metrics"), timeout: .seconds(5))
+                    let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+                    #expect(text.contains("liandong_records_pulled_total"))
+                    #expect(text.contains("liandong_batch_duration_seconds"))
+                }
+                kill(second.pid, SIGTERM)
+                let stopped = try await second.output.value
+                #expect(stopped.status == 0 && !stopped.killedBySignal, "a graceful stop: \(stopped.stderr)")
+            }
+        }
+    }
+}
+
+extension Hub {
+    func scalarForTests(_ sql: String) async throws -> Int {
+        for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) { return value }
+        return 0
+    }
+}

@@ -190,13 +190,19 @@ struct IncidentResolver {
         let to = (near?.1 ?? .distantPast).addingTimeInterval(limit)
         var result: [ReportNode] = []
         for kind in EntityKind.reports {
-            let timeField = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
+            // The time field is written into the statement (it names a column of ours, never input), so
+            // that the expression index on it (migration 0004) serves the window.
+            let field = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
+            guard field.allSatisfy({ $0.isLetter || $0 == "_" }) else {
+                throw HubError(.invalidState, "authority.yaml: reported_at.from.\(kind) must be a field name, got '\(field)'")
+            }
             let query: PostgresQuery = """
                 SELECT k.id, k.source_system, k.external_id, k.source_time, k.data::text, r.incident_id, i.no
-                FROM \(unescaped: kind.rawValue) k
+                FROM (SELECT * FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[])
+                      UNION SELECT * FROM \(unescaped: kind.rawValue) WHERE hub_time(data ->> '\(unescaped: field)') BETWEEN \(from) AND \(to)
+                      UNION SELECT e.* FROM \(unescaped: kind.rawValue) e JOIN incident_report x ON x.report_id = e.id
+                            WHERE x.incident_id = ANY(\(incidents)::uuid[])) k
                 LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
-                WHERE k.id = ANY(\(ids)::uuid[]) OR r.incident_id = ANY(\(incidents)::uuid[])
-                   OR hub_time(k.data ->> \(timeField)) BETWEEN \(from) AND \(to)
                 """
             for try await (id, source, externalID, time, data, incident, no) in try await conn.query(query, logger: logger)
                 .decode((UUID, String, String, Date, String, UUID?, Int64?).self)

@@ -48,6 +48,13 @@ CREATE TABLE ambulance_call (
     UNIQUE (source_system, external_id)
 );
 
+-- Identity resolution looks for reports near in time: by the time the authority policy reads
+-- (reported_at; alarm_time for 119).
+CREATE INDEX work_order_report_time ON work_order (hub_time(data ->> 'reported_at'));
+CREATE INDEX fire_alarm_report_time ON fire_alarm (hub_time(data ->> 'alarm_time'));
+CREATE INDEX police_ticket_report_time ON police_ticket (hub_time(data ->> 'reported_at'));
+CREATE INDEX ambulance_call_report_time ON ambulance_call (hub_time(data ->> 'reported_at'));
+
 -- The mapping a payload was read with, so that a rebuild reads it the same way.
 ALTER TABLE raw_payload ADD COLUMN mapping text;
 

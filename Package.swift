@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong", .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

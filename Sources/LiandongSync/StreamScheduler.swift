@@ -90,6 +90,9 @@ public struct StreamScheduler: Service {
             return try await hub.renewLease(lease, holder: instance, lease: leaseSeconds)
         }
         let failures = run.error == nil ? 0 : try await hub.consecutiveFailures(source: source, stream: stream.name) + 1
+        if run.error != nil {
+            Counter(label: "liandong_stream_failures_total", dimensions: [("stream", "\(source)/\(stream.name)")]).increment()
+        }
         let next = job.schedule.next(after: Date(), failures: failures)
         try await hub.finishStreamRun(source: source, stream: stream.name, holder: instance, error: run.error, nextRun: next)
         try await hub.releaseLease(lease, holder: instance)

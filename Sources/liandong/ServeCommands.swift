@@ -16,6 +16,7 @@ struct Serve: AsyncParsableCommand {
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "This instance's name in leases (default: serve.instance, else host name and process id).") var instance: String?
+    @Option(help: "host:port for /healthz, /readyz and /metrics (default: serve.listen, else 127.0.0.1:9464).") var listen: String?
 
     func run() async throws {
         let runtime = try Runtime(global)
@@ -31,14 +32,20 @@ struct Serve: AsyncParsableCommand {
                 schedule: source.schedule ?? Schedule(.every(settings.syncInterval), jitter: settings.syncInterval / 10))
         }
         let name = instance ?? settings.serve.instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let (host, port) = try listen.map { listen in
+            guard let colon = listen.lastIndex(of: ":"), let number = Int(listen[listen.index(after: colon)...]) else {
+                throw ValidationError("--listen: expected host:port, like 127.0.0.1:9465")
+            }
+            return (String(listen[..<colon]), number)
+        } ?? (settings.serve.host, settings.serve.port)
         try await runtime.withIncidentHub { hub in
             Cleanup.shared.handOverSignals()
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
             let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
             let server = OperationsServer.application(
-                hub: hub, registry: registry, host: settings.serve.host, port: settings.serve.port, logger: runtime.logger,
+                hub: hub, registry: registry, host: host, port: port, logger: runtime.logger,
                 onBound: { port in
-                    print("liandong serve: instance \(name), \(jobs.count) source(s), http://\(settings.serve.host):\(port)/metrics")
+                    print("liandong serve: instance \(name), \(jobs.count) source(s), http://\(host):\(port)/metrics")
                     fflush(nil)
                 })
             let group = ServiceGroup(

@@ -194,6 +194,9 @@ struct CommandLine_ {
         #expect(configuration.syncInterval == 30)
         #expect(configuration.mappingsDirectory.standardizedFileURL == Repository.mappings.standardizedFileURL)
         #expect(configuration.sources["hotline-12345"]?.tokenEnvironmentVariable == "LIANDONG_HOTLINE_12345_TOKEN")
+        #expect(configuration.sources["fire-119"]?.schedule == Schedule(.every(15), jitter: 3))
+        #expect(configuration.sources["weather"]?.schedule?.kind == .cron(try CronExpression("*/2 * * * *")))
+        #expect(configuration.serve.leaseSeconds == 30)
     }
 
     @Test(arguments: [
@@ -201,6 +204,10 @@ struct CommandLine_ {
         ("sync: {interval_seconds: -1}\n", "sync.interval_seconds", "expected a number"),
         ("sources:\n  water-bureau: {url: http://x}\n", "sources.water-bureau", "hotline-12345"),
         ("database: {url: mysql://x}\n", "database.url", "postgres://"),
+        ("sources:\n  fire-119: {url: http://x, cron: \"61 * * * *\"}\n", "sources.fire-119.cron", "minute"),
+        ("sources:\n  fire-119: {url: http://x, every: 5s, cron: \"* * * * *\"}\n", "sources.fire-119.cron", "not both"),
+        ("sources:\n  fire-119: {url: http://x, every: soon}\n", "sources.fire-119.every", "30s"),
+        ("serve: {listen: localhost}\n", "serve.listen", "host:port"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID()).yaml")

@@ -61,14 +61,17 @@ import Testing
     /// Versions released over time: later syncs update entities and keep the replaced values.
     @Test func liveUpdatesBecomeNewVersions() async throws {
         var configuration = AgencySimulator.Configuration(agency: .hotline, seed: 3, records: 30)
-        configuration.releasePerSecond = 40
+        // Slow enough that a sync under load (other suites running beside it) still sees early versions.
+        configuration.releasePerSecond = 8
         let simulator = AgencySimulator(configuration)
         try await simulator.withRunning { simulator in
             try await TestDatabase.withFreshHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: Self.catalog, logger: hub.logger)
                 let adapter = try simulator.makeAdapter()
                 var updated = 0
-                for _ in 0..<12 {
+                let started = Date()
+                let releaseSeconds = Double(simulator.timeline.versions.count) / 8
+                while Date().timeIntervalSince(started) < releaseSeconds + 1 {
                     updated += try await engine.sync(adapter).reduce(0) { $0 + $1.summary.updated }
                     try await Task.sleep(for: .milliseconds(250))
                 }

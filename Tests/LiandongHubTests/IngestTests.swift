@@ -158,6 +158,27 @@ enum WorkOrders {
         }
     }
 
+    /// While batches commit (a running `serve`), verification reads a consistent prefix of the chain:
+    /// it once read the entries, then a head that had moved on, and reported tampering.
+    @Test func verifyingWhileBatchesCommitFindsNothingWrong() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            // A long chain makes each verification take a while, so batches commit in the middle of it.
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page((1000...1400).map { WorkOrders.item($0) })]))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for n in 1...40 {
+                        _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(n)])]))
+                    }
+                }
+                for _ in 0..<30 {
+                    let verification = try await hub.verifyAudit()
+                    #expect(verification.firstBad == nil, "\(verification)")
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test func auditEntriesRefuseUpdateAndDelete() async throws {
         try await TestDatabase.withFreshHub { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))

@@ -140,11 +140,6 @@ extension FieldValue: Codable {
         case .object(let o): try c.encode(o)
         }
     }
-
-    /// Parses JSON text into a value.
-    public init(jsonText: String) throws {
-        self = try JSONDecoder().decode(FieldValue.self, from: Data(jsonText.utf8))
-    }
 }
 
 /// Literals for values written in code (tests, defaults): `"closed"`, `3`.

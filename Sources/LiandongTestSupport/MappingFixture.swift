@@ -11,7 +11,7 @@ public enum MappingFixture {
     /// The folder itself, for tests that load it (or let the CLI load it) themselves.
     public static func folder(_ files: [String: String]) throws -> URL {
         let fm = FileManager.default
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-mappings-\(UUID().uuidString)")
+        let folder = Scratch.path("mappings")
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         try fm.createSymbolicLink(
             at: folder.appendingPathComponent("codes"), withDestinationURL: Repository.mappings.appendingPathComponent("codes"))

@@ -29,7 +29,7 @@ struct CommandLine_ {
         process.arguments = arguments
         process.currentDirectoryURL = Repository.root
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let files = ["out", "err"].map { FileManager.default.temporaryDirectory.appendingPathComponent("liandong-cli-\(UUID()).\($0)") }
+        let files = ["out", "err"].map { Scratch.path("cli", extension: $0) }
         for file in files { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
         process.standardOutput = try FileHandle(forWritingTo: files[0])
         process.standardError = try FileHandle(forWritingTo: files[1])
@@ -55,7 +55,7 @@ struct CommandLine_ {
     /// The README's first command on an empty data directory: its own PostgreSQL, the simulators,
     /// one full cycle; then the tour's commands on the same data directory.
     @Test func demoOnceThenStatsAndAuditVerify() async throws {
-        let dataDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-demo-\(UUID().uuidString)")
+        let dataDirectory = Scratch.path("demo")
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": ""])
         let demo = try await cli.run(["demo", "--once", "--data-dir", dataDirectory.path])
@@ -123,7 +123,7 @@ struct CommandLine_ {
             }
 
             let location = try await TestDatabase.makeFreshDatabase()
-            let config = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID().uuidString).yaml")
+            let config = Scratch.path("config", extension: "yaml")
             try """
                 sources:
                   hotline-12345: {url: "\(simulator.baseURL!)", token_env: SIM_TOKEN, page_size: 10}
@@ -157,7 +157,7 @@ struct CommandLine_ {
     }
 
     @Test func wrongConfigurationNamesFileKeyAndFix() async throws {
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID().uuidString).yaml")
+        let config = Scratch.path("config", extension: "yaml")
         try "sources:\n  hotline-12345: {url: \"ftp://x\"}\n".write(to: config, atomically: true, encoding: .utf8)
         let result = try await CommandLine_().run(["sync", "--once", "--config", config.path])
         #expect(result.status != 0)
@@ -210,7 +210,7 @@ struct CommandLine_ {
         ("serve: {listen: localhost}\n", "serve.listen", "host:port"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID()).yaml")
+        let file = Scratch.path("config", extension: "yaml")
         try text.write(to: file, atomically: true, encoding: .utf8)
         #expect {
             try HubConfiguration(file: file, dataDirectory: nil, environment: [:])

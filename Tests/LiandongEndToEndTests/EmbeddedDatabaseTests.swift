@@ -5,7 +5,7 @@ import Testing
 
 /// The embedded PostgreSQL as people use it, through the CLI, each test in its own data directory.
 @Suite(.serialized) struct EmbeddedDatabaseTests {
-    let dataDirectory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-db-\(UUID().uuidString)")
+    let dataDirectory = Scratch.path("db")
     let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": ""])
 
     var server: EmbeddedPostgres { get throws { try EmbeddedPostgres(dataDirectory: dataDirectory, logger: TestDatabase.logger) } }

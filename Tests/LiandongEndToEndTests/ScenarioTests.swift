@@ -57,7 +57,7 @@ import Yams
         let text = try String(contentsOf: Self.folder.appendingPathComponent(name), encoding: .utf8)
         let scenario = try YAMLDecoder().decode(Scenario.self, from: text)
         let catalog = try MappingFixture.repositoryCatalog()
-        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-scenario-\(UUID().uuidString)")
+        let work = Scratch.path("scenario")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         try await TestDatabase.withFreshHub { plainHub in
@@ -117,7 +117,7 @@ extension ScenarioTests {
         let text = try String(contentsOf: Self.folder.appendingPathComponent(name), encoding: .utf8)
         let steps = try YAMLDecoder().decode(Scenario.self, from: text).steps
         let catalog = try MappingFixture.repositoryCatalog()
-        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-order-\(UUID().uuidString)")
+        let work = Scratch.path("order")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         var digests: Set<String> = []

@@ -57,7 +57,7 @@ import Testing
                 let location = try await TestDatabase.makeFreshDatabase()
                 // Below Linux's ephemeral range (32768–60999), where the simulators' own ports come from.
                 let port = Int.random(in: 20_000...29_000)
-                let config = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-serve-\(UUID().uuidString).yaml")
+                let config = Scratch.path("serve", extension: "yaml")
                 try """
                     serve: {listen: "127.0.0.1:\(port)", lease_seconds: 2}
                     sources:
@@ -68,7 +68,7 @@ import Testing
                 let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": hotline.configuration.token])
                 let first = try cli.start(["serve", "--config", config.path, "--instance", "first"])
                 // The second instance listens elsewhere.
-                let config2 = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-serve-\(UUID().uuidString).yaml")
+                let config2 = Scratch.path("serve", extension: "yaml")
                 try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: ":\(port)\"", with: ":\(port + 1)\"")
                     .write(to: config2, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(at: config2) }

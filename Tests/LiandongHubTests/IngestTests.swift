@@ -284,7 +284,7 @@ enum WorkOrders {
     /// As root the server runs as `postgres`; a data directory that user cannot reach is refused up
     /// front, naming the folder and the fixes. As an ordinary user the same folder is fine.
     @Test func unreachableDataDirectoryIsNamed() throws {
-        let parent = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("liandong-closed-\(UUID().uuidString)")
+        let parent = Scratch.path("closed")
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: parent) }
         #expect(chmod(parent.path, 0o700) == 0)

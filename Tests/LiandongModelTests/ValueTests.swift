@@ -60,6 +60,34 @@ import Testing
         #expect(Date(timeIntervalSince1970: 1_795_000_000.25).canonicalText == "2026-11-18T11:06:40.250Z")
     }
 
+    @Test func canonicalTimeTextParsesBack() throws {
+        for seconds in [0.0, 1_795_000_000, 1_795_000_000.123, -86_400.5, 951_782_400] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Date(canonicalText: date.canonicalText) == date)
+        }
+        #expect(Date(canonicalText: "2026-11-24T08:00:00+08:00") == Date(canonicalText: "2026-11-24T00:00:00Z"))
+        #expect(Date(canonicalText: "2026-13-24T00:00:00Z") == nil)
+        #expect(Date(canonicalText: "yesterday") == nil)
+    }
+
+    @Test func jsonTextParsesEveryKindOfValue() throws {
+        let value = try FieldValue(jsonText: #"\#u{FEFF} {"a": [true, 1, -2.5e3, null, "x\"\u00e9\ud83d\ude92\n", {}], "b": "火警", "a2": 0}"#)
+        #expect(
+            value
+                == .object([
+                    "a": .array([.bool(true), 1, .number(-2500), .null, .string("x\"é🚒\n"), .object([:])]), "b": "火警", "a2": 0,
+                ]))
+        #expect(try FieldValue(jsonText: value.canonicalJSON) == value)
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"\\x\"", "\"\u{01}\"", "\"\\ud83d\"", "[1] 2", "{\"a\":1,}",
+        String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+    ])
+    func malformedJSONIsRefused(text: String) {
+        #expect(throws: JSONSyntaxError.self) { try FieldValue(jsonText: text) }
+    }
+
     @Test func codeListsResolveThroughCrosswalksAndLabels() {
         let list = CodeList(name: "t", codes: ["red": "红色"], crosswalks: ["cap": ["Extreme": "red"]])
         #expect(list.canonicalCode(for: "Extreme", crosswalk: "cap") == "red")

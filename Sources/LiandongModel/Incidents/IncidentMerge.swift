@@ -224,16 +224,6 @@ public enum IncidentMerge {
     }
 }
 
-extension Date {
-    /// Parses the hub's canonical time text (`2026-11-24T01:02:03Z`, optionally with milliseconds).
-    public init?(canonicalText text: String) {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        guard let date = formatter.date(from: text) else { return nil }
-        self = date
-    }
-}
-
 extension FieldValue {
     /// Null, or an empty object or array: a report that says nothing about the field.
     var isAbsent: Bool { self == .null || self == .object([:]) || self == .array([]) }

@@ -37,3 +37,10 @@ public struct Hotline12345Adapter: SourceAdapter {
         return SourcePage(payloads: [payload], cursor: next, hasMore: data.select("hasMore").first?.text == "true")
     }
 }
+
+/// Deliveries: POST `/api/v1/inbound/<kind>` with an `Idempotency-Key`; the platform's JSON answers with `data.receiptNo`.
+extension Hotline12345Adapter: TargetAdapter {
+    public func push(_ message: OutboundMessage) async throws -> DeliveryReceipt {
+        try await transport.deliver(message, to: "/api/v1/inbound/\(message.kind.rawValue)", answer: .json, receiptPath: "data.receiptNo")
+    }
+}

@@ -5,8 +5,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// GET requests to an agency over HTTP with a timeout and retries with exponential backoff and
-/// jitter for transient failures (5xx, timeouts, dropped connections).
+/// Requests to an agency over HTTP with a timeout. GETs are retried with exponential backoff and
+/// jitter for transient failures (5xx, timeouts, dropped connections); a POST is tried once, since
+/// the pusher owns retries of deliveries.
 public struct HTTPTransport: Sendable {
     /// How requests are made and retried.
     public struct Configuration: Sendable {
@@ -57,8 +58,24 @@ public struct HTTPTransport: Sendable {
         }
     }
 
-    private func once(_ path: String) async throws -> FetchedPayload {
+    /// POSTs `body` to `path` with an `Idempotency-Key` header, once. A 4xx answer is a rejection
+    /// (not transient) carrying the receiver's body; 5xx, 429 and transport failures are transient.
+    public func post(_ path: String, body: [UInt8], contentType: String, idempotencyKey: String) async throws -> FetchedPayload {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.headers.add(name: "Idempotency-Key", value: idempotencyKey)
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return try await execute(request, path: path)
+    }
+
+    private func once(_ path: String) async throws -> FetchedPayload {
+        try await execute(HTTPClientRequest(url: configuration.baseURL + path), path: path)
+    }
+
+    private func execute(_ request: HTTPClientRequest, path: String) async throws -> FetchedPayload {
+        var request = request
+        let method = request.method.rawValue
         for (name, value) in configuration.headers { request.headers.add(name: name, value: value) }
         let response: HTTPClientResponse
         do {
@@ -66,18 +83,20 @@ public struct HTTPTransport: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw AdapterError(system: system, message: "GET \(Self.redacted(path)) failed: \(error)", isTransient: true)
-        }
-        guard (200..<300).contains(response.status.code) else {
-            throw AdapterError(
-                system: system, message: "GET \(Self.redacted(path)) answered HTTP \(response.status.code)",
-                isTransient: response.status.code >= 500 || response.status.code == 429)
+            throw AdapterError(system: system, message: "\(method) \(Self.redacted(path)) failed: \(error)", isTransient: true)
         }
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: configuration.maxBytes)
         } catch {
             throw AdapterError(system: system, message: "reading the body of \(Self.redacted(path)) failed: \(error)", isTransient: true)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let answer = String(decoding: Array(buffer: body).prefix(300), as: UTF8.self)
+            throw AdapterError(
+                system: system,
+                message: "\(method) \(Self.redacted(path)) answered HTTP \(response.status.code)" + (answer.isEmpty ? "" : ": \(answer)"),
+                isTransient: response.status.code >= 500 || response.status.code == 429)
         }
         return FetchedPayload(name: path, contentType: response.headers.first(name: "content-type"), body: Array(buffer: body))
     }

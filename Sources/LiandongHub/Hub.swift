@@ -18,16 +18,19 @@ public struct Hub: Sendable {
     public let logger: Logger
     /// Authority and matching rules for incidents (`Mappings/policies/`).
     public private(set) var policy: IncidentPolicy
+    /// The data-sharing agreements changes are delivered under (`Mappings/policies/sharing.yaml`).
+    public private(set) var sharing: SharingPolicy
 
-    public init(client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none) {
+    public init(client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none, sharing: SharingPolicy = .none) {
         self.client = client
         self.logger = logger
         self.policy = policy
+        self.sharing = sharing
     }
 
-    /// This hub deciding incidents under `policy`.
-    public func with(policy: IncidentPolicy) -> Hub {
-        Hub(client: client, logger: logger, policy: policy)
+    /// This hub deciding incidents under `policy` and delivering changes under `sharing`.
+    public func with(policy: IncidentPolicy, sharing: SharingPolicy) -> Hub {
+        Hub(client: client, logger: logger, policy: policy, sharing: sharing)
     }
 
     /// Connects to `location`, runs the client for the duration of `body`, and shuts it down after.

@@ -10,6 +10,10 @@ public struct MappingCatalog: Sendable {
     public var divisions: DivisionList?
     /// Authority and matching rules from `policies/`.
     public var incidentPolicy: IncidentPolicy
+    /// The data-sharing agreements of `policies/sharing.yaml` (none without the file).
+    public var sharingPolicy: SharingPolicy
+    /// Outbound mappings by name (`police-110/outbound/incident`).
+    public var outbound: [String: OutboundMapping]
 
     /// A file in `Mappings/` that could not be read: names the file, the key and what is expected.
     public struct LoadError: Error, CustomStringConvertible, Sendable {
@@ -41,6 +45,7 @@ public struct MappingCatalog: Sendable {
             }
         }
         var mappings: [String: Mapping] = [:]
+        var outbound: [String: OutboundMapping] = [:]
         let systems = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
         for system in systems where system != "codes" && system != "policies" {
             let folder = directory.appendingPathComponent(system)
@@ -53,11 +58,26 @@ public struct MappingCatalog: Sendable {
                 try Self.checkReferences(spec, file: url.path, codeLists: lists, divisions: divisions)
                 mappings[name] = Mapping(name: name, spec: spec, codeLists: lists, divisions: divisions)
             }
+            let outboundFolder = folder.appendingPathComponent("outbound")
+            for file in ((try? fm.contentsOfDirectory(atPath: outboundFolder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
+                let url = outboundFolder.appendingPathComponent(file)
+                let spec: OutboundSpec = try Self.decode(url)
+                try Self.checkOutbound(spec, system: system, kind: String(file.dropLast(5)), file: url.path, codeLists: lists)
+                let name = "\(system)/outbound/\(file.dropLast(5))"
+                outbound[name] = OutboundMapping(name: name, spec: spec, codeLists: lists)
+            }
         }
         self.mappings = mappings
+        self.outbound = outbound
         self.codeLists = lists
         self.divisions = divisions
         self.incidentPolicy = try Self.loadPolicy(directory)
+        self.sharingPolicy = try Self.loadSharing(directory, outbound: outbound)
+    }
+
+    /// The outbound mapping that writes `kind` for `target`, if there is one.
+    public func outboundMapping(target: SourceSystemID, kind: EntityKind) -> OutboundMapping? {
+        outbound["\(target.rawValue)/outbound/\(kind.rawValue)"]
     }
 
     /// The mapping called `name`, or an error listing the ones there are.

@@ -169,3 +169,50 @@ extension MappingCatalog {
         return policy
     }
 }
+
+extension MappingCatalog {
+    /// Loads `policies/sharing.yaml` below `directory`; without it, nothing is shared. Every kind an
+    /// agreement grants needs the receiver's outbound mapping for it.
+    static func loadSharing(_ directory: URL, outbound: [String: OutboundMapping]) throws(LoadError) -> SharingPolicy {
+        let url = directory.appendingPathComponent("policies").appendingPathComponent("sharing.yaml")
+        guard FileManager.default.fileExists(atPath: url.path) else { return .none }
+        let file: SharingFile = try decode(url)
+        for agreement in file.policy.agreements.values.sorted(by: { $0.receiver.rawValue < $1.receiver.rawValue }) {
+            for kind in agreement.grants.keys.map(\.rawValue).sorted()
+            where outbound["\(agreement.receiver.rawValue)/outbound/\(kind)"] == nil {
+                throw LoadError(
+                    file: url.path, key: "agreements.\(agreement.receiver.rawValue).kinds.\(kind)",
+                    message: "no outbound mapping writes it: add Mappings/\(agreement.receiver.rawValue)/outbound/\(kind).yaml")
+            }
+        }
+        return file.policy
+    }
+
+    /// An outbound mapping must be in its target's folder, be named after a known entity kind, and
+    /// name code lists and crosswalks that exist.
+    static func checkOutbound(
+        _ spec: OutboundSpec, system: String, kind: String, file: String, codeLists: [String: CodeList]
+    ) throws(LoadError) {
+        guard spec.target == system else {
+            throw LoadError(file: file, key: "target", message: "'\(spec.target)' but the file is in Mappings/\(system)/: they must agree")
+        }
+        guard spec.entity == kind, (EntityKind.all + [.incident]).map(\.rawValue).contains(kind) else {
+            throw LoadError(
+                file: file, key: "entity",
+                message: "'\(spec.entity)': the file is named after the entity kind it writes, one of \((EntityKind.all + [.incident]).map(\.rawValue).joined(separator: ", "))")
+        }
+        for (native, field) in spec.fields.sorted(by: { $0.key < $1.key }) {
+            switch field.transform {
+            case .label(let list), .code(let list, _):
+                guard let codeList = codeLists[list] else {
+                    throw LoadError(file: file, key: "fields.\(native)", message: "code list '\(list)' not found in Mappings/codes/")
+                }
+                if case .code(_, let crosswalk) = field.transform, codeList.crosswalks[crosswalk] == nil {
+                    throw LoadError(file: file, key: "fields.\(native)", message: "code list '\(list)' has no crosswalk '\(crosswalk)'")
+                }
+            case .time, nil:
+                break
+            }
+        }
+    }
+}

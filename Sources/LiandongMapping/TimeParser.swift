@@ -41,6 +41,32 @@ public struct TimeParser: Sendable, Hashable {
             minute: fields["m"] ?? 0, second: fields["s"] ?? 0, fraction: millis, offset: nil)
     }
 
+    /// `date` written by the pattern in the zone (the inverse of `parse`, for outbound documents);
+    /// `iso8601` writes the canonical UTC form.
+    public func format(_ date: Date) -> String {
+        if pattern == "iso8601" { return date.canonicalText }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: date)
+        let values: [Character: Int] = [
+            "y": parts.year ?? 0, "M": parts.month ?? 0, "d": parts.day ?? 0, "H": parts.hour ?? 0, "m": parts.minute ?? 0,
+            "s": parts.second ?? 0, "S": (parts.nanosecond ?? 0) / 1_000_000,
+        ]
+        var out = ""
+        var p = Array(pattern)[...]
+        while let token = p.first {
+            let run = p.prefix(while: { $0 == token }).count
+            p = p.dropFirst(run)
+            if let value = values[token] {
+                let digits = String(value)
+                out += String(repeating: "0", count: max(run - digits.count, 0)) + digits
+            } else {
+                out += String(repeating: token, count: run)
+            }
+        }
+        return out
+    }
+
     private func parseISO(_ c: [UInt8]) -> Date? {
         var i = 0
         guard let y = digits(c, &i, count: 4), skip(c, &i, "-"), let mo = digits(c, &i, count: 2), skip(c, &i, "-"),

@@ -6,7 +6,9 @@ import Synchronization
 
 /// A fake agency system on loopback, speaking the agency's native format: the 12345 hotline's REST
 /// JSON, 119's GBK XML, or a CAP 1.2 feed. Serves data generated from a seed, all at once or released
-/// a few versions at a time (live mode), and injects faults on request.
+/// a few versions at a time (live mode), receives the hub's deliveries into its `inbox` (answering
+/// acceptance numbers, honouring idempotency keys; `GET /_received` lists them), and injects faults
+/// on request.
 public final class AgencySimulator: Sendable {
     /// Which agency system this simulates.
     public enum Agency: String, Sendable, CaseIterable {
@@ -41,6 +43,8 @@ public final class AgencySimulator: Sendable {
 
     public let configuration: Configuration
     public let faults = FaultQueue()
+    /// What the agency received from the hub, and faults for its receiving endpoint.
+    public let inbox: SimulatedInbox
     /// The data the simulator serves.
     public let timeline: SimulatedTimeline
     private let started = Date()
@@ -49,6 +53,7 @@ public final class AgencySimulator: Sendable {
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
+        inbox = SimulatedInbox(agency: configuration.agency)
         switch configuration.agency {
         case .hotline: timeline = AgencyData.hotlineWorkOrders(seed: configuration.seed, count: configuration.records)
         case .fire: timeline = AgencyData.fireAlarms(seed: configuration.seed, count: configuration.records)
@@ -78,9 +83,15 @@ public final class AgencySimulator: Sendable {
             guard let kind = request.uri.queryParameters["kind"].flatMap({ Fault(rawValue: String($0)) }) else {
                 return Response(status: .badRequest)
             }
-            self.faults.inject(kind, count: request.uri.queryParameters["count"].flatMap { Int(String($0)) } ?? 1)
+            // `?endpoint=inbox` aims the faults at the receiving endpoint instead of the pulled lists.
+            let queue = request.uri.queryParameters["endpoint"] == "inbox" ? self.inbox.faults : self.faults
+            queue.inject(kind, count: request.uri.queryParameters["count"].flatMap { Int(String($0)) } ?? 1)
             return Response(status: .noContent)
         }
+        router.post(RouterPath(inboxPath)) { request, context in
+            try await self.receive(request, kind: context.parameters.get("kind") ?? "")
+        }
+        router.get("_received") { _, _ in try self.receivedListing() }
         switch configuration.agency {
         case .hotline:
             router.get("api/v1/workorders") { request, _ in try await self.hotline(request) }

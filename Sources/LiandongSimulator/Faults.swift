@@ -28,6 +28,11 @@ public final class FaultQueue: Sendable {
         pending.withLock { $0 += Array(repeating: fault, count: count) }
     }
 
+    /// Drops every fault not yet served: the system has recovered.
+    public func clear() {
+        pending.withLock { $0.removeAll() }
+    }
+
     /// Takes the next fault, if any.
     func next() -> Fault? {
         pending.withLock { $0.isEmpty ? nil : $0.removeFirst() }

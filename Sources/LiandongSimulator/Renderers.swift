@@ -1,4 +1,5 @@
 import Foundation
+import LiandongModel
 
 /// Writes records in each agency's native format.
 enum Render {
@@ -102,8 +103,5 @@ enum Render {
         return Array(xml.utf8)
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func escape(_ s: String) -> String { s.xmlEscaped }
 }

@@ -27,6 +27,8 @@ public struct HubConfiguration: Sendable {
     public var syncInterval: Double
     /// How `serve` runs.
     public var serve = Serve()
+    /// How the pusher retries deliveries (`delivery:`).
+    public var delivery = DeliveryPusher.Configuration()
 
     /// `serve` settings.
     public struct Serve: Sendable {
@@ -115,7 +117,7 @@ public struct HubConfiguration: Sendable {
             throw Error(file: path, key: "", message: "the top level must be a map of keys")
         }
         let base = file.deletingLastPathComponent()
-        try Self.allow(map, ["data_dir", "database", "mappings", "sync", "sources", "serve"], file: path, prefix: "")
+        try Self.allow(map, ["data_dir", "database", "mappings", "sync", "sources", "serve", "delivery"], file: path, prefix: "")
         if let dir = map["data_dir"], !dataDirectoryFromFlag {
             dataDirectory = Self.resolve(try Self.string(dir, file: path, key: "data_dir"), against: base)
         }
@@ -160,6 +162,23 @@ public struct HubConfiguration: Sendable {
                 serve.leaseSeconds = try Self.number(lease, file: path, key: "serve.lease_seconds", range: 2...3600)
             }
             if let instance = settings["instance"] { serve.instance = try Self.string(instance, file: path, key: "serve.instance") }
+        }
+        if let section = map["delivery"], !(section is NSNull) {
+            guard let settings = section as? [String: Any] else { throw Error(file: path, key: "delivery", message: "expected a map") }
+            try Self.allow(
+                settings, ["max_attempts", "initial_backoff", "max_backoff", "circuit_failures", "circuit_open"], file: path,
+                prefix: "delivery.")
+            func seconds(_ key: String) throws -> Duration? {
+                try settings[key].map { .milliseconds(Int64(try Self.duration($0, file: path, key: "delivery.\(key)") * 1000)) }
+            }
+            func count(_ key: String) throws -> Int? {
+                try settings[key].map { Int(try Self.number($0, file: path, key: "delivery.\(key)", range: 1...1000)) }
+            }
+            delivery.maxAttempts = try count("max_attempts") ?? delivery.maxAttempts
+            delivery.circuitFailures = try count("circuit_failures") ?? delivery.circuitFailures
+            delivery.initialBackoff = try seconds("initial_backoff") ?? delivery.initialBackoff
+            delivery.maxBackoff = try seconds("max_backoff") ?? delivery.maxBackoff
+            delivery.circuitOpen = try seconds("circuit_open") ?? delivery.circuitOpen
         }
         if let sources = map["sources"] {
             guard let list = sources as? [String: Any] else {
@@ -303,6 +322,11 @@ public enum AdapterRegistry {
             url: baseURL, tokenEnvironmentVariable: "LIANDONG_SOURCE_TOKEN", pageSize: pageSize,
             timeoutSeconds: timeoutSeconds, attempts: attempts)
         return try make(name, settings: settings, environment: ["LIANDONG_SOURCE_TOKEN": token ?? ""], logger: logger)
+    }
+
+    /// The receivers among `adapters`: those that take deliveries and that `sharing` has an agreement with.
+    public static func targets(_ adapters: [any SourceAdapter], sharing: SharingPolicy) -> [any TargetAdapter] {
+        adapters.compactMap { $0 as? any TargetAdapter }.filter { sharing.agreements[$0.system] != nil }
     }
 
     /// An adapter with no transport settings, for file ingest and `mapping test`.

@@ -1,4 +1,7 @@
+import Foundation
 import LiandongAdapterKit
+import LiandongHub
+import LiandongMapping
 import LiandongSimulator
 import LiandongSync
 
@@ -18,5 +21,49 @@ extension AgencySimulator {
         try AdapterRegistry.make(
             configuration.agency.rawValue, baseURL: baseURL!, token: configuration.token, pageSize: pageSize,
             timeoutSeconds: timeoutSeconds, attempts: attempts, logger: TestDatabase.logger)
+    }
+}
+
+extension AgencySimulator {
+    /// The hub's adapter for delivering to this simulated system.
+    public func makeTarget() throws -> any TargetAdapter {
+        guard let target = try makeAdapter() as? any TargetAdapter else {
+            throw AdapterError(system: .init(configuration.agency.rawValue), message: "takes no deliveries", isTransient: false)
+        }
+        return target
+    }
+}
+
+extension DeliveryPusher {
+    /// Runs a pusher for `targets` during `body`, with quick retries for tests.
+    public static func running<Result: Sendable>(
+        hub: Hub, catalog: MappingCatalog, targets: [any TargetAdapter], configure: (inout Configuration) -> Void = { _ in },
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        var configuration = Configuration()
+        configuration.initialBackoff = .milliseconds(50)
+        configuration.maxBackoff = .milliseconds(400)
+        configuration.idlePoll = .milliseconds(200)
+        configuration.circuitOpen = .milliseconds(300)
+        configure(&configuration)
+        let pusher = DeliveryPusher(
+            hub: hub, catalog: catalog, targets: targets, instance: "test", configuration: configuration, logger: TestDatabase.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pusher.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+}
+
+extension Hub {
+    /// Waits (up to `seconds`) until no delivery (to `target`, else to anyone) is pending; true if none is.
+    public func waitForDeliveries(to target: String? = nil, seconds: Double = 30) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await deliveries(statuses: [.pending], target: target, limit: 1).isEmpty { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 }

@@ -48,39 +48,69 @@ struct Demo: AsyncParsableCommand {
             print("Simulated agencies: " + simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }.joined(separator: ", "))
             try await runtime.withHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
-                var cycle = 0
-                var quiet = 0
-                while true {
-                    cycle += 1
-                    var total = IngestSummary()
-                    var errors = 0
-                    for adapter in adapters {
-                        for run in try await engine.sync(adapter) {
-                            total.add(run.summary)
-                            if run.error != nil { errors += 1 }
+                var delivery = runtime.configuration.delivery
+                delivery.initialBackoff = .milliseconds(500)
+                let pusher = DeliveryPusher(
+                    hub: hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
+                    instance: "demo", configuration: delivery, logger: runtime.logger)
+                try await withThrowingTaskGroup(of: Void.self) { pushing in
+                    pushing.addTask { try await pusher.run() }
+                    defer { pushing.cancelAll() }
+                    var cycle = 0
+                    var quiet = 0
+                    while true {
+                        cycle += 1
+                        var total = IngestSummary()
+                        var errors = 0
+                        for adapter in adapters {
+                            for run in try await engine.sync(adapter) {
+                                total.add(run.summary)
+                                if run.error != nil { errors += 1 }
+                            }
                         }
+                        let stats = try await hub.stats()
+                        print(
+                            "cycle \(cycle): +\(total.inserted) new, \(total.updated) updated, \(total.failures) quarantined"
+                                + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
+                                + " | work orders \(stats.entities["work_order"] ?? 0), fire alarms \(stats.entities["fire_alarm"] ?? 0), "
+                                + "police tickets \(stats.entities["police_ticket"] ?? 0), ambulance calls \(stats.entities["ambulance_call"] ?? 0), "
+                                + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
+                                + "open failures \(stats.failures["open"] ?? 0), "
+                                + "deliveries \(Self.describe(try await hub.deliveryCounts())), "
+                                + "audit head \(stats.auditHead)")
+                        quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
+                        if once, quiet >= 1 || cycle >= 50 { break }
+                        if let deadline, Date() >= deadline { break }
+                        try await Task.sleep(for: .seconds(max(interval, 0.05)))
+                    }
+                    // Let the pusher finish what is due before showing what each agency received.
+                    for _ in 0..<100 where try await hub.deliveryCounts().values.contains(where: { ($0["pending"] ?? 0) > 0 }) {
+                        try await Task.sleep(for: .milliseconds(200))
                     }
                     let stats = try await hub.stats()
+                    try printJSON(stats)
+                    print("Deliveries: \(Self.describe(try await hub.deliveryCounts()))")
+                    for simulator in simulators where !simulator.inbox.documents.isEmpty {
+                        print(
+                            "\(simulator.configuration.agency.rawValue) received \(simulator.inbox.documents.count) document(s) "
+                                + "(\(simulator.baseURL!)/_received)")
+                    }
                     print(
-                        "cycle \(cycle): +\(total.inserted) new, \(total.updated) updated, \(total.failures) quarantined"
-                            + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
-                            + " | work orders \(stats.entities["work_order"] ?? 0), fire alarms \(stats.entities["fire_alarm"] ?? 0), "
-                            + "police tickets \(stats.entities["police_ticket"] ?? 0), ambulance calls \(stats.entities["ambulance_call"] ?? 0), "
-                            + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
-                            + "open failures \(stats.failures["open"] ?? 0), "
-                            + "audit head \(stats.auditHead)")
-                    quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
-                    if once, quiet >= 1 || cycle >= 50 { break }
-                    if let deadline, Date() >= deadline { break }
-                    try await Task.sleep(for: .seconds(max(interval, 0.05)))
+                        "Try: liandong incidents list · liandong incident show <number> · liandong conflicts · liandong candidates · "
+                            + "liandong deliveries list · liandong errors list · liandong audit verify · liandong stats")
                 }
-                let stats = try await hub.stats()
-                try printJSON(stats)
-                print(
-                    "Try: liandong incidents list · liandong incident show <number> · liandong conflicts · liandong candidates · "
-                        + "liandong errors list · liandong audit verify · liandong stats")
             }
         }
+    }
+}
+
+extension Demo {
+    /// `police-110 3 delivered/1 pending, …`.
+    static func describe(_ counts: [String: [String: Int]]) -> String {
+        guard !counts.isEmpty else { return "none" }
+        return counts.sorted { $0.key < $1.key }.map { target, statuses in
+            "\(target) " + statuses.sorted { $0.key < $1.key }.map { "\($1) \($0)" }.joined(separator: "/")
+        }.joined(separator: ", ")
     }
 }
 

@@ -5,10 +5,10 @@ import LiandongModel
 import LiandongSync
 
 extension Runtime {
-    /// `withHub`, deciding incidents under the policies in `Mappings/policies/`.
+    /// `withHub`, deciding incidents and delivering changes under the policies in `Mappings/policies/`.
     func withIncidentHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
-        let policy = try catalog().incidentPolicy
-        return try await withHub { try await body($0.with(policy: policy)) }
+        let catalog = try catalog()
+        return try await withHub { try await body($0.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy)) }
     }
 }
 

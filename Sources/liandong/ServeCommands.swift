@@ -8,11 +8,11 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run every configured stream on its schedule, under leases, with /healthz, /readyz and /metrics.",
+        abstract: "Run every configured stream on its schedule and deliver to every receiver, under leases, with /healthz, /readyz and /metrics.",
         discussion: """
-            Any number of instances may run against one PostgreSQL: each stream's sync holds a lease there, so it runs \
-            on one instance at a time, and a dead instance's streams are taken over once its leases expire. SIGTERM or \
-            SIGINT finishes the page in progress and stops.
+            Any number of instances may run against one PostgreSQL: each stream's sync and each receiver's deliveries \
+            hold a lease there, so they run on one instance at a time, and a dead instance's work is taken over once \
+            its leases expire. SIGTERM or SIGINT finishes the page or delivery in progress and stops.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "This instance's name in leases (default: serve.instance, else host name and process id).") var instance: String?
@@ -42,14 +42,20 @@ struct Serve: AsyncParsableCommand {
             Cleanup.shared.handOverSignals()
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
             let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
+            var delivery = settings.delivery
+            delivery.leaseSeconds = settings.serve.leaseSeconds
+            let targets = AdapterRegistry.targets(jobs.map(\.adapter), sharing: catalog.sharingPolicy)
+            let pusher = DeliveryPusher(
+                hub: hub, catalog: catalog, targets: targets, instance: name, configuration: delivery, logger: runtime.logger)
             let server = OperationsServer.application(
                 hub: hub, registry: registry, host: host, port: port, logger: runtime.logger,
                 onBound: { port in
-                    print("liandong serve: instance \(name), \(jobs.count) source(s), http://\(host):\(port)/metrics")
+                    print(
+                        "liandong serve: instance \(name), \(jobs.count) source(s), \(targets.count) receiver(s), http://\(host):\(port)/metrics")
                     fflush(nil)
                 })
             let group = ServiceGroup(
-                services: [scheduler, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
+                services: [scheduler, pusher, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
             try await group.run()
         }
     }

@@ -41,7 +41,8 @@ import Testing
     }
 
     /// Two instances on one database; the first killed with -9 mid-run. The second finishes the work:
-    /// every record arrives once, the chain verifies, and the digest equals a single clean instance's.
+    /// every record arrives once, every delivery reaches its receiver once, the chain verifies, and
+    /// the digest equals a single clean instance's.
     @Test(.timeLimit(.minutes(5))) func twoInstancesAndOneKilledEqualsACleanRun() async throws {
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 11, records: 400))
         let fire = AgencySimulator(.init(agency: .fire, seed: 11, records: 200))
@@ -98,6 +99,13 @@ import Testing
                     #expect(streams.count == 2)
                     #expect(streams.allSatisfy { $0.lastHolder == "second" || $0.lastHolder == "first" })
                     #expect(streams.contains { $0.lastHolder == "second" })
+                    // 119 is a receiver too: every delivery owed to it arrives exactly once, though the
+                    // first instance died with deliveries in flight.
+                    #expect(try await hub.waitForDeliveries(to: "fire-119", seconds: 60))
+                    let delivered = try await hub.deliveries(statuses: nil, target: "fire-119", limit: 10_000)
+                    #expect(!delivered.isEmpty && delivered.allSatisfy { $0.status == .delivered })
+                    #expect(fire.inbox.documents.count == delivered.count)
+                    #expect(Set(fire.inbox.documents.map(\.idempotencyKey)).count == delivered.count)
                     // The operations endpoints answer.
                     let client = HTTPClient(eventLoopGroupProvider: .singleton)
                     defer { _ = client.shutdown() }
@@ -107,6 +115,7 @@ import Testing
                     let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
                     #expect(text.contains("liandong_records_pulled_total"))
                     #expect(text.contains("liandong_batch_duration_seconds"))
+                    #expect(text.contains("liandong_deliveries_total"))
                 }
                 kill(second.pid, SIGTERM)
                 let stopped = try await second.output.value

@@ -119,6 +119,7 @@ extension Hub {
             let head = try await tx.lockAuditHead()
             let (result, drafts) = try await body(conn, IncidentResolver(conn: conn, logger: logger, policy: policy))
             try await tx.append(drafts, after: head)
+            try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
             return result
         }
     }

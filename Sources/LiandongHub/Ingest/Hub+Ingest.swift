@@ -25,6 +25,7 @@ extension Hub {
             let drafts = try await entityDrafts + tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
             try await tx.append(drafts, after: head)
+            try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
             if let cursor = batch.cursor {
                 try await conn.query(
                     """

@@ -173,6 +173,7 @@ extension Hub {
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
             try await tx.append(drafts, after: head)
+            try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
             return outcome
         }
     }

@@ -37,6 +37,23 @@ extension Hub {
         }
     }
 
+    /// Takes the lease `name` for `holder` when it is free, expired or already `holder`'s (a pusher
+    /// partition's, `push:<target>`); false when another instance holds it.
+    public func claimLease(_ name: String, holder: String, lease seconds: Double) async throws -> Bool {
+        try await withTransaction { conn in
+            try await conn.query("INSERT INTO lease (name) VALUES (\(name)) ON CONFLICT DO NOTHING", logger: logger)
+            let rows = try await conn.query(
+                """
+                UPDATE lease SET holder = \(holder), expires_at = now() + make_interval(secs => \(seconds)),
+                    acquired_at = CASE WHEN holder = \(holder) THEN acquired_at ELSE now() END, renewed_at = now()
+                WHERE name = \(name) AND (holder IS NULL OR expires_at <= now() OR holder = \(holder))
+                RETURNING 1
+                """, logger: logger)
+            for try await _ in rows { return true }
+            return false
+        }
+    }
+
     /// Extends `holder`'s lease; false when it expired or another instance holds it now (stop working).
     public func renewLease(_ name: String, holder: String, lease seconds: Double) async throws -> Bool {
         let rows = try await client.query(

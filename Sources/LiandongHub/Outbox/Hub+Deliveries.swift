@@ -1,0 +1,263 @@
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+/// Where an outbox row stands.
+public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
+    /// Waiting for its next attempt.
+    case pending
+    /// The receiver accepted it.
+    case delivered
+    /// The receiver refused it, or every attempt failed: an admin looks at it and retries.
+    case dead
+    /// Held back: the receiver's sharing agreement had expired.
+    case expired
+    /// Retried after a later version of the same entity had already reached the receiver.
+    case superseded
+}
+
+/// One outbox row: an entity version for one receiver, and what became of it.
+public struct Delivery: Sendable, Codable {
+    public var id: Int64
+    public var target: String
+    public var entityKind: String
+    public var entityID: UUID
+    public var entityVersion: Int
+    public var idempotencyKey: String
+    /// The agreement version the payload was granted under, and the one it went out under.
+    public var agreementVersion: Int
+    public var sentAgreementVersion: Int?
+    /// Granted, masked fields.
+    public var payload: [String: FieldValue]
+    public var status: DeliveryStatus
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var receipt: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+}
+
+/// One attempt at a delivery.
+public struct DeliveryAttempt: Sendable, Codable {
+    public var attempt: Int
+    public var at: Date
+    public var outcome: String
+    public var error: String?
+    public var receipt: String?
+}
+
+/// A delivery with its attempts and the document as sent, for `deliveries show`.
+public struct DeliveryDetail: Sendable, Codable {
+    public var delivery: Delivery
+    public var attempts: [DeliveryAttempt]
+    public var sentContentType: String?
+    /// The document exactly as the receiver got it, as text (decoded by its declared charset when
+    /// the caller can; here UTF-8 with replacement).
+    public var sentBody: String?
+}
+
+/// How one attempt ended, as the pusher reports it.
+public enum DeliveryOutcome: Sendable {
+    /// Accepted: the receiver's answer, the document sent and the agreement version it went under.
+    case delivered(receipt: String, body: [UInt8], contentType: String, agreementVersion: Int)
+    /// Failed in a way a retry may cure; `retryAt` nil means no attempts are left (dead).
+    case failed(error: String, retryAt: Date?)
+    /// Refused by the receiver (its answer says the document is wrong): dead at once.
+    case rejected(error: String)
+    /// Held back: the agreement expired before it could go.
+    case expired(error: String)
+}
+
+extension Hub {
+    private static let deliveryColumns = """
+        SELECT o.id, o.target, o.entity_kind, o.entity_id, o.entity_version, o.idempotency_key, o.agreement_version,
+               o.sent_agreement_version, o.payload::text, o.status, o.attempts, o.next_attempt_at, o.last_error, o.receipt,
+               o.created_at, o.delivered_at
+        FROM outbox o WHERE
+        """
+
+    /// Pending deliveries to `target` that are due, oldest first, skipping any whose entity has an
+    /// earlier delivery still pending, so that each entity's versions arrive in order.
+    public func dueDeliveries(target: String, limit: Int) async throws -> [Delivery] {
+        try await deliveries(
+            where: """
+                o.target = \(target) AND o.status = 'pending' AND o.next_attempt_at <= now()
+                  AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.target = o.target AND e.entity_id = o.entity_id
+                                  AND e.id < o.id AND e.status = 'pending')
+                ORDER BY o.id LIMIT \(limit)
+                """)
+    }
+
+    /// When the next pending delivery to `target` is due, if any.
+    public func nextDeliveryDue(target: String) async throws -> Date? {
+        let rows = try await client.query(
+            "SELECT min(next_attempt_at) FROM outbox WHERE target = \(target) AND status = 'pending'", logger: logger)
+        for try await due in rows.decode(Date?.self) { return due }
+        return nil
+    }
+
+    /// Deliveries for `deliveries list`: newest first, by status and target when given.
+    public func deliveries(statuses: [DeliveryStatus]?, target: String?, limit: Int = 200) async throws -> [Delivery] {
+        let statusTexts = (statuses ?? DeliveryStatus.allCases).map(\.rawValue)
+        return try await deliveries(
+            where: """
+                o.status = ANY(\(statusTexts)::text[]) AND (\(target)::text IS NULL OR o.target = \(target))
+                ORDER BY o.id DESC LIMIT \(limit)
+                """)
+    }
+
+    /// One delivery with its attempts and the document as sent.
+    public func delivery(_ id: Int64) async throws -> DeliveryDetail {
+        guard let delivery = try await deliveries(where: "o.id = \(id)").first else {
+            throw HubError(.notFound, "delivery \(id) does not exist; 'liandong deliveries list' shows them")
+        }
+        var attempts: [DeliveryAttempt] = []
+        let rows = try await client.query(
+            "SELECT attempt, at, outcome, error, receipt FROM delivery_attempt WHERE outbox_id = \(id) ORDER BY attempt",
+            logger: logger)
+        for try await (attempt, at, outcome, error, receipt) in rows.decode((Int, Date, String, String?, String?).self) {
+            attempts.append(DeliveryAttempt(attempt: attempt, at: at, outcome: outcome, error: error, receipt: receipt))
+        }
+        var body: String?
+        var contentType: String?
+        let sent = try await client.query("SELECT sent_body, sent_content_type FROM outbox WHERE id = \(id)", logger: logger)
+        for try await (bytes, type) in sent.decode((ByteBuffer?, String?).self) {
+            body = bytes.map { String(decoding: Array(buffer: $0), as: UTF8.self) }
+            contentType = type
+        }
+        return DeliveryDetail(delivery: delivery, attempts: attempts, sentContentType: contentType, sentBody: body)
+    }
+
+    /// Records one attempt's outcome, in one transaction. A final outcome (delivered, dead, expired)
+    /// is audited; a failure with attempts left only schedules the next one.
+    public func record(_ outcome: DeliveryOutcome, of delivery: Delivery) async throws {
+        let attempt = delivery.attempts + 1
+        try await withTransaction { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger)
+            let head = try await tx.lockAuditHead()
+            let label: String
+            var audit: [String: FieldValue] = [
+                "target": .string(delivery.target), "entity_kind": .string(delivery.entityKind),
+                "entity_version": .number(Double(delivery.entityVersion)), "attempt": .number(Double(attempt)),
+            ]
+            switch outcome {
+            case .delivered(let receipt, let body, let contentType, let agreementVersion):
+                label = "delivered"
+                try await conn.query(
+                    """
+                    UPDATE outbox SET status = 'delivered', attempts = \(attempt), receipt = \(receipt), last_error = NULL,
+                        sent_body = \(ByteBuffer(bytes: body)), sent_content_type = \(contentType),
+                        sent_agreement_version = \(agreementVersion), delivered_at = now()
+                    WHERE id = \(delivery.id)
+                    """, logger: logger)
+                try await insertAttempt(conn, delivery.id, attempt, label, error: nil, receipt: receipt)
+                audit["receipt"] = .string(receipt)
+                audit["agreement_version"] = .number(Double(agreementVersion))
+                audit["sha256"] = .string(Self.sha256Hex(body))
+                try await tx.append([AuditDraft(action: "delivery.sent", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)], after: head)
+            case .failed(let error, let retryAt?):
+                try await conn.query(
+                    """
+                    UPDATE outbox SET attempts = \(attempt), last_error = \(error), next_attempt_at = \(retryAt) WHERE id = \(delivery.id)
+                    """, logger: logger)
+                try await insertAttempt(conn, delivery.id, attempt, "failed", error: error, receipt: nil)
+            case .failed(let error, nil), .rejected(let error), .expired(let error):
+                let status: DeliveryStatus
+                if case .expired = outcome { status = .expired } else { status = .dead }
+                if case .rejected = outcome { label = "rejected" } else if case .expired = outcome { label = "expired" } else { label = "failed" }
+                try await conn.query(
+                    """
+                    UPDATE outbox SET status = \(status.rawValue), attempts = \(attempt), last_error = \(error) WHERE id = \(delivery.id)
+                    """, logger: logger)
+                try await insertAttempt(conn, delivery.id, attempt, label, error: error, receipt: nil)
+                audit["error"] = .string(error)
+                try await tx.append(
+                    [AuditDraft(action: "delivery.\(status.rawValue)", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)],
+                    after: head)
+            }
+        }
+    }
+
+    /// Puts dead or expired deliveries back in the queue (all of them with `ids` nil, else those
+    /// given), audited. A delivery whose entity has since reached the receiver at a later version
+    /// is marked superseded instead: the receiver already has newer data. Returns the rows changed.
+    public func retryDeliveries(_ ids: [Int64]?, statuses: [DeliveryStatus]) async throws -> [(id: Int64, status: DeliveryStatus)] {
+        try await withTransaction { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger)
+            let head = try await tx.lockAuditHead()
+            let rows = try await conn.query(
+                """
+                UPDATE outbox o SET
+                    status = CASE WHEN EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
+                                               AND n.entity_version > o.entity_version AND n.status = 'delivered')
+                             THEN 'superseded' ELSE 'pending' END,
+                    next_attempt_at = now(), attempts = 0
+                WHERE o.status = ANY(\(statuses.map(\.rawValue))::text[]) AND (\(ids)::bigint[] IS NULL OR o.id = ANY(\(ids)::bigint[]))
+                RETURNING o.id, o.status, o.target
+                """, logger: logger)
+            var changed: [(id: Int64, status: DeliveryStatus)] = []
+            var targets = Set<String>()
+            for try await (id, status, target) in rows.decode((Int64, String, String).self) {
+                changed.append((id, DeliveryStatus(rawValue: status) ?? .pending))
+                targets.insert(target)
+            }
+            changed.sort { $0.id < $1.id }
+            try await tx.append(
+                changed.map {
+                    AuditDraft(action: "delivery.retry", entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
+                }, after: head)
+            for target in targets.sorted() {
+                try await conn.query("SELECT pg_notify(\(Self.outboxChannel), \(target))", logger: logger)
+            }
+            return changed
+        }
+    }
+
+    /// Counts of deliveries by target and status.
+    public func deliveryCounts() async throws -> [String: [String: Int]] {
+        var counts: [String: [String: Int]] = [:]
+        let rows = try await client.query("SELECT target, status, count(*) FROM outbox GROUP BY 1, 2", logger: logger)
+        for try await (target, status, count) in rows.decode((String, String, Int).self) { counts[target, default: [:]][status] = count }
+        return counts
+    }
+
+    private func insertAttempt(
+        _ conn: PostgresConnection, _ id: Int64, _ attempt: Int, _ outcome: String, error: String?, receipt: String?
+    ) async throws {
+        try await conn.query(
+            """
+            INSERT INTO delivery_attempt (outbox_id, attempt, outcome, error, receipt)
+            VALUES (\(id), \(attempt), \(outcome), \(error), \(receipt))
+            ON CONFLICT (outbox_id, attempt) DO NOTHING
+            """, logger: logger)
+    }
+
+    private func deliveries(where condition: PostgresQuery) async throws -> [Delivery] {
+        let query = PostgresQuery(unsafeSQL: Self.deliveryColumns + " " + condition.sql, binds: condition.binds)
+        var result: [Delivery] = []
+        for try await row in try await client.query(query, logger: logger) {
+            let c = try row.decode(
+                (Int64, String, String, UUID, Int, String, Int, Int?, String, String, Int, Date, String?, String?, Date, Date?).self)
+            result.append(
+                Delivery(
+                    id: c.0, target: c.1, entityKind: c.2, entityID: c.3, entityVersion: c.4, idempotencyKey: c.5,
+                    agreementVersion: c.6, sentAgreementVersion: c.7, payload: (try? FieldValue(jsonText: c.8))?.objectValue ?? [:],
+                    status: DeliveryStatus(rawValue: c.9) ?? .pending, attempts: c.10, nextAttemptAt: c.11, lastError: c.12,
+                    receipt: c.13, createdAt: c.14, deliveredAt: c.15))
+        }
+        return result
+    }
+}
+
+extension Hub {
+    /// Calls `wake` with the target of every outbox change committed from now on (`NOTIFY` on
+    /// `outboxChannel`), on one connection of its own, until cancelled or the connection drops.
+    public func listenForDeliveries(_ wake: @Sendable (String) -> Void) async throws {
+        try await client.withConnection { conn in
+            try await conn.listen(on: Self.outboxChannel) { notifications in
+                for try await notification in notifications { wake(notification.payload) }
+            }
+        }
+    }
+}

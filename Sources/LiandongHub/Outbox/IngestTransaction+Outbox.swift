@@ -1,0 +1,118 @@
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+extension IngestTransaction {
+    /// Audit actions that leave an entity at a new version.
+    static let changeActions: Set<String> = ["insert", "update", "incident.create", "incident.update"]
+
+    /// Writes an outbox row for every receiver entitled to each entity these drafts changed, in the
+    /// transaction of the change: the granted, masked fields under the agreement's current version.
+    /// Rows for an expired agreement are written as `expired`, so that admins see what is held back.
+    /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits.
+    func enqueueDeliveries(for drafts: [AuditDraft], sharing: SharingPolicy, at now: Date = Date()) async throws {
+        guard !sharing.agreements.isEmpty else { return }
+        var changed: [EntityKind: Set<UUID>] = [:]
+        for draft in drafts where Self.changeActions.contains(draft.action) {
+            guard let id = UUID(uuidString: draft.entityID) else { continue }
+            changed[EntityKind(rawValue: draft.entityKind), default: []].insert(id)
+        }
+        var rows: [OutboxRow] = []
+        for (kind, ids) in changed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let receivers = sharing.receivers(of: kind)
+            guard !receivers.isEmpty else { continue }
+            for entity in try await currentVersions(of: kind, ids: Array(ids)) {
+                for agreement in receivers {
+                    switch sharing.decide(entity.subject, for: agreement.receiver, at: now) {
+                    case .share(let fields, let agreement):
+                        rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false))
+                    case .expired(let fields, let agreement):
+                        rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true))
+                    case .notEntitled:
+                        continue
+                    }
+                }
+            }
+        }
+        guard !rows.isEmpty else { return }
+        let inserted = try await conn.query(
+            """
+            INSERT INTO outbox (target, entity_kind, entity_id, entity_version, idempotency_key, agreement_version, payload,
+                                status, last_error)
+            SELECT t.target, t.kind, t.id, t.version, t.key, t.av, t.payload::jsonb, t.status, NULLIF(t.error, '')
+            FROM UNNEST(\(rows.map(\.agreement.receiver.rawValue))::text[], \(rows.map(\.entity.subject.kind.rawValue))::text[],
+                        \(rows.map(\.entity.id))::uuid[], \(rows.map(\.entity.version))::int[], \(rows.map(\.idempotencyKey))::text[],
+                        \(rows.map(\.agreement.version))::int[], \(rows.map(\.payloadJSON))::text[], \(rows.map(\.status))::text[],
+                        \(rows.map(\.error))::text[])
+                 AS t(target, kind, id, version, key, av, payload, status, error)
+            ORDER BY t.kind, t.id, t.version
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING target
+            """, logger: logger)
+        var targets = Set<String>()
+        for try await target in inserted.decode(String.self) { targets.insert(target) }
+        for target in targets.sorted() {
+            try await conn.query("SELECT pg_notify(\(Hub.outboxChannel), \(target))", logger: logger)
+        }
+    }
+
+    /// The current version of each entity, as the sharing rules see it.
+    private func currentVersions(of kind: EntityKind, ids: [UUID]) async throws -> [CurrentEntity] {
+        let query: PostgresQuery
+        if kind == .incident {
+            query = """
+                SELECT i.id, i.version, i.data::text,
+                       ARRAY(SELECT DISTINCT x.source_system FROM incident_report r JOIN xref x ON x.entity_id = r.report_id
+                             WHERE r.incident_id = i.id ORDER BY 1)
+                FROM incident i WHERE i.id = ANY(\(ids)::uuid[]) AND i.merged_into IS NULL
+                """
+        } else {
+            query = """
+                SELECT id, version, data::text, ARRAY[source_system] FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[])
+                """
+        }
+        var entities: [CurrentEntity] = []
+        for try await (id, version, data, sources) in try await conn.query(query, logger: logger).decode(
+            (UUID, Int, String, [String]).self)
+        {
+            let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
+            entities.append(
+                CurrentEntity(
+                    id: id, version: version,
+                    subject: SharedSubject(kind: kind, fields: fields, sources: Set(sources.map { SourceSystemID($0) }))))
+        }
+        return entities
+    }
+
+    private struct CurrentEntity {
+        var id: UUID
+        var version: Int
+        var subject: SharedSubject
+    }
+
+    private struct OutboxRow {
+        var entity: CurrentEntity
+        var agreement: SharingAgreement
+        var payload: [String: FieldValue]
+        var expired: Bool
+
+        var idempotencyKey: String {
+            Hub.idempotencyKey(
+                target: agreement.receiver.rawValue, kind: entity.subject.kind.rawValue, id: entity.id, version: entity.version)
+        }
+        var payloadJSON: String { FieldValue.object(payload).canonicalJSON }
+        var status: String { expired ? DeliveryStatus.expired.rawValue : DeliveryStatus.pending.rawValue }
+        var error: String { expired ? agreement.expiryMessage : "" }
+    }
+}
+
+extension Hub {
+    /// The channel `NOTIFY` wakes pushers on; the payload is the target.
+    public static let outboxChannel = "liandong_outbox"
+
+    /// The same for every attempt at one entity version to one target, so that the receiver can
+    /// recognise a repeat: the first 32 hex digits of sha256(target | kind | id | version).
+    static func idempotencyKey(target: String, kind: String, id: UUID, version: Int) -> String {
+        String(sha256Hex(Array("\(target)|\(kind)|\(id.uuidString.lowercased())|\(version)".utf8)).prefix(32))
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import LiandongHub
+import LiandongModel
+
+struct Deliveries: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What the hub delivered to each receiver, what failed, and retrying what died.",
+        subcommands: [List.self, Show.self, Retry.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Deliveries, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Only those still pending after failed attempts, and dead ones.") var failed = false
+        @Flag(help: "Only dead ones (refused, or out of attempts).") var dead = false
+        @Option(help: "Only this receiver (police-110).") var target: String?
+        @Option(help: "At most this many.") var limit = 200
+        @Flag var json = false
+
+        func run() async throws {
+            let statuses: [DeliveryStatus]? = dead ? [.dead] : failed ? [.pending, .dead, .expired] : nil
+            var deliveries = try await Runtime(global).withHub { try await $0.deliveries(statuses: statuses, target: target, limit: limit) }
+            if failed { deliveries = deliveries.filter { $0.lastError != nil } }
+            if json { return try printJSON(deliveries) }
+            for d in deliveries {
+                print(
+                    "\(d.id)  \(d.status.rawValue)  \(d.target)  \(d.entityKind) \(d.entityID.uuidString.lowercased()) v\(d.entityVersion)  "
+                        + "agreement v\(d.sentAgreementVersion ?? d.agreementVersion)  attempts \(d.attempts)"
+                        + (d.receipt.map { "  receipt \($0)" } ?? "") + (d.lastError.map { "  error: \($0)" } ?? ""))
+            }
+            print("\(deliveries.count) deliver\(deliveries.count == 1 ? "y" : "ies")")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One delivery: the document as sent, the agreement version, attempts, errors.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var id: Int64
+        @Flag var json = false
+
+        func run() async throws {
+            let detail = try await Runtime(global).withHub { try await $0.delivery(id) }
+            if json { return try printJSON(detail) }
+            let d = detail.delivery
+            print("Delivery \(d.id) to \(d.target): \(d.status.rawValue)")
+            print("  entity: \(d.entityKind) \(d.entityID.uuidString.lowercased()) version \(d.entityVersion)")
+            print("  idempotency key: \(d.idempotencyKey)")
+            print("  agreement version: granted under \(d.agreementVersion)" + (d.sentAgreementVersion.map { ", sent under \($0)" } ?? ""))
+            print("  created \(d.createdAt.canonicalText)" + (d.deliveredAt.map { ", delivered \($0.canonicalText)" } ?? "")
+                + (d.receipt.map { ", receipt \($0)" } ?? ""))
+            if let error = d.lastError { print("  last error: \(error)") }
+            print("  payload (granted, masked): \(FieldValue.object(d.payload).canonicalJSON)")
+            if let body = detail.sentBody { print("  as sent (\(detail.sentContentType ?? "?")):\n\(body)") }
+            for a in detail.attempts {
+                print("  attempt \(a.attempt) at \(a.at.canonicalText): \(a.outcome)" + (a.receipt.map { " \($0)" } ?? "")
+                    + (a.error.map { " — \($0)" } ?? ""))
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send dead (or expired) deliveries again.",
+            discussion: """
+                A delivery whose entity has since reached the receiver at a later version is marked superseded \
+                instead of being sent: the receiver already has newer data. A running serve or demo picks the \
+                others up at once.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Delivery ids.") var ids: [Int64] = []
+        @Flag(help: "Every dead delivery.") var dead = false
+        @Flag(help: "Every delivery held back by an expired agreement (after renewing it).") var expired = false
+
+        func validate() throws {
+            guard !ids.isEmpty || dead || expired else { throw ValidationError("name delivery ids, or --dead, or --expired") }
+        }
+
+        func run() async throws {
+            let statuses: [DeliveryStatus] = ids.isEmpty ? (dead ? [.dead] : []) + (expired ? [.expired] : []) : [.dead, .expired]
+            let changed = try await Runtime(global).withHub { try await $0.retryDeliveries(ids.isEmpty ? nil : ids, statuses: statuses) }
+            for (id, status) in changed { print("\(id) \(status == .pending ? "queued again" : status.rawValue)") }
+            if !ids.isEmpty, changed.count < ids.count {
+                let missing = Set(ids).subtracting(changed.map(\.id)).sorted()
+                print("not dead or expired (left alone): \(missing.map(String.init).joined(separator: ", "))")
+            }
+            print("\(changed.filter { $0.status == .pending }.count) queued again, \(changed.filter { $0.status == .superseded }.count) superseded")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import LiandongMapping
+import LiandongModel
+import LiandongTestSupport
+import Testing
+
+/// `policies/sharing.yaml` and outbound mappings: loaded strictly, errors naming file, key and fix;
+/// documents written in the receiver's format.
+@Suite struct SharingFileTests {
+    static let outbound = """
+        version: 2
+        target: fire-119
+        entity: incident
+        document: {format: xml, root: SJXX, encoding: gbk}
+        fields:
+          SJBH: {from: $id}
+          SJLB: {from: category, label: event-category}
+          FSSJ: {from: reported_at, time: {pattern: "yyyy-MM-dd HH:mm:ss"}}
+          WZ.WD: {from: location.lat}
+          FSDZ: {from: address}
+        """
+
+    static func sharing(_ kinds: String, expires: String = "2030-01-01") -> String {
+        """
+        agreements:
+          fire-119:
+            version: 2
+            expires: \(expires)
+            kinds:
+        \(kinds)
+        """
+    }
+
+    @Test func theRepositoryPolicyLoads() throws {
+        let catalog = try MappingFixture.repositoryCatalog()
+        #expect(Set(catalog.sharingPolicy.agreements.keys.map(\.rawValue)) == ["fire-119", "hotline-12345", "police-110"])
+        for agreement in catalog.sharingPolicy.agreements.values {
+            for kind in agreement.grants.keys { #expect(catalog.outboundMapping(target: agreement.receiver, kind: kind) != nil) }
+        }
+    }
+
+    @Test func aDateExpiresAtMidnightInChina() throws {
+        let catalog = try MappingFixture.catalog([
+            "fire-119/outbound/incident.yaml": Self.outbound,
+            "policies/sharing.yaml": Self.sharing("      incident: {fields: [category]}"),
+        ])
+        #expect(catalog.sharingPolicy.agreements["fire-119"]?.expires.canonicalText == "2029-12-31T16:00:00Z")
+    }
+
+    @Test(arguments: [
+        ("      incident: {fields: [category], mask: {address: phone}}", "kinds.incident.mask", "not granted"),
+        ("      warning: {fields: [colour]}", "agreements.fire-119.kinds.warning", "Mappings/fire-119/outbound/warning.yaml"),
+        ("      incidents: {fields: [category]}", "kinds", "not an entity kind"),
+        ("      incident: {fields: [category], filter: {grade_at_least: 5}}", "grade_at_least", "1 (Ⅰ 特别重大) to 4"),
+        ("      incident: {fields: [category], filter: {colour: [red]}}", "colour", "unknown key"),
+    ])
+    func mistakesNameTheKey(kinds: String, key: String, hint: String) {
+        #expect {
+            try MappingFixture.catalog(["fire-119/outbound/incident.yaml": Self.outbound, "policies/sharing.yaml": Self.sharing(kinds)])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("sharing.yaml") && text.contains(key) && text.contains(hint)
+        }
+    }
+
+    @Test func anOutboundMappingInTheWrongFolderIsNamed() {
+        #expect {
+            try MappingFixture.catalog(["police-110/outbound/incident.yaml": Self.outbound])
+        } throws: { error in
+            "\(error)".contains("key 'target'") && "\(error)".contains("Mappings/police-110/")
+        }
+    }
+
+    @Test func xmlInGBKWithLabelsLocalTimesAndNesting() throws {
+        let catalog = try MappingFixture.catalog(["fire-119/outbound/incident.yaml": Self.outbound])
+        let mapping = try #require(catalog.outboundMapping(target: "fire-119", kind: .incident))
+        let rendered = mapping.render(
+            ["category": .string("accident"), "reported_at": .string("2026-11-24T02:05:09Z"), "location": .object(["lat": .number(32.5)])],
+            envelope: .init(id: "abc", version: 3, kind: .incident))
+        #expect(rendered.contentType == "application/xml; charset=GBK")
+        let text = try #require(String(data: Data(rendered.body), encoding: String.Encoding(rawValue: 0x8000_0632)))
+        #expect(text.hasPrefix("<?xml version=\"1.0\" encoding=\"GBK\"?>"))
+        #expect(text.contains("<SJBH>abc</SJBH>"))
+        #expect(text.contains("<SJLB>事故灾难</SJLB>"))
+        #expect(text.contains("<FSSJ>2026-11-24 10:05:09</FSSJ>"), "local time in Asia/Shanghai")
+        #expect(text.contains("<WZ><WD>32.5</WD></WZ>"))
+        #expect(!text.contains("FSDZ"), "an absent field leaves its element out")
+        #expect(Array(text.utf8) != rendered.body, "the bytes are GBK, not UTF-8")
+    }
+}

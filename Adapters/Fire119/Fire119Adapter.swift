@@ -5,10 +5,15 @@ import LiandongModel
 import Logging
 
 /// The 119 fire-rescue command platform: GBK XML over HTTP with pinyin-initial names, paged by
-/// update time (`kssj` start time + `ksbh` start number; the answer's `XYKSSJ`/`XYKSBH` continue it).
+/// update time (`kssj` start time + `ksbh` start number; the answer's `XYKSSJ`/`XYKSBH` continue it):
+/// alarms at `/jqxx/list`, warning acknowledgements at `/jqxx/yjqs`.
 public struct Fire119Adapter: SourceAdapter {
     public let system: SourceSystemID = "fire-119"
-    public let streams = [SourceStream(name: "alarms", mapping: "fire-119/alarm")]
+    /// Alarms, and the duty staff's acknowledgements (签收) of the warnings the hub delivered.
+    public let streams = [
+        SourceStream(name: "alarms", mapping: "fire-119/alarm"),
+        SourceStream(name: "acknowledgements", mapping: "fire-119/acknowledgement"),
+    ]
     let transport: HTTPTransport
     let pageSize: Int
 
@@ -20,9 +25,10 @@ public struct Fire119Adapter: SourceAdapter {
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
         var query = [("ts", "\(pageSize)")]
         if let after = UpdateTimeCursor(cursor) { query += [("kssj", after.time), ("ksbh", after.id)] }
-        let payload = try await transport.get("/jqxx/list" + queryString(query))
+        let (path, root) = stream.name == "acknowledgements" ? ("/jqxx/yjqs", "QSLB") : ("/jqxx/list", "JQLB")
+        let payload = try await transport.get(path + queryString(query))
         guard let page = PageReader.document(payload, format: .xml, fallback: .gb18030),
-            let list = page.select("JQLB").first
+            let list = page.select(root).first
         else {
             return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
         }

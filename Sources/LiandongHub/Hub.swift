@@ -20,17 +20,24 @@ public struct Hub: Sendable {
     public private(set) var policy: IncidentPolicy
     /// The data-sharing agreements changes are delivered under (`Mappings/policies/sharing.yaml`).
     public private(set) var sharing: SharingPolicy
+    /// The matter list transfers are opened by (`Mappings/policies/routing.yaml`).
+    public private(set) var routing: RoutingPolicy
 
-    public init(client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none, sharing: SharingPolicy = .none) {
+    public init(
+        client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none, sharing: SharingPolicy = .none,
+        routing: RoutingPolicy = .none
+    ) {
         self.client = client
         self.logger = logger
         self.policy = policy
         self.sharing = sharing
+        self.routing = routing
     }
 
-    /// This hub deciding incidents under `policy` and delivering changes under `sharing`.
-    public func with(policy: IncidentPolicy, sharing: SharingPolicy) -> Hub {
-        Hub(client: client, logger: logger, policy: policy, sharing: sharing)
+    /// This hub deciding incidents under `policy`, delivering changes under `sharing` and opening
+    /// transfers under `routing`.
+    public func with(policy: IncidentPolicy, sharing: SharingPolicy, routing: RoutingPolicy = .none) -> Hub {
+        Hub(client: client, logger: logger, policy: policy, sharing: sharing, routing: routing)
     }
 
     /// Connects to `location`, runs the client for the duration of `body`, and shuts it down after.

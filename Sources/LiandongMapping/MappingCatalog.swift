@@ -12,6 +12,8 @@ public struct MappingCatalog: Sendable {
     public var incidentPolicy: IncidentPolicy
     /// The data-sharing agreements of `policies/sharing.yaml` (none without the file).
     public var sharingPolicy: SharingPolicy
+    /// The 12345 ↔ 110 matter list of `policies/routing.yaml` (none without the file).
+    public var routingPolicy: RoutingPolicy
     /// Outbound mappings by name (`police-110/outbound/incident`).
     public var outbound: [String: OutboundMapping]
 
@@ -73,6 +75,7 @@ public struct MappingCatalog: Sendable {
         self.divisions = divisions
         self.incidentPolicy = try Self.loadPolicy(directory)
         self.sharingPolicy = try Self.loadSharing(directory, outbound: outbound)
+        self.routingPolicy = try Self.loadRouting(directory, sharing: sharingPolicy)
     }
 
     /// The outbound mapping that writes `kind` for `target`, if there is one.

@@ -73,7 +73,7 @@ struct MatchingFile: Decodable {
         let thresholds = try c.decode(Thresholds.self, forKey: .thresholds)
         let weights = try c.decode(Weights.self, forKey: .weights)
         let distance = try c.decode(Limits<Double>.self, forKey: .distance)
-        let time = try c.decode(Limits<Duration>.self, forKey: .time)
+        let time = try c.decode(Limits<PolicyDuration>.self, forKey: .time)
         let families = try c.decodeIfPresent([String: [String]].self, forKey: .families) ?? [:]
         var family: [String: String] = [:]
         for (name, types) in families.sorted(by: { $0.key < $1.key }) {
@@ -135,19 +135,6 @@ struct MatchingFile: Decodable {
             limit = try c.decode(Value.self, forKey: .limit)
         }
     }
-
-    /// `90s`, `10m`, `2h`.
-    struct Duration: Decodable {
-        var seconds: Double
-        init(from decoder: any Decoder) throws {
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let seconds = TimeInterval(durationText: text) else {
-                throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a duration like 90s, 10m or 2h"))
-            }
-            self.seconds = seconds
-        }
-    }
 }
 
 extension MappingCatalog {
@@ -188,6 +175,20 @@ extension MappingCatalog {
         return file.policy
     }
 
+    /// Loads `policies/routing.yaml` below `directory`; without it, nothing is transferred. Every
+    /// rule's receiver needs a sharing agreement that grants it transfers.
+    static func loadRouting(_ directory: URL, sharing: SharingPolicy) throws(LoadError) -> RoutingPolicy {
+        let url = directory.appendingPathComponent("policies").appendingPathComponent("routing.yaml")
+        guard FileManager.default.fileExists(atPath: url.path) else { return .none }
+        let file: RoutingFile = try decode(url)
+        for (index, rule) in file.policy.rules.enumerated() where sharing.agreements[rule.to]?.grants[.transfer] == nil {
+            throw LoadError(
+                file: url.path, key: "rules[\(index)].to",
+                message: "'\(rule.to)' has no sharing agreement granting 'transfer': add kinds.transfer under agreements.\(rule.to) in policies/sharing.yaml")
+        }
+        return file.policy
+    }
+
     /// An outbound mapping must be in its target's folder, be named after a known entity kind, and
     /// name code lists and crosswalks that exist.
     static func checkOutbound(
@@ -196,10 +197,10 @@ extension MappingCatalog {
         guard spec.target == system else {
             throw LoadError(file: file, key: "target", message: "'\(spec.target)' but the file is in Mappings/\(system)/: they must agree")
         }
-        guard spec.entity == kind, (EntityKind.all + [.incident]).map(\.rawValue).contains(kind) else {
+        guard spec.entity == kind, EntityKind.deliverable.map(\.rawValue).contains(kind) else {
             throw LoadError(
                 file: file, key: "entity",
-                message: "'\(spec.entity)': the file is named after the entity kind it writes, one of \((EntityKind.all + [.incident]).map(\.rawValue).joined(separator: ", "))")
+                message: "'\(spec.entity)': the file is named after the entity kind it writes, one of \(EntityKind.deliverable.map(\.rawValue).joined(separator: ", "))")
         }
         for (native, field) in spec.fields.sorted(by: { $0.key < $1.key }) {
             switch field.transform {
@@ -214,5 +215,18 @@ extension MappingCatalog {
                 break
             }
         }
+    }
+}
+
+/// A duration in a policy file: `90s`, `10m`, `2h`.
+struct PolicyDuration: Decodable {
+    var seconds: TimeInterval
+    init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let seconds = TimeInterval(durationText: text) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a duration like 90s, 10m or 2h"))
+        }
+        self.seconds = seconds
     }
 }

@@ -26,7 +26,12 @@ struct SharingFile: Decodable {
         policy = SharingPolicy(
             agreements: Dictionary(
                 uniqueKeysWithValues: specs.map { name, spec in
-                    (SourceSystemID(name), SharingAgreement(receiver: SourceSystemID(name), version: spec.version, expires: spec.expires, grants: spec.grants))
+                    (
+                        SourceSystemID(name),
+                        SharingAgreement(
+                            receiver: SourceSystemID(name), version: spec.version, expires: spec.expires, grants: spec.grants,
+                            callout: spec.callout)
+                    )
                 }))
     }
 
@@ -34,8 +39,9 @@ struct SharingFile: Decodable {
         var version: Int
         var expires: Date
         var grants: [EntityKind: SharingGrant]
+        var callout: SharingAgreement.Callout?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case version, expires, kinds }
+        enum CodingKeys: String, CodingKey, CaseIterable { case version, expires, kinds, callout }
 
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -50,7 +56,7 @@ struct SharingFile: Decodable {
             }
             self.expires = expires
             let kinds = try c.decode([String: GrantSpec].self, forKey: .kinds)
-            let known = EntityKind.all + [.incident]
+            let known = EntityKind.deliverable
             for kind in kinds.keys where !known.map(\.rawValue).contains(kind) {
                 throw DecodingError.dataCorrupted(
                     .init(
@@ -58,12 +64,38 @@ struct SharingFile: Decodable {
                         debugDescription: "'\(kind)' is not an entity kind; expected one of: \(known.map(\.rawValue).joined(separator: ", "))"))
             }
             grants = Dictionary(uniqueKeysWithValues: kinds.map { (EntityKind(rawValue: $0), $1.grant) })
+            callout = try c.decodeIfPresent(CalloutSpec.self, forKey: .callout)?.callout
+            if callout != nil, grants[.warning] == nil {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.callout],
+                        debugDescription: "a call-out needs warnings: grant kinds.warning to this receiver, or remove the call-out"))
+            }
         }
 
         /// A date alone is its first instant in China; otherwise a time with its offset.
         static func instant(_ text: String) -> Date? {
             if text.count == 10, let day = Date(canonicalText: text + "T00:00:00+08:00") { return day }
             return Date(canonicalText: text)
+        }
+    }
+
+    /// `callout: {colours: [red, orange], people: [值班指挥长, 作战训练科值班员]}`.
+    struct CalloutSpec: Decodable {
+        var callout: SharingAgreement.Callout
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case colours, people }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let people = try c.decode([String].self, forKey: .people)
+            guard !people.isEmpty else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [CodingKeys.people], debugDescription: "name at least one responsible person"))
+            }
+            callout = SharingAgreement.Callout(
+                colours: Set(try c.decodeIfPresent([String].self, forKey: .colours) ?? ["red", "orange"]), people: people)
         }
     }
 
@@ -110,6 +142,68 @@ struct SharingFile: Decodable {
                 ungraded: try c.decodeIfPresent(Bool.self, forKey: .ungraded) ?? false,
                 colours: try c.decodeIfPresent([String].self, forKey: .colours).map(Set.init),
                 divisions: try c.decodeIfPresent([String].self, forKey: .divisions))
+        }
+    }
+}
+
+/// `Mappings/policies/routing.yaml` as written. See `docs/sharing.md`.
+///
+/// ```yaml
+/// rules:
+///   - name: police-matters
+///     from: hotline-12345
+///     kind: work_order
+///     to: police-110
+///     when: {incident_type: [crime, public_order, noise]}
+///     reason: 警情类诉求
+///     mode: online
+///     accept_within: 30m
+///     feedback_within: 24h
+/// ```
+struct RoutingFile: Decodable {
+    var policy: RoutingPolicy
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case rules }
+
+    init(from decoder: any Decoder) throws {
+        try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        policy = RoutingPolicy(rules: try c.decode([RuleSpec].self, forKey: .rules).map(\.rule))
+    }
+
+    struct RuleSpec: Decodable {
+        var rule: RoutingRule
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, from, kind, to, when, reason, mode, acceptWithin = "accept_within", feedbackWithin = "feedback_within"
+        }
+
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let kind = try c.decode(String.self, forKey: .kind)
+            guard EntityKind.all.map(\.rawValue).contains(kind) else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.kind],
+                        debugDescription: "'\(kind)' is not a mapped kind; expected one of: \(EntityKind.all.map(\.rawValue).joined(separator: ", "))"))
+            }
+            let mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? "online"
+            guard ["online", "one_key"].contains(mode) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [CodingKeys.mode], debugDescription: "'\(mode)': expected online or one_key"))
+            }
+            let when = try c.decode([String: [String]].self, forKey: .when)
+            guard !when.isEmpty else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [CodingKeys.when], debugDescription: "name at least one field and its values"))
+            }
+            rule = RoutingRule(
+                name: try c.decode(String.self, forKey: .name), from: SourceSystemID(try c.decode(String.self, forKey: .from)),
+                kind: EntityKind(rawValue: kind), to: SourceSystemID(try c.decode(String.self, forKey: .to)),
+                when: when.mapValues(Set.init), reason: try c.decode(String.self, forKey: .reason), mode: mode,
+                acceptWithin: try c.decode(PolicyDuration.self, forKey: .acceptWithin).seconds,
+                feedbackWithin: try c.decode(PolicyDuration.self, forKey: .feedbackWithin).seconds)
         }
     }
 }

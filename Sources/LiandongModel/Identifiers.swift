@@ -27,11 +27,20 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
     public static let policeTicket = EntityKind(rawValue: "police_ticket")
     /// A 120 ambulance call (急救呼叫).
     public static let ambulanceCall = EntityKind(rawValue: "ambulance_call")
+    /// A receiver's acknowledgement (签收) of a warning by one responsible person, pulled back from it.
+    public static let acknowledgement = EntityKind(rawValue: "acknowledgement")
     /// The umbrella over every report of one event (一事一档); computed by the hub, never mapped.
     public static let incident = EntityKind(rawValue: "incident")
 
     /// Every kind a mapping can produce; each has its own table.
-    public static let all: [EntityKind] = [.workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall]
+    public static let all: [EntityKind] = [.workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall, .acknowledgement]
     /// The kinds that are reports of an incident and go through identity resolution.
     public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall]
+
+    /// A matter handed from one platform to another (12345 ↔ 110 转办), carried by the hub.
+    public static let transfer = EntityKind(rawValue: "transfer")
+    /// The receiving platform's acceptance and result, reported back to the one that transferred.
+    public static let transferFeedback = EntityKind(rawValue: "transfer_feedback")
+    /// Everything a sharing agreement can grant: the mapped kinds, incidents and transfers.
+    public static let deliverable: [EntityKind] = all + [.incident, .transfer, .transferFeedback]
 }

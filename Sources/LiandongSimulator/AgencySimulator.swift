@@ -97,6 +97,7 @@ public final class AgencySimulator: Sendable {
             router.get("api/v1/workorders") { request, _ in try await self.hotline(request) }
         case .fire:
             router.get("jqxx/list") { request, _ in try await self.fire(request) }
+            router.get("jqxx/yjqs") { request, _ in try await self.fireAcknowledgements(request) }
         case .police:
             router.get("jcj/api/jingdan") { request, _ in try await self.police(request) }
         case .ambulance:
@@ -112,6 +113,9 @@ public final class AgencySimulator: Sendable {
         quiet.logLevel = .critical
         let app = Application(
             router: router,
+            // Idle keep-alive connections are closed, so that a client's pooled connection cannot keep
+            // the simulator from shutting down.
+            server: .http1(configuration: .init(idleTimeout: .seconds(5))),
             configuration: .init(address: .hostname("127.0.0.1", port: configuration.port), serverName: configuration.agency.rawValue),
             onServerRunning: { channel in
                 self.boundPort.withLock { $0 = channel.localAddress?.port }
@@ -171,6 +175,20 @@ public final class AgencySimulator: Sendable {
         return try await respond(
             body: gbk(false), contentType: "application/xml", render: gbk,
             wrongEncoding: { Array(Render.firePage(page, hasMore: hasMore, malformed: false).utf8) })
+    }
+
+    /// 119's acknowledgements (签收) of the warnings it received, paged like its alarms.
+    private func fireAcknowledgements(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 50
+        let after = q["kssj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["ksbh"] ?? "")) }
+        let acknowledgements = inbox.acknowledgements
+        let items = acknowledgements.latest(released: acknowledgements.versions.count, after: after)
+        let page = Array(items.prefix(pageSize))
+        let xml = Render.fireList(root: "QSLB", item: "QS", page, hasMore: items.count > pageSize)
+        return try await respond(
+            body: Array(xml.data(using: Render.gb18030) ?? Data()), contentType: "application/xml", render: { _ in Array(xml.data(using: Render.gb18030) ?? Data()) },
+            wrongEncoding: { Array(xml.utf8) })
     }
 
     private func police(_ request: Request) async throws -> Response {

@@ -49,7 +49,9 @@ extension AgencyData {
         for (n, ticket) in tickets.sorted(by: { $0.reported < $1.reported }).enumerated() {
             let id = "110\(ticket.place.division)\(LocalTime.text(ticket.reported, compact: true).prefix(8))\(String(format: "%05d", n))"
             let injured = ticket.sub == "交通事故" ? Int(rng.next() % 3) : 0
-            let steps = 1 + Int(rng.next() % UInt64(lifecycle.count))
+            // A transferred matter is always handled to the end, so its feedback reaches 12345.
+            let drawn = 1 + Int(rng.next() % UInt64(lifecycle.count))
+            let steps = ticket.transferredFrom == nil ? drawn : lifecycle.count
             for step in 0..<steps {
                 let updated = ticket.reported.addingTimeInterval(Double(step) * 420)
                 var fields: [(String, String)] = [

@@ -41,6 +41,17 @@ enum Render {
         return xml + "</JQLB>\n"
     }
 
+    /// A 119 list of plain records (`<QSLB SFYHY XYKSSJ XYKSBH><QS>…</QS></QSLB>`), in GBK once encoded.
+    static func fireList(root: String, item: String, _ items: [SimulatedVersion], hasMore: Bool) -> String {
+        let last = items.last
+        var xml = "<?xml version=\"1.0\" encoding=\"GBK\"?>\n"
+        xml += "<\(root) SFYHY=\"\(hasMore ? 1 : 0)\" XYKSSJ=\"\(last?["GXSJ"] ?? "")\" XYKSBH=\"\(last?.id ?? "")\">\n"
+        for record in items {
+            xml += "  <\(item)>" + record.fields.map { "<\($0)>\(escape($1))</\($0)>" }.joined() + "</\(item)>\n"
+        }
+        return xml + "</\(root)>\n"
+    }
+
     /// 110: JSON with Chinese keys.
     static func policePage(_ items: [SimulatedVersion], hasMore: Bool, malformed: Bool) -> [UInt8] {
         var objects: [[String: String]] = items.map { Dictionary(uniqueKeysWithValues: $0.fields) }

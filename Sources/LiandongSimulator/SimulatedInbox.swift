@@ -27,25 +27,39 @@ public final class SimulatedInbox: Sendable {
         var documents: [Received] = []
         var byKey: [String: Int] = [:]
         var repeats = 0
+        var acknowledgements: [SimulatedVersion] = []
     }
+
+    /// The duty post that acknowledges (签收) every red or orange warning 119 receives; other posts
+    /// the hub calls never answer, so their call-outs stay open.
+    public static let acknowledgingPost = "值班指挥长"
 
     private let state = Mutex(State())
     private let prefix: String
     /// Faults for the receiving endpoints only, so that a test can make deliveries fail while pulls work.
     public let faults = FaultQueue()
 
+    private let acknowledgesWarnings: Bool
+
     init(agency: AgencySimulator.Agency) {
         prefix = String(agency.rawValue.split(separator: "-").last ?? "R")
+        acknowledgesWarnings = agency == .fire
     }
+
+    /// The acknowledgements of warnings made so far, as the agency lists them.
+    var acknowledgements: SimulatedTimeline { SimulatedTimeline(versions: state.withLock { $0.acknowledgements }) }
 
     /// Every document accepted, in order of arrival.
     public var documents: [Received] { state.withLock { $0.documents } }
     /// How many deliveries came again with a key already accepted.
     public var repeatedDeliveries: Int { state.withLock { $0.repeats } }
 
-    /// Accepts `body` under `key` and answers an acceptance number, or the earlier one for a key
-    /// seen before; refuses a document with no key, not in its charset, or not well-formed.
-    func accept(kind: String, key: String?, body: [UInt8], contentType: String) -> Result<String, Refusal> {
+    /// Accepts `body` under `key` and answers an acceptance number (the agency's own record number
+    /// when `number` finds one in the document's text), or the earlier one for a key seen before;
+    /// refuses a document with no key, not in its charset, or not well-formed.
+    func accept(kind: String, key: String?, body: [UInt8], contentType: String, number: ((String) -> String?)? = nil)
+        -> Result<String, Refusal>
+    {
         guard let key, !key.isEmpty else { return .failure(Refusal("the Idempotency-Key header is required")) }
         if let earlier = state.withLock({ state -> String? in
             guard let index = state.byKey[key] else { return nil }
@@ -61,8 +75,18 @@ public final class SimulatedInbox: Sendable {
         return .success(
             state.withLock { state in
                 if let index = state.byKey[key] { return state.documents[index].receipt }
-                let receipt = "\(prefix)-R\(String(format: "%06d", state.documents.count + 1))"
+                let receipt = number?(text) ?? "\(prefix)-R\(String(format: "%06d", state.documents.count + 1))"
                 state.byKey[key] = state.documents.count
+                if acknowledgesWarnings, kind == "warning", text.contains("红色") || text.contains("橙色"),
+                    let warning = text.firstMatch(of: /<YJBH>([^<]+)<\/YJBH>/)?.output.1
+                {
+                    let now = LocalTime.text(Date().addingTimeInterval(1))
+                    let id = "QS\(String(format: "%06d", state.acknowledgements.count + 1))"
+                    state.acknowledgements.append(
+                        SimulatedVersion(
+                            id: id, updated: Date(),
+                            fields: [("QSBH", id), ("YJBH", String(warning)), ("QSR", Self.acknowledgingPost), ("QSSJ", now), ("GXSJ", now)]))
+                }
                 state.documents.append(
                     Received(kind: kind, idempotencyKey: key, contentType: contentType, text: text, receipt: receipt, at: Date()))
                 return receipt
@@ -113,10 +137,19 @@ extension AgencySimulator {
         case nil: break
         }
         let body = try await request.body.collect(upTo: 4 << 20)
+        let key: String? = request.headers[.init("Idempotency-Key")!]
+        let number: ((String) -> String?)? = kind == "transfer" ? { self.transferredRecord($0) } : nil
         let result = inbox.accept(
-            kind: kind, key: request.headers[.init("Idempotency-Key")!], body: Array(buffer: body),
-            contentType: request.headers[.contentType] ?? "")
+            kind: kind, key: key, body: Array(buffer: body), contentType: request.headers[.contentType] ?? "", number: number)
         return answer(result)
+    }
+
+    /// 110 answers a transfer from 12345 with the ticket it opened for the work order (the one of
+    /// its records that names the order in 转办工单编号), when it has one.
+    private func transferredRecord(_ text: String) -> String? {
+        guard configuration.agency == .police, let order = (try? FieldValue(jsonText: text))?.objectValue?["工单编号"]?.stringValue
+        else { return nil }
+        return timeline.versions.first { $0["转办工单编号"] == order }?.id
     }
 
     private func answer(_ result: Result<String, SimulatedInbox.Refusal>) -> Response {

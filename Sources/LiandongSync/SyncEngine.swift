@@ -16,7 +16,7 @@ public struct SyncEngine: Sendable {
     public var maxPages: Int
 
     public init(hub: Hub, catalog: MappingCatalog, logger: Logger, maxPages: Int = 10_000) {
-        self.hub = hub.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy)
+        self.hub = hub.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy, routing: catalog.routingPolicy)
         self.catalog = catalog
         self.logger = logger
         self.maxPages = maxPages

@@ -6,14 +6,20 @@ import LiandongSimulator
 import LiandongSync
 
 extension AgencySimulator {
-    /// Runs the simulator on loopback for the duration of `body`, then stops it.
+    /// Runs the simulator on loopback for the duration of `body`, then stops it. The test does not
+    /// wait for the server to finish shutting down: it is scenery, and a client's lingering
+    /// connection must not hold a test up.
     public func withRunning<Result: Sendable>(_ body: (AgencySimulator) async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.run() }
-            defer { group.cancelAll() }
-            while port == nil { try await Task.sleep(for: .milliseconds(10)) }
-            return try await body(self)
+        let server = Task { try await self.run() }
+        defer { server.cancel() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while port == nil {
+            guard ContinuousClock.now < deadline else {
+                throw AdapterError(system: .init(configuration.agency.rawValue), message: "the simulator did not start", isTransient: false)
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
+        return try await body(self)
     }
 
     /// The hub's adapter for this simulated system, with a short timeout and quick retries for tests.
@@ -25,6 +31,11 @@ extension AgencySimulator {
 }
 
 extension AgencySimulator {
+    /// The adapter for this system with no transport, for ingesting files.
+    public func makeOfflineAdapter() throws -> any SourceAdapter {
+        try AdapterRegistry.offline(configuration.agency.rawValue, logger: TestDatabase.logger)
+    }
+
     /// The hub's adapter for delivering to this simulated system.
     public func makeTarget() throws -> any TargetAdapter {
         guard let target = try makeAdapter() as? any TargetAdapter else {

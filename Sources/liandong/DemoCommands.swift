@@ -51,7 +51,7 @@ struct Demo: AsyncParsableCommand {
                 var delivery = runtime.configuration.delivery
                 delivery.initialBackoff = .milliseconds(500)
                 let pusher = DeliveryPusher(
-                    hub: hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
+                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
                     instance: "demo", configuration: delivery, logger: runtime.logger)
                 try await withThrowingTaskGroup(of: Void.self) { pushing in
                     pushing.addTask { try await pusher.run() }
@@ -90,6 +90,18 @@ struct Demo: AsyncParsableCommand {
                     let stats = try await hub.stats()
                     try printJSON(stats)
                     print("Deliveries: \(Self.describe(try await hub.deliveryCounts()))")
+                    let calls = try await hub.callouts()
+                    print(
+                        "Call-outs (叫应) of red and orange warnings: \(calls.count), "
+                            + "\(calls.filter { $0.acknowledgedAt != nil }.count) acknowledged, \(calls.filter { $0.acknowledgedAt == nil }.count) waiting")
+                    let transfers = try await hub.transfers()
+                    print(
+                        "Transfers 12345 ↔ 110: \(transfers.count) ("
+                            + Dictionary(grouping: transfers, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }
+                            .joined(separator: ", ") + ")"
+                            + (transfers.first { $0.state == "answered" }.map {
+                                "; e.g. \($0.fromNumber) → 110 ticket \($0.toNumber ?? "-"): \($0.feedback ?? "")"
+                            } ?? ""))
                     for simulator in simulators where !simulator.inbox.documents.isEmpty {
                         print(
                             "\(simulator.configuration.agency.rawValue) received \(simulator.inbox.documents.count) document(s) "
@@ -97,7 +109,7 @@ struct Demo: AsyncParsableCommand {
                     }
                     print(
                         "Try: liandong incidents list · liandong incident show <number> · liandong conflicts · liandong candidates · "
-                            + "liandong deliveries list · liandong errors list · liandong audit verify · liandong stats")
+                            + "liandong deliveries list · liandong transfers list --overdue · liandong warnings calls · liandong errors list · liandong audit verify · liandong stats")
                 }
             }
         }

@@ -8,7 +8,9 @@ extension Runtime {
     /// `withHub`, deciding incidents and delivering changes under the policies in `Mappings/policies/`.
     func withIncidentHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
         let catalog = try catalog()
-        return try await withHub { try await body($0.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy)) }
+        return try await withHub {
+            try await body($0.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy, routing: catalog.routingPolicy))
+        }
     }
 }
 

@@ -46,9 +46,9 @@ import Testing
                         }
                     }
                 }
-                // 12345 gets 110's non-police tickets with the caller's number masked.
+                // 12345 gets 110's non-police tickets as transfers, with the caller's number masked.
                 let hotline = try #require(receivers.first { $0.configuration.agency == .hotline })
-                let phones = hotline.inbox.documents.filter { $0.kind == "police_ticket" }.compactMap {
+                let phones = hotline.inbox.documents.filter { $0.kind == "transfer" }.compactMap {
                     (try? FieldValue(jsonText: $0.text))?.objectValue?["callerPhone"]?.stringValue
                 }
                 #expect(!phones.isEmpty)
@@ -148,6 +148,80 @@ import Testing
                 #expect(error.contains("Mappings/policies/sharing.yaml") && error.contains("expires") && error.contains("retry --expired"))
                 #expect(hotline.inbox.documents.isEmpty)
             }
+        }
+    }
+
+    /// A red warning goes to 119 (red and orange only); its update, now yellow, and its cancel
+    /// reach 119 too, because 119 holds the warning they change. 12345 gets every one anyway.
+    @Test(.timeLimit(.minutes(2))) func updatesAndCancelsReachEveryReceiverOfTheWarningTheySupersede() async throws {
+        let catalog = try MappingFixture.repositoryCatalog()
+        let fire = AgencySimulator(.init(agency: .fire, seed: 1, records: 1))
+        let folder = Scratch.path("cap")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func cap(_ id: String, _ type: String, _ severity: String, references: String? = nil) throws -> URL {
+            let url = folder.appendingPathComponent("\(id).xml")
+            try """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+                  <identifier>\(id)</identifier><sender>32010241600000</sender><sent>2026-11-24T08:0\(id.suffix(1)):00+08:00</sent>
+                  <status>Actual</status><msgType>\(type)</msgType><scope>Public</scope>
+                  \(references.map { "<references>32010241600000,\($0),2026-11-24T08:01:00+08:00</references>" } ?? "")
+                  <info><category>Met</category><event>暴雨</event><urgency>Immediate</urgency><severity>\(severity)</severity>
+                    <certainty>Likely</certainty><headline>暴雨预警</headline>
+                    <area><areaDesc>玄武区</areaDesc><geocode><valueName>GB/T 2260</valueName><value>320102</value></geocode></area></info>
+                </alert>
+                """.write(to: url, atomically: true, encoding: .utf8)
+            return url
+        }
+        try await fire.withRunning { fire in
+            try await TestDatabase.withFreshHub { plain in
+                let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
+                let weather = try AgencySimulator(.init(agency: .weather)).makeOfflineAdapter()
+                try await DeliveryPusher.running(hub: engine.hub, catalog: catalog, targets: [try fire.makeTarget()]) {
+                    _ = try await engine.ingestFiles([try cap("W1", "Alert", "Extreme")], source: weather)
+                    _ = try await engine.ingestFiles([try cap("W2", "Update", "Moderate", references: "W1")], source: weather)
+                    _ = try await engine.ingestFiles([try cap("W3", "Cancel", "Moderate", references: "W2")], source: weather)
+                    _ = try await engine.ingestFiles([try cap("W4", "Alert", "Moderate")], source: weather)
+                    #expect(try await engine.hub.waitForDeliveries(to: "fire-119"))
+                }
+                let received = fire.inbox.documents.filter { $0.kind == "warning" }.map(\.text)
+                #expect(received.count == 3, "W1 (red), its update W2 and its cancel W3; not the unrelated yellow W4")
+                for id in ["W1", "W2", "W3"] { #expect(received.contains { $0.contains("<YJBH>\(id)</YJBH>") }) }
+            }
+        }
+    }
+
+    /// Each red or orange warning delivered to 119 calls its two responsible posts; 119's duty
+    /// commander acknowledges through 119's platform, the other post does not and stays open.
+    @Test(.timeLimit(.minutes(2))) func severeWarningsAreCalledOutAndAcknowledgementsComeBack() async throws {
+        let catalog = try MappingFixture.repositoryCatalog()
+        let weather = AgencySimulator(.init(agency: .weather, seed: 8, records: 20))
+        let fire = AgencySimulator(.init(agency: .fire, seed: 8, records: 1))
+        try await Self.withRunning([weather, fire]) {
+            let location = try await TestDatabase.makeFreshDatabase()
+            try await Hub.withHub(at: location, logger: TestDatabase.logger) { plain in
+                let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
+                try await DeliveryPusher.running(hub: engine.hub, catalog: catalog, targets: [try fire.makeTarget()]) {
+                    _ = try await engine.sync(try weather.makeAdapter())
+                    #expect(try await engine.hub.waitForDeliveries(to: "fire-119"))
+                }
+                _ = try await engine.sync(try fire.makeAdapter())
+                let calls = try await engine.hub.callouts()
+                let severe = fire.inbox.documents.filter { $0.kind == "warning" && ($0.text.contains("红色") || $0.text.contains("橙色")) }
+                let warnings = Set(severe.compactMap { $0.text.firstMatch(of: /<YJBH>([^<]+)<\/YJBH>/).map { String($0.output.1) } })
+                #expect(!warnings.isEmpty)
+                #expect(Set(calls.map(\.warningID)) == warnings)
+                #expect(calls.count == warnings.count * 2, "two posts called per warning")
+                #expect(calls.filter { $0.person == SimulatedInbox.acknowledgingPost }.allSatisfy { $0.acknowledgedAt != nil })
+                let open = try await engine.hub.callouts(unacknowledgedOnly: true)
+                #expect(open.count == warnings.count && open.allSatisfy { $0.person == "作战训练科值班员" })
+                #expect(try await engine.hub.verifyAudit().firstBad == nil)
+            }
+            let listed = try await CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url]).run(
+                ["warnings", "calls", "--unacknowledged", "--json"])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)
+            #expect(!rows.isEmpty && rows.allSatisfy { $0.objectValue?["acknowledgedAt"] == nil })
         }
     }
 

@@ -87,4 +87,39 @@ import Testing
         #expect(!text.contains("FSDZ"), "an absent field leaves its element out")
         #expect(Array(text.utf8) != rendered.body, "the bytes are GBK, not UTF-8")
     }
+
+    @Test(arguments: [
+        ("to: police-110", "rules[0].to", "granting 'transfer'"),
+        ("to: fire-119, kind: work_orders", "kind", "not a mapped kind"),
+        ("to: fire-119, accept_within: soon", "accept_within", "not a duration"),
+        ("to: fire-119, mode: fax", "mode", "online or one_key"),
+    ])
+    func routingMistakesNameTheKey(rule: String, key: String, hint: String) {
+        var fields = ["name: r", "from: hotline-12345", "kind: work_order", "when: {incident_type: [noise]}", "reason: x",
+                      "accept_within: 30m", "feedback_within: 1h"]
+        for part in rule.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let name = part.prefix { $0 != ":" }
+            fields.removeAll { $0.hasPrefix(name + ":") }
+            fields.append(part)
+        }
+        let outbound = Self.outbound.replacingOccurrences(of: "entity: incident", with: "entity: transfer")
+        #expect {
+            try MappingFixture.catalog([
+                "fire-119/outbound/transfer.yaml": outbound,
+                "policies/sharing.yaml": Self.sharing("      transfer: {fields: [from_number]}"),
+                "policies/routing.yaml": "rules:\n  - {\(fields.joined(separator: ", "))}\n",
+            ])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("routing.yaml") && text.contains(key) && text.contains(hint)
+        }
+    }
+
+    @Test func aRuleMatchesAnyListedFieldValue() throws {
+        let catalog = try MappingFixture.repositoryCatalog()
+        let fields: [String: FieldValue] = ["incident_type": .string("noise"), "appeal_type": .string("complaint")]
+        #expect(catalog.routingPolicy.rule(for: .workOrder, from: "hotline-12345", fields: fields)?.to == "police-110")
+        #expect(catalog.routingPolicy.rule(for: .workOrder, from: "hotline-12345", fields: ["incident_type": .string("waterlogging")]) == nil)
+        #expect(catalog.routingPolicy.rule(for: .policeTicket, from: "police-110", fields: ["category": .string("non_police")])?.to == "hotline-12345")
+    }
 }

@@ -24,7 +24,9 @@ extension Hub {
             summary.add(planned)
             let drafts = try await entityDrafts + tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
-            try await tx.append(drafts, after: head)
+            let consequences = try await tx.carryTransfers(for: drafts, routing: routing, sharing: sharing)
+                + tx.recordAcknowledgements(for: drafts)
+            try await tx.append(drafts + consequences, after: head)
             try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
             if let cursor = batch.cursor {
                 try await conn.query(

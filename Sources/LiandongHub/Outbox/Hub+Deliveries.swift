@@ -155,7 +155,12 @@ extension Hub {
                 audit["receipt"] = .string(receipt)
                 audit["agreement_version"] = .number(Double(agreementVersion))
                 audit["sha256"] = .string(Self.sha256Hex(body))
-                try await tx.append([AuditDraft(action: "delivery.sent", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)], after: head)
+                var drafts = [AuditDraft(action: "delivery.sent", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
+                if delivery.entityKind == EntityKind.transfer.rawValue {
+                    drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: receipt, returned: nil, sharing: sharing)
+                }
+                drafts += try await tx.callOut(for: delivery, sharing: sharing)
+                try await tx.append(drafts, after: head)
             case .failed(let error, let retryAt?):
                 try await conn.query(
                     """
@@ -172,9 +177,12 @@ extension Hub {
                     """, logger: logger)
                 try await insertAttempt(conn, delivery.id, attempt, label, error: error, receipt: nil)
                 audit["error"] = .string(error)
-                try await tx.append(
-                    [AuditDraft(action: "delivery.\(status.rawValue)", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)],
-                    after: head)
+                var drafts = [AuditDraft(action: "delivery.\(status.rawValue)", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
+                // A receiver refusing a transfer returns it (退回): the sender hears of it.
+                if case .rejected = outcome, delivery.entityKind == EntityKind.transfer.rawValue {
+                    drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: nil, returned: error, sharing: sharing)
+                }
+                try await tx.append(drafts, after: head)
             }
         }
     }

@@ -17,20 +17,45 @@ extension IngestTransaction {
             guard let id = UUID(uuidString: draft.entityID) else { continue }
             changed[EntityKind(rawValue: draft.entityKind), default: []].insert(id)
         }
+        var entities: [CurrentEntity] = []
+        for (kind, ids) in changed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !sharing.receivers(of: kind).isEmpty {
+            entities += try await currentVersions(of: kind, ids: Array(ids))
+        }
+        let followers = try await receiversOfSuperseded(entities.map(\.id))
+        for index in entities.indices { entities[index].followers = followers[entities[index].id] ?? [] }
+        try await enqueue(entities, sharing: sharing, at: now)
+    }
+
+    /// For each entity that supersedes others (a warning's update or cancel), the receivers owed
+    /// what it supersedes.
+    private func receiversOfSuperseded(_ ids: [UUID]) async throws -> [UUID: Set<SourceSystemID>] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await conn.query(
+            """
+            SELECT DISTINCT l.from_entity, o.target
+            FROM entity_link l
+            JOIN xref x ON x.source_system = l.target_source AND x.external_id = l.target_external_id
+            JOIN outbox o ON o.entity_id = x.entity_id AND o.status <> 'superseded'
+            WHERE l.link_type = 'supersedes' AND l.from_entity = ANY(\(ids)::uuid[])
+            """, logger: logger)
+        var followers: [UUID: Set<SourceSystemID>] = [:]
+        for try await (id, target) in rows.decode((UUID, String).self) { followers[id, default: []].insert(SourceSystemID(target)) }
+        return followers
+    }
+
+    /// Writes the outbox rows `entities` owe their receivers (those named, else every agreement
+    /// naming the kind), and `NOTIFY`s each target.
+    func enqueue(_ entities: [CurrentEntity], sharing: SharingPolicy, at now: Date = Date()) async throws {
         var rows: [OutboxRow] = []
-        for (kind, ids) in changed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            let receivers = sharing.receivers(of: kind)
-            guard !receivers.isEmpty else { continue }
-            for entity in try await currentVersions(of: kind, ids: Array(ids)) {
-                for agreement in receivers {
-                    switch sharing.decide(entity.subject, for: agreement.receiver, at: now) {
-                    case .share(let fields, let agreement):
-                        rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false))
-                    case .expired(let fields, let agreement):
-                        rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true))
-                    case .notEntitled:
-                        continue
-                    }
+        for entity in entities {
+            for agreement in sharing.receivers(of: entity.subject.kind) where entity.onlyFor.map({ $0 == agreement.receiver }) ?? true {
+                switch sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: entity.followers.contains(agreement.receiver)) {
+                case .share(let fields, let agreement):
+                    rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false))
+                case .expired(let fields, let agreement):
+                    rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true))
+                case .notEntitled:
+                    continue
                 }
             }
         }
@@ -84,11 +109,6 @@ extension IngestTransaction {
         return entities
     }
 
-    private struct CurrentEntity {
-        var id: UUID
-        var version: Int
-        var subject: SharedSubject
-    }
 
     private struct OutboxRow {
         var entity: CurrentEntity
@@ -104,6 +124,17 @@ extension IngestTransaction {
         var status: String { expired ? DeliveryStatus.expired.rawValue : DeliveryStatus.pending.rawValue }
         var error: String { expired ? agreement.expiryMessage : "" }
     }
+}
+
+/// An entity version about to be owed to receivers.
+struct CurrentEntity {
+    var id: UUID
+    var version: Int
+    var subject: SharedSubject
+    /// The one receiver it is for (a transfer's), or nil for every receiver its kind's agreements name.
+    var onlyFor: SourceSystemID? = nil
+    /// Receivers owed what this entity supersedes: they get it whatever their filter says.
+    var followers: Set<SourceSystemID> = []
 }
 
 extension Hub {

@@ -27,12 +27,16 @@ public struct SharingPolicy: Sendable, Equatable {
         agreements.values.filter { $0.grants[kind] != nil }.sorted { $0.receiver.rawValue < $1.receiver.rawValue }
     }
 
-    /// What `receiver` may get of `subject` at `now`.
-    public func decide(_ subject: SharedSubject, for receiver: SourceSystemID, at now: Date) -> SharingDecision {
+    /// What `receiver` may get of `subject` at `now`. A receiver that got what `subject` supersedes
+    /// (`followsEarlier`: a warning's update or cancel) gets it whatever the filter says, so that no
+    /// receiver is left holding a warning that was changed or called off.
+    public func decide(
+        _ subject: SharedSubject, for receiver: SourceSystemID, at now: Date, followsEarlier: Bool = false
+    ) -> SharingDecision {
         guard let agreement = agreements[receiver], let grant = agreement.grants[subject.kind] else { return .notEntitled }
         // A receiver is never sent back what only it reported.
         guard !subject.sources.isEmpty, subject.sources != [receiver] else { return .notEntitled }
-        guard grant.filter.admits(subject.fields) else { return .notEntitled }
+        guard followsEarlier || grant.filter.admits(subject.fields) else { return .notEntitled }
         let fields = grant.project(subject.fields)
         return now < agreement.expires ? .share(fields, agreement) : .expired(fields, agreement)
     }
@@ -72,12 +76,31 @@ public struct SharingAgreement: Sendable, Equatable {
     public var expires: Date
     /// What is granted, per entity kind.
     public var grants: [EntityKind: SharingGrant]
+    /// Who at the receiver is called (叫应) when a warning of these colours reaches it; nil: nobody.
+    public var callout: Callout?
 
-    public init(receiver: SourceSystemID, version: Int, expires: Date, grants: [EntityKind: SharingGrant]) {
+    public init(
+        receiver: SourceSystemID, version: Int, expires: Date, grants: [EntityKind: SharingGrant], callout: Callout? = nil
+    ) {
         self.receiver = receiver
         self.version = version
         self.expires = expires
         self.grants = grants
+        self.callout = callout
+    }
+
+    /// The call-out (叫应) a receiver owes for severe warnings: each responsible person must
+    /// acknowledge each warning of these colours delivered to it.
+    public struct Callout: Sendable, Equatable {
+        /// Warning colours that are called (`red`, `orange`).
+        public var colours: Set<String>
+        /// The responsible people, as the receiver's acknowledgements name them (`值班指挥长`).
+        public var people: [String]
+
+        public init(colours: Set<String>, people: [String]) {
+            self.colours = colours
+            self.people = people
+        }
     }
 
     /// What an admin reads on a delivery held back because the agreement has expired: which

@@ -1,0 +1,91 @@
+import Foundation
+import LiandongModel
+import PostgresNIO
+
+extension IngestTransaction {
+    /// Calls the responsible people of `delivery`'s receiver when it delivered a warning of a colour
+    /// its agreement's call-out names: one call-out row per person (once per warning). A person
+    /// whose acknowledgement already came back is marked acknowledged at once. Returns audit drafts.
+    func callOut(for delivery: Delivery, sharing: SharingPolicy) async throws -> [AuditDraft] {
+        guard delivery.entityKind == EntityKind.warning.rawValue,
+            let callout = sharing.agreements[SourceSystemID(delivery.target)]?.callout
+        else { return [] }
+        let rows = try await conn.query(
+            """
+            INSERT INTO callout (target, warning_entity, warning_id, colour, person, outbox_id, acknowledged_at, acknowledgement)
+            SELECT \(delivery.target), w.id, w.external_id, w.colour, p.person, \(delivery.id), a.acknowledged_at, a.id
+            FROM warning w CROSS JOIN UNNEST(\(callout.people)::text[]) AS p(person)
+            LEFT JOIN LATERAL (SELECT id, acknowledged_at FROM acknowledgement
+                               WHERE source_system = \(delivery.target) AND warning_id = w.external_id AND person = p.person
+                               ORDER BY acknowledged_at LIMIT 1) a ON true
+            WHERE w.id = \(delivery.entityID) AND w.colour = ANY(\(Array(callout.colours).sorted())::text[])
+            ON CONFLICT (target, warning_entity, person) DO NOTHING
+            RETURNING id, warning_id, person, colour
+            """, logger: logger)
+        var drafts: [AuditDraft] = []
+        for try await (id, warning, person, colour) in rows.decode((Int64, String, String, String).self) {
+            drafts.append(
+                AuditDraft(
+                    action: "callout.create", entityKind: "callout", entityID: "\(id)",
+                    content: [
+                        "target": .string(delivery.target), "warning": .string(warning), "person": .string(person), "colour": .string(colour),
+                    ]))
+        }
+        return drafts
+    }
+
+    /// Marks call-outs acknowledged by the acknowledgements these drafts stored. Returns audit drafts.
+    func recordAcknowledgements(for drafts: [AuditDraft]) async throws -> [AuditDraft] {
+        let ids = drafts.filter { Self.changeActions.contains($0.action) && $0.entityKind == EntityKind.acknowledgement.rawValue }
+            .compactMap { UUID(uuidString: $0.entityID) }
+        guard !ids.isEmpty else { return [] }
+        let rows = try await conn.query(
+            """
+            UPDATE callout c SET acknowledged_at = a.acknowledged_at, acknowledgement = a.id
+            FROM acknowledgement a
+            WHERE a.id = ANY(\(ids)::uuid[]) AND c.target = a.source_system AND c.warning_id = a.warning_id
+              AND c.person = a.person AND c.acknowledged_at IS NULL AND a.acknowledged_at IS NOT NULL
+            RETURNING c.id, c.target, c.warning_id, c.person
+            """, logger: logger)
+        var acknowledged: [AuditDraft] = []
+        for try await (id, target, warning, person) in rows.decode((Int64, String, String, String).self) {
+            acknowledged.append(
+                AuditDraft(
+                    action: "callout.acknowledge", entityKind: "callout", entityID: "\(id)",
+                    content: ["target": .string(target), "warning": .string(warning), "person": .string(person)]))
+        }
+        return acknowledged.sorted { Int64($0.entityID) ?? 0 < Int64($1.entityID) ?? 0 }
+    }
+}
+
+/// One responsible person's call-out for one warning, as `warnings calls` shows it.
+public struct CalloutView: Sendable, Codable {
+    public var id: Int64
+    public var target: String
+    public var warningID: String
+    public var colour: String
+    public var person: String
+    public var calledAt: Date
+    public var acknowledgedAt: Date?
+}
+
+extension Hub {
+    /// Call-outs, newest first; with `unacknowledgedOnly`, those still waiting for their person.
+    public func callouts(unacknowledgedOnly: Bool = false, limit: Int = 500) async throws -> [CalloutView] {
+        let rows = try await client.query(
+            """
+            SELECT id, target, warning_id, colour, person, called_at, acknowledged_at FROM callout
+            WHERE NOT \(unacknowledgedOnly) OR acknowledged_at IS NULL
+            ORDER BY id DESC LIMIT \(limit)
+            """, logger: logger)
+        var views: [CalloutView] = []
+        for try await (id, target, warning, colour, person, called, acknowledged) in rows.decode(
+            (Int64, String, String, String, String, Date, Date?).self)
+        {
+            views.append(
+                CalloutView(
+                    id: id, target: target, warningID: warning, colour: colour, person: person, calledAt: called, acknowledgedAt: acknowledged))
+        }
+        return views
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import LiandongHub
+
+struct Warnings: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Warnings' call-outs (叫应): who was called for each red or orange warning, and who acknowledged.",
+        subcommands: [Calls.self], defaultSubcommand: Calls.self)
+
+    struct Calls: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Call-outs, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Only those the person has not acknowledged yet.") var unacknowledged = false
+        @Flag var json = false
+
+        func run() async throws {
+            let calls = try await Runtime(global).withHub { try await $0.callouts(unacknowledgedOnly: unacknowledged) }
+            if json { return try printJSON(calls) }
+            for c in calls {
+                print(
+                    "\(c.id)  \(c.target)  \(c.person)  warning \(c.warningID) (\(c.colour))  called \(c.calledAt.canonicalText)  "
+                        + (c.acknowledgedAt.map { "acknowledged \($0.canonicalText)" } ?? "NOT ACKNOWLEDGED"))
+            }
+            print("\(calls.count) call-out(s)" + (unacknowledged ? " unacknowledged" : ""))
+        }
+    }
+}

@@ -98,11 +98,15 @@ public struct DeliveryPusher: Service {
                     wait = reopens - .now
                 } else if try await hub.claimLease(lease, holder: instance, lease: configuration.leaseSeconds) {
                     held.record(1)
+                    var claimed = ContinuousClock.now
                     let due = try await hub.dueDeliveries(target: name, limit: configuration.batchSize)
                     for delivery in due {
-                        guard !Task.isShuttingDownGracefully,
-                            try await hub.claimLease(lease, holder: instance, lease: configuration.leaseSeconds)
-                        else { break }
+                        guard !Task.isShuttingDownGracefully else { break }
+                        // Renewed once a third of the lease has passed, not before every delivery.
+                        if ContinuousClock.now - claimed > .seconds(configuration.leaseSeconds / 3) {
+                            guard try await hub.claimLease(lease, holder: instance, lease: configuration.leaseSeconds) else { break }
+                            claimed = .now
+                        }
                         let outcome = await attempt(delivery, through: target)
                         try await hub.record(outcome, of: delivery)
                         Counter(label: "liandong_deliveries_total", dimensions: [("target", name), ("outcome", outcome.label)]).increment()
@@ -183,26 +187,6 @@ public struct DeliveryPusher: Service {
             failures = 0
             openUntil = .now + open
             return true
-        }
-    }
-}
-
-extension DeliveryOutcome {
-    /// `delivered`, `failed`, `dead`, `rejected` or `expired`, for metrics.
-    var label: String {
-        switch self {
-        case .delivered: return "delivered"
-        case .failed(_, _?): return "failed"
-        case .failed(_, nil): return "dead"
-        case .rejected: return "rejected"
-        case .expired: return "expired"
-        }
-    }
-
-    var error: String? {
-        switch self {
-        case .delivered: return nil
-        case .failed(let error, _), .rejected(let error), .expired(let error): return error
         }
     }
 }

@@ -22,6 +22,12 @@ extension AgencySimulator {
         return try await body(self)
     }
 
+    /// Runs every simulator of `simulators` for the duration of `body`, then stops them.
+    public static func withRunning(all simulators: [AgencySimulator], _ body: () async throws -> Void) async throws {
+        guard let first = simulators.first else { return try await body() }
+        try await first.withRunning { _ in try await withRunning(all: Array(simulators.dropFirst()), body) }
+    }
+
     /// The hub's adapter for this simulated system, with a short timeout and quick retries for tests.
     public func makeAdapter(pageSize: Int = 20, timeoutSeconds: Double = 2, attempts: Int = 3) throws -> any SourceAdapter {
         try AdapterRegistry.make(

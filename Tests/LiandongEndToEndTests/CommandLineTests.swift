@@ -208,6 +208,9 @@ struct CommandLine_ {
         ("sources:\n  fire-119: {url: http://x, every: 5s, cron: \"* * * * *\"}\n", "sources.fire-119.cron", "not both"),
         ("sources:\n  fire-119: {url: http://x, every: soon}\n", "sources.fire-119.every", "30s"),
         ("serve: {listen: localhost}\n", "serve.listen", "host:port"),
+        ("delivery: {max_attempts: 0}\n", "delivery.max_attempts", "from 1.0 to 1000.0"),
+        ("delivery: {initial_backoff: soon}\n", "delivery.initial_backoff", "30s"),
+        ("delivery: {backoff: 2s}\n", "delivery.backoff", "max_attempts"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
         let file = Scratch.path("config", extension: "yaml")

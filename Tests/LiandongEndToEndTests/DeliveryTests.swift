@@ -17,7 +17,7 @@ import Testing
         let sources = [AgencySimulator.Agency.hotline, .fire, .police, .weather, .ambulance].map {
             AgencySimulator(.init(agency: $0, seed: 7, records: $0 == .weather ? 20 : 40))
         }
-        try await Self.withRunning(sources) {
+        try await AgencySimulator.withRunning(all: sources) {
             try await TestDatabase.withFreshHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 let receivers = sources.filter { catalog.sharingPolicy.agreements[.init($0.configuration.agency.rawValue)] != nil }
@@ -64,7 +64,7 @@ import Testing
         let catalog = try MappingFixture.repositoryCatalog()
         let weather = AgencySimulator(.init(agency: .weather, seed: 3, records: 10))
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 3, records: 1))
-        try await Self.withRunning([weather, hotline]) {
+        try await AgencySimulator.withRunning(all: [weather, hotline]) {
             try await TestDatabase.withFreshHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 // Failing for a while: 6 refusals in a row, the circuit opening in between.
@@ -135,7 +135,7 @@ import Testing
         ])
         let weather = AgencySimulator(.init(agency: .weather, seed: 5, records: 5))
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 5, records: 1))
-        try await Self.withRunning([weather, hotline]) {
+        try await AgencySimulator.withRunning(all: [weather, hotline]) {
             try await TestDatabase.withFreshHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try hotline.makeTarget()]) {
@@ -197,7 +197,7 @@ import Testing
         let catalog = try MappingFixture.repositoryCatalog()
         let weather = AgencySimulator(.init(agency: .weather, seed: 8, records: 20))
         let fire = AgencySimulator(.init(agency: .fire, seed: 8, records: 1))
-        try await Self.withRunning([weather, fire]) {
+        try await AgencySimulator.withRunning(all: [weather, fire]) {
             let location = try await TestDatabase.makeFreshDatabase()
             try await Hub.withHub(at: location, logger: TestDatabase.logger) { plain in
                 let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
@@ -217,17 +217,21 @@ import Testing
                 #expect(open.count == warnings.count && open.allSatisfy { $0.person == "作战训练科值班员" })
                 #expect(try await engine.hub.verifyAudit().firstBad == nil)
             }
-            let listed = try await CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url]).run(
-                ["warnings", "calls", "--unacknowledged", "--json"])
+            let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+            let listed = try await cli.run(["warnings", "calls", "--unacknowledged", "--json"])
             #expect(listed.status == 0, "\(listed.stderr)")
             let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)
             #expect(!rows.isEmpty && rows.allSatisfy { $0.objectValue?["acknowledgedAt"] == nil })
+            // What went to 119, and one delivery as sent: the GBK XML document, its receipt and attempt.
+            let deliveries = try await cli.run(["deliveries", "list", "--target", "fire-119", "--json"])
+            let delivered = try #require(try FieldValue(jsonText: deliveries.stdout).arrayValue)
+            #expect(delivered.count == fire.inbox.documents.count)
+            let id = try #require(delivered.first?.objectValue?["id"]?.scalarText)
+            let shown = try await cli.run(["deliveries", "show", id])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            #expect(shown.stdout.contains("to fire-119: delivered") && shown.stdout.contains("119-R"))
+            #expect(shown.stdout.contains("application/xml; charset=GBK") && shown.stdout.contains("attempt 1"))
         }
-    }
-
-    static func withRunning(_ simulators: [AgencySimulator], _ body: () async throws -> Void) async throws {
-        guard let first = simulators.first else { return try await body() }
-        try await first.withRunning { _ in try await withRunning(Array(simulators.dropFirst()), body) }
     }
 
     /// The native field paths of a received document: dotted JSON leaf paths, or XML element names below the root.

@@ -14,7 +14,7 @@ import Testing
         let catalog = try MappingFixture.repositoryCatalog()
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 2026, records: 60))
         let police = AgencySimulator(.init(agency: .police, seed: 2026, records: 60))
-        try await DeliveryTests.withRunning([hotline, police]) {
+        try await AgencySimulator.withRunning(all: [hotline, police]) {
             try await TestDatabase.withFreshHub { plain in
                 let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
                 let hub = engine.hub

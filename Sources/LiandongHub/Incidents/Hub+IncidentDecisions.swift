@@ -118,8 +118,7 @@ extension Hub {
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
             let (result, drafts) = try await body(conn, IncidentResolver(conn: conn, logger: logger, policy: policy))
-            try await tx.append(drafts, after: head)
-            try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
+            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
             return result
         }
     }

@@ -24,10 +24,7 @@ extension Hub {
             summary.add(planned)
             let drafts = try await entityDrafts + tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
-            let consequences = try await tx.carryTransfers(for: drafts, routing: routing, sharing: sharing)
-                + tx.recordAcknowledgements(for: drafts)
-            try await tx.append(drafts + consequences, after: head)
-            try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
+            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
             if let cursor = batch.cursor {
                 try await conn.query(
                     """

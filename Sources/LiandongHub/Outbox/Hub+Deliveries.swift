@@ -69,6 +69,31 @@ public enum DeliveryOutcome: Sendable {
     case expired(error: String)
 }
 
+extension DeliveryOutcome {
+    /// `delivered`, `failed` (attempts left), `dead` (none left), `rejected` or `expired`: what became
+    /// of the delivery, for metrics and logs.
+    public var label: String {
+        switch self {
+        case .delivered: return "delivered"
+        case .failed(_, _?): return "failed"
+        case .failed(_, nil): return "dead"
+        case .rejected: return "rejected"
+        case .expired: return "expired"
+        }
+    }
+
+    /// What `delivery_attempt.outcome` records: the attempt itself failed even when it was the last.
+    var attemptOutcome: String { label == "dead" ? "failed" : label }
+
+    /// The error, for any outcome but delivered.
+    public var error: String? {
+        switch self {
+        case .delivered: return nil
+        case .failed(let error, _), .rejected(let error), .expired(let error): return error
+        }
+    }
+}
+
 extension Hub {
     private static let deliveryColumns = """
         SELECT o.id, o.target, o.entity_kind, o.entity_id, o.entity_version, o.idempotency_key, o.agreement_version,
@@ -136,14 +161,12 @@ extension Hub {
         try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
-            let label: String
             var audit: [String: FieldValue] = [
                 "target": .string(delivery.target), "entity_kind": .string(delivery.entityKind),
                 "entity_version": .number(Double(delivery.entityVersion)), "attempt": .number(Double(attempt)),
             ]
             switch outcome {
             case .delivered(let receipt, let body, let contentType, let agreementVersion):
-                label = "delivered"
                 try await conn.query(
                     """
                     UPDATE outbox SET status = 'delivered', attempts = \(attempt), receipt = \(receipt), last_error = NULL,
@@ -151,7 +174,7 @@ extension Hub {
                         sent_agreement_version = \(agreementVersion), delivered_at = now()
                     WHERE id = \(delivery.id)
                     """, logger: logger)
-                try await insertAttempt(conn, delivery.id, attempt, label, error: nil, receipt: receipt)
+                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: nil, receipt: receipt)
                 audit["receipt"] = .string(receipt)
                 audit["agreement_version"] = .number(Double(agreementVersion))
                 audit["sha256"] = .string(Self.sha256Hex(body))
@@ -166,16 +189,14 @@ extension Hub {
                     """
                     UPDATE outbox SET attempts = \(attempt), last_error = \(error), next_attempt_at = \(retryAt) WHERE id = \(delivery.id)
                     """, logger: logger)
-                try await insertAttempt(conn, delivery.id, attempt, "failed", error: error, receipt: nil)
+                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, receipt: nil)
             case .failed(let error, nil), .rejected(let error), .expired(let error):
-                let status: DeliveryStatus
-                if case .expired = outcome { status = .expired } else { status = .dead }
-                if case .rejected = outcome { label = "rejected" } else if case .expired = outcome { label = "expired" } else { label = "failed" }
+                let status: DeliveryStatus = if case .expired = outcome { .expired } else { .dead }
                 try await conn.query(
                     """
                     UPDATE outbox SET status = \(status.rawValue), attempts = \(attempt), last_error = \(error) WHERE id = \(delivery.id)
                     """, logger: logger)
-                try await insertAttempt(conn, delivery.id, attempt, label, error: error, receipt: nil)
+                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, receipt: nil)
                 audit["error"] = .string(error)
                 var drafts = [AuditDraft(action: "delivery.\(status.rawValue)", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
                 // A receiver refusing a transfer returns it (退回): the sender hears of it.
@@ -215,9 +236,7 @@ extension Hub {
                 changed.map {
                     AuditDraft(action: "delivery.retry", entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
                 }, after: head)
-            for target in targets.sorted() {
-                try await conn.query("SELECT pg_notify(\(Self.outboxChannel), \(target))", logger: logger)
-            }
+            try await tx.notifyPushers(targets)
             return changed
         }
     }

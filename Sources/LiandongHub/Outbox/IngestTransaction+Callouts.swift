@@ -36,9 +36,7 @@ extension IngestTransaction {
 
     /// Marks call-outs acknowledged by the acknowledgements these drafts stored. Returns audit drafts.
     func recordAcknowledgements(for drafts: [AuditDraft]) async throws -> [AuditDraft] {
-        let ids = drafts.filter { Self.changeActions.contains($0.action) && $0.entityKind == EntityKind.acknowledgement.rawValue }
-            .compactMap { UUID(uuidString: $0.entityID) }
-        guard !ids.isEmpty else { return [] }
+        guard let ids = Self.changedEntities(in: drafts).first(where: { $0.kind == .acknowledgement })?.ids else { return [] }
         let rows = try await conn.query(
             """
             UPDATE callout c SET acknowledged_at = a.acknowledged_at, acknowledgement = a.id

@@ -6,20 +6,44 @@ extension IngestTransaction {
     /// Audit actions that leave an entity at a new version.
     static let changeActions: Set<String> = ["insert", "update", "incident.create", "incident.update"]
 
+    /// The entities these drafts left at a new version, by kind (in kind order, each id once).
+    static func changedEntities(in drafts: [AuditDraft]) -> [(kind: EntityKind, ids: [UUID])] {
+        var changed: [EntityKind: [UUID]] = [:]
+        var seen = Set<UUID>()
+        for draft in drafts where changeActions.contains(draft.action) {
+            guard let id = UUID(uuidString: draft.entityID), seen.insert(id).inserted else { continue }
+            changed[EntityKind(rawValue: draft.entityKind), default: []].append(id)
+        }
+        return changed.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) }
+    }
+
+    /// Appends `drafts` to the audit chain with what they entail, all in this transaction: transfers
+    /// opened or answered, call-outs acknowledged, and the deliveries owed for every change.
+    func commit(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), sharing: SharingPolicy, routing: RoutingPolicy)
+        async throws
+    {
+        let consequences = try await carryTransfers(for: drafts, routing: routing, sharing: sharing)
+            + recordAcknowledgements(for: drafts)
+        try await append(drafts + consequences, after: head)
+        try await enqueueDeliveries(for: drafts, sharing: sharing)
+    }
+
+    /// Wakes the pushers of `targets`, in one statement; PostgreSQL sends the notifications at commit.
+    func notifyPushers(_ targets: Set<String>) async throws {
+        guard !targets.isEmpty else { return }
+        try await conn.query(
+            "SELECT pg_notify(\(Hub.outboxChannel), t) FROM UNNEST(\(targets.sorted())::text[]) AS t", logger: logger)
+    }
+
     /// Writes an outbox row for every receiver entitled to each entity these drafts changed, in the
     /// transaction of the change: the granted, masked fields under the agreement's current version.
     /// Rows for an expired agreement are written as `expired`, so that admins see what is held back.
     /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits.
     func enqueueDeliveries(for drafts: [AuditDraft], sharing: SharingPolicy, at now: Date = Date()) async throws {
         guard !sharing.agreements.isEmpty else { return }
-        var changed: [EntityKind: Set<UUID>] = [:]
-        for draft in drafts where Self.changeActions.contains(draft.action) {
-            guard let id = UUID(uuidString: draft.entityID) else { continue }
-            changed[EntityKind(rawValue: draft.entityKind), default: []].insert(id)
-        }
         var entities: [CurrentEntity] = []
-        for (kind, ids) in changed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !sharing.receivers(of: kind).isEmpty {
-            entities += try await currentVersions(of: kind, ids: Array(ids))
+        for (kind, ids) in Self.changedEntities(in: drafts) where !sharing.receivers(of: kind).isEmpty {
+            entities += try await currentVersions(of: kind, ids: ids)
         }
         let followers = try await receiversOfSuperseded(entities.map(\.id))
         for index in entities.indices { entities[index].followers = followers[entities[index].id] ?? [] }
@@ -76,9 +100,7 @@ extension IngestTransaction {
             """, logger: logger)
         var targets = Set<String>()
         for try await target in inserted.decode(String.self) { targets.insert(target) }
-        for target in targets.sorted() {
-            try await conn.query("SELECT pg_notify(\(Hub.outboxChannel), \(target))", logger: logger)
-        }
+        try await notifyPushers(targets)
     }
 
     /// The current version of each entity, as the sharing rules see it.

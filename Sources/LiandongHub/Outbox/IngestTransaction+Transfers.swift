@@ -10,17 +10,13 @@ extension IngestTransaction {
     /// each changed one back to its sender, as far as their agreements grant. Returns audit drafts.
     func carryTransfers(for drafts: [AuditDraft], routing: RoutingPolicy, sharing: SharingPolicy) async throws -> [AuditDraft] {
         guard !routing.rules.isEmpty else { return [] }
-        var changed: [EntityKind: [UUID]] = [:]
-        for draft in drafts where Self.changeActions.contains(draft.action) {
-            guard let id = UUID(uuidString: draft.entityID), EntityKind.all.map(\.rawValue).contains(draft.entityKind) else { continue }
-            changed[EntityKind(rawValue: draft.entityKind), default: []].append(id)
-        }
+        let changed = Self.changedEntities(in: drafts).filter { EntityKind.all.contains($0.kind) }
         var created: [UUID] = []
-        for (kind, ids) in changed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where routing.kinds.contains(kind) {
+        for (kind, ids) in changed where routing.kinds.contains(kind) {
             created += try await openTransfers(kind, ids: ids, routing: routing)
         }
         var answered: [UUID] = []
-        for (kind, ids) in changed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        for (kind, ids) in changed {
             answered += try await recordAnswers(kind, ids: ids)
         }
         let transfers = try await transferSubjects(created + answered)
@@ -28,11 +24,7 @@ extension IngestTransaction {
             transfers.filter { created.contains($0.id) }.map { $0.as(.transfer) }
                 + transfers.filter { answered.contains($0.id) }.map { $0.as(.transferFeedback) },
             sharing: sharing)
-        return transfers.map { transfer in
-            AuditDraft(
-                action: created.contains(transfer.id) ? "transfer.create" : "transfer.answer", entityKind: EntityKind.transfer.rawValue,
-                entityID: transfer.id.uuidString.lowercased(), content: transfer.fields.filter { $0.key != "record" })
-        }
+        return transfers.map { $0.auditDraft(created.contains($0.id) ? "transfer.create" : "transfer.answer") }
     }
 
     /// Opens a transfer for every record of `ids` a rule matches; returns the new transfers' ids.
@@ -112,11 +104,7 @@ extension IngestTransaction {
         for try await id in rows.decode(UUID.self) { changed.append(id) }
         let transfers = try await transferSubjects(changed)
         try await enqueue(transfers.map { $0.as(.transferFeedback) }, sharing: sharing)
-        return transfers.map {
-            AuditDraft(
-                action: "transfer.answer", entityKind: EntityKind.transfer.rawValue, entityID: $0.id.uuidString.lowercased(),
-                content: $0.fields.filter { $0.key != "record" })
-        }
+        return transfers.map { $0.auditDraft("transfer.answer") }
     }
 
     /// Transfers as the sharing rules see them: the transfer's own facts, and under `record` the
@@ -161,6 +149,13 @@ struct TransferSubject {
     var from: SourceSystemID
     var to: SourceSystemID
     var fields: [String: FieldValue]
+
+    /// The audit entry for this transfer's change: its own facts, not the transferred record's.
+    func auditDraft(_ action: String) -> AuditDraft {
+        AuditDraft(
+            action: action, entityKind: EntityKind.transfer.rawValue, entityID: id.uuidString.lowercased(),
+            content: fields.filter { $0.key != "record" })
+    }
 
     /// As a `transfer` (for the receiver; it comes from the sender) or a `transfer_feedback` (for
     /// the sender; it comes from the receiver), so that the no-echo rule sends each to the other side.

@@ -172,10 +172,7 @@ extension Hub {
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
-            let consequences = try await tx.carryTransfers(for: drafts, routing: routing, sharing: sharing)
-                + tx.recordAcknowledgements(for: drafts)
-            try await tx.append(drafts + consequences, after: head)
-            try await tx.enqueueDeliveries(for: drafts, sharing: sharing)
+            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
             return outcome
         }
     }

@@ -56,16 +56,28 @@ public struct Hub: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction. A body's own error is rethrown as itself, not inside PostgresNIO's
-    /// `PostgresTransactionError`, so that a `HubError` raised in a transaction reaches people readable.
+    /// Runs `body` in one transaction. A body's own error is rethrown as itself. Written here rather
+    /// than with PostgresNIO's `withTransaction`, whose `ROLLBACK` on a closed connection never
+    /// returns (see `ConnectionGuard`); a connection whose `ROLLBACK` fails is closed, not pooled.
     func withTransaction<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
-        do {
-            return try await client.withTransaction(logger: logger, isolation: isolation, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
+        try await client.withConnection(isolation: isolation) { connection in
+            try await connection.guardedQuery("BEGIN", logger: logger)
+            let value: Result
+            do {
+                value = try await body(connection)
+            } catch {
+                do {
+                    try await connection.guardedQuery("ROLLBACK", logger: logger)
+                } catch {
+                    try? await connection.close()
+                }
+                throw error
+            }
+            try await connection.guardedQuery("COMMIT", logger: logger)
+            return value
         }
     }
 
@@ -73,14 +85,14 @@ public struct Hub: Sendable {
     /// it does not exist.
     public static func createDatabaseIfNeeded(at location: DatabaseLocation, logger: Logger) async throws {
         try await withHub(at: location.with(database: "postgres"), logger: logger) { hub in
-            let rows = try await hub.client.query(
+            let rows = try await hub.rows(
                 "SELECT 1 FROM pg_database WHERE datname = \(location.database)", logger: logger)
             for try await _ in rows { return }
             // Identifiers cannot be bound; the name is checked to be a plain identifier first.
             guard location.database.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
                 throw HubError(.invalidDatabaseURL, "database name '\(location.database)' must be letters, digits and _")
             }
-            try await hub.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(location.database)"), logger: logger)
+            try await hub.rows(PostgresQuery(unsafeSQL: "CREATE DATABASE \(location.database)"), logger: logger)
         }
     }
 }

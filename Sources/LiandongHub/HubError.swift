@@ -16,6 +16,9 @@ public struct HubError: Error, CustomStringConvertible, CustomDebugStringConvert
         public static let notFound = Code(description: "notFound")
         /// A request that does not fit the object's state (replaying an ignored failure).
         public static let invalidState = Code(description: "invalidState")
+        /// The database connection closed under a statement (the server restarted or went away);
+        /// the work it was part of is retried whole.
+        public static let connectionLost = Code(description: "connectionLost")
     }
 
     public var code: Code

@@ -5,18 +5,19 @@ import LiandongSync
 import LiandongTestSupport
 import Testing
 
-/// `liandong serve` riding through an agency outage, run as operations run it: a process of its own
-/// against a real PostgreSQL and the simulators. (Its PostgreSQL-restart counterpart is out until the
-/// hang it found is fixed: see docs/operations.md, "Known problem".)
+/// `liandong serve` riding through an agency outage and a PostgreSQL restart, run as operations run
+/// it: a process of its own against a real PostgreSQL and the simulators.
 @Suite(.serialized) struct SchedulerFaultTests {
     /// Starts `serve` on `location` with `sources` (YAML lines below `sources:`), runs `body`, then
     /// stops it with SIGTERM and expects a clean exit.
-    static func withServe(at location: DatabaseLocation, sources: String, _ body: () async throws -> Void) async throws {
+    static func withServe(
+        at location: DatabaseLocation, sources: String, environment: [String: String] = [:], _ body: () async throws -> Void
+    ) async throws {
         let config = Scratch.path("serve", extension: "yaml")
         let port = Int.random(in: 20_000...29_000)
         try "serve: {listen: \"127.0.0.1:\(port)\", lease_seconds: 3}\nsources:\n\(sources)\n".write(
             to: config, atomically: true, encoding: .utf8)
-        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+        let cli = CommandLine_(environment: environment.merging(["LIANDONG_DATABASE_URL": location.url]) { $1 })
         let serve = try cli.start(["serve", "--config", config.path, "--instance", "only"])
         do {
             try await body()
@@ -27,6 +28,19 @@ import Testing
         kill(serve.pid, SIGTERM)
         let stopped = try await serve.output.value
         #expect(stopped.status == 0 && !stopped.killedBySignal, "a graceful stop: \(stopped.stderr.suffix(2000))")
+    }
+
+    /// Stops the server for two seconds. (A static helper: written inline in the test's closures it
+    /// crashed the Swift 6.2 compiler's SendNonSendable pass.)
+    static func restart(_ server: EmbeddedPostgres) async throws {
+        server.stop()
+        try await Task.sleep(for: .seconds(2))
+        _ = try server.start()
+    }
+
+    /// Counted on a connection of its own, opened after the restart as before it.
+    static func workOrders(at location: DatabaseLocation) async throws -> Int {
+        try await Hub.withHub(at: location, logger: TestDatabase.logger) { try await $0.stats().entities["work_order"] ?? 0 }
     }
 
     static func alarms(_ hub: Hub) async throws -> Hub.StreamStatus? {
@@ -63,6 +77,31 @@ import Testing
                     #expect(recovered, "every alarm arrives once the agency is back")
                     #expect(try await Self.alarms(hub)?.lagSeconds != nil)
                 }
+            }
+        }
+    }
+
+    /// PostgreSQL stopped and started during syncs: serve keeps running and catches up.
+    @Test(.timeLimit(.minutes(3))) func aDatabaseRestartIsRiddenOut() async throws {
+        let directory = Scratch.path("restart")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try EmbeddedPostgres(dataDirectory: directory, logger: TestDatabase.logger)
+        _ = try server.start()
+        defer { server.stop() }
+        let location = server.location
+        try await Hub.createDatabaseIfNeeded(at: location, logger: TestDatabase.logger)
+        let simulator = AgencySimulator(.init(agency: .hotline, seed: 6, records: 60, releasePerSecond: 20))
+        try await simulator.withRunning { simulator in
+            let sources = "  hotline-12345: {url: \"\(simulator.baseURL!)\", token_env: SIM_TOKEN, page_size: 5, every: 200ms}"
+            try await Self.withServe(at: location, sources: sources, environment: ["SIM_TOKEN": simulator.configuration.token]) {
+                let started = try await Self.waitFor(30) { try await Self.workOrders(at: location) > 0 }
+                #expect(started)
+                try await Self.restart(server)
+                let expected = Set(simulator.timeline.versions.map(\.id)).count
+                let caughtUp = try await Self.waitFor(90) { try await Self.workOrders(at: location) == expected }
+                #expect(caughtUp, "serve reconnects and catches up")
+                let verification = try await Hub.withHub(at: location, logger: TestDatabase.logger) { try await $0.verifyAudit() }
+                #expect(verification.firstBad == nil, "\(verification)")
             }
         }
     }

@@ -23,13 +23,13 @@ extension Hub {
         var result = AuditVerification(checked: 0, firstBad: nil, problem: nil, headSeq: 0, headHash: "")
         // The head first, then the entries up to it: batches committing meanwhile (a running `serve`)
         // move the head past what was read, and must not look like a broken chain.
-        for try await (seq, hash) in try await client.query(
+        for try await (seq, hash) in try await self.rows(
             "SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1", logger: logger
         ).decode((Int64, String).self) {
             result.headSeq = seq
             result.headHash = hash
         }
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT seq, at, action, entity_kind, entity_id, body, encode(prev_hash, 'hex'), encode(hash, 'hex')
             FROM audit_entry WHERE seq <= \(result.headSeq) ORDER BY seq
@@ -81,7 +81,7 @@ extension Hub {
 
     /// Every audit entry about one entity (or failure), oldest first.
     public func auditTrail(of entityID: String) async throws -> [AuditRecord] {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             "SELECT seq, at, action, entity_kind, entity_id, body FROM audit_entry WHERE entity_id = \(entityID) ORDER BY seq",
             logger: logger)
         var records: [AuditRecord] = []

@@ -30,14 +30,14 @@ extension Hub {
     public func migrate() async throws -> [String] {
         let pending = try Self.migrations()
         return try await withTransaction { conn in
-            try await conn.query("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
-            try await conn.query(
+            try await conn.guardedQuery("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
+            try await conn.guardedQuery(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migration (
                     number integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
                 """, logger: logger)
             var applied = Set<Int>()
-            for try await number in try await conn.query("SELECT number FROM schema_migration", logger: logger)
+            for try await number in try await conn.guardedQuery("SELECT number FROM schema_migration", logger: logger)
                 .decode(Int.self)
             {
                 applied.insert(number)
@@ -46,12 +46,12 @@ extension Hub {
             for migration in pending where !applied.contains(migration.number) {
                 do {
                     for statement in Self.statements(in: migration.sql) {
-                        try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        try await conn.guardedQuery(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
                 } catch {
                     throw HubError(.migration, "migration \(migration.name) failed: \(String(reflecting: error))", underlying: error)
                 }
-                try await conn.query(
+                try await conn.guardedQuery(
                     "INSERT INTO schema_migration (number, name) VALUES (\(migration.number), \(migration.name))",
                     logger: logger)
                 logger.info("Applied migration", metadata: ["liandong.migration": "\(migration.name)"])

@@ -49,7 +49,7 @@ extension Hub {
             if let current = try await Self.incidentOf(report: candidate.report, conn: conn, logger: logger), current != candidate.incident {
                 drafts += try await Self.join(candidate.incident, current, conn: conn, logger: logger, resolver: resolver)
             }
-            try await conn.query("UPDATE link_candidate SET status = 'accepted', decided_at = now() WHERE id = \(id)", logger: logger)
+            try await conn.guardedQuery("UPDATE link_candidate SET status = 'accepted', decided_at = now() WHERE id = \(id)", logger: logger)
             drafts.append(
                 AuditDraft(
                     action: "candidate.accept", entityKind: EntityKind.incident.rawValue, entityID: candidate.incident.lowercasedText,
@@ -65,7 +65,7 @@ extension Hub {
             let report = try await Self.key(of: candidate.report, conn: conn, logger: logger)
             let other = try await Self.representative(of: candidate.incident, conn: conn, logger: logger)
             try await Self.constrain([(report, other)], together: false, conn: conn, logger: logger)
-            try await conn.query("UPDATE link_candidate SET status = 'rejected', decided_at = now() WHERE id = \(id)", logger: logger)
+            try await conn.guardedQuery("UPDATE link_candidate SET status = 'rejected', decided_at = now() WHERE id = \(id)", logger: logger)
             return (
                 (),
                 [
@@ -83,18 +83,18 @@ extension Hub {
         let value = (try? FieldValue(jsonText: text)) ?? .string(text)
         try await decide { conn, resolver in
             var found: (UUID, String, String)?
-            for try await row in try await conn.query(
+            for try await row in try await conn.guardedQuery(
                 "SELECT incident_id, key, field FROM conflict WHERE id = \(id) AND status = 'open' FOR UPDATE", logger: logger
             ).decode((UUID, String, String).self) {
                 found = row
             }
             guard let (incident, key, field) = found else { throw HubError(.notFound, "no open conflict \(id)") }
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO conflict_choice (key, value) VALUES (\(key), \(value.canonicalJSON)::jsonb)
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, decided_at = now()
                 """, logger: logger)
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 UPDATE conflict SET status = 'resolved', resolution = \(value.canonicalJSON)::jsonb, decided_at = now() WHERE id = \(id)
                 """, logger: logger)
@@ -132,7 +132,7 @@ extension Hub {
         let left = members.filter { $0.incident == a }.map(\.node.key)
         let right = members.filter { $0.incident == b }.map(\.node.key)
         guard let first = left.min(), let second = right.min() else { throw HubError(.invalidState, "an incident has no reports") }
-        try await conn.query(
+        try await conn.guardedQuery(
             """
             DELETE FROM identity_constraint WHERE NOT together
               AND ((a = ANY(\(left)::text[]) AND b = ANY(\(right)::text[])) OR (a = ANY(\(right)::text[]) AND b = ANY(\(left)::text[])))
@@ -144,7 +144,7 @@ extension Hub {
     /// Records pairs of reports as together or apart (a later decision on a pair replaces the earlier).
     static func constrain(_ pairs: [(String, String)], together: Bool, conn: PostgresConnection, logger: Logger) async throws {
         let sorted = pairs.map { IdentityGraph.Pair($0.0, $0.1) }
-        try await conn.query(
+        try await conn.guardedQuery(
             """
             INSERT INTO identity_constraint (a, b, together)
             SELECT a, b, \(together) FROM UNNEST(\(sorted.map(\.a))::text[], \(sorted.map(\.b))::text[]) AS t(a, b)
@@ -153,7 +153,7 @@ extension Hub {
     }
 
     static func key(of report: UUID, conn: PostgresConnection, logger: Logger) async throws -> String {
-        for try await key in try await conn.query(
+        for try await key in try await conn.guardedQuery(
             "SELECT source_system || ':' || external_id FROM xref WHERE entity_id = \(report)", logger: logger
         ).decode(String.self) {
             return key
@@ -182,7 +182,7 @@ extension Hub {
                 WHERE x.source_system = \(String(reference[..<colon])) AND x.external_id = \(String(reference[reference.index(after: colon)...]))
                 """
         }
-        for try await row in try await conn.query(query, logger: logger).decode((UUID, String, UUID, Int64).self) { return row }
+        for try await row in try await conn.guardedQuery(query, logger: logger).decode((UUID, String, UUID, Int64).self) { return row }
         throw HubError(.notFound, "no report \(reference) in any incident")
     }
 
@@ -200,7 +200,7 @@ extension Hub {
             let report = try await report(reference, conn: conn, logger: logger)
             query = "SELECT id, no, merged_into FROM incident WHERE id = \(report.incident)"
         }
-        for try await (id, no, into) in try await conn.query(query, logger: logger).decode((UUID, Int64, UUID?).self) {
+        for try await (id, no, into) in try await conn.guardedQuery(query, logger: logger).decode((UUID, Int64, UUID?).self) {
             if followMerges, let into { return try await incident(into.uuidString, conn: conn, logger: logger, followMerges: true) }
             return (id, no)
         }
@@ -208,7 +208,7 @@ extension Hub {
     }
 
     static func incidentOf(report: UUID, conn: PostgresConnection, logger: Logger) async throws -> UUID? {
-        for try await id in try await conn.query(
+        for try await id in try await conn.guardedQuery(
             "SELECT incident_id FROM incident_report WHERE report_id = \(report)", logger: logger
         ).decode(UUID.self) {
             return id
@@ -218,7 +218,7 @@ extension Hub {
 
     /// The first of an incident's reports by `source:external_id`: how decisions name incidents.
     static func representative(of incident: UUID, conn: PostgresConnection, logger: Logger) async throws -> String {
-        for try await key in try await conn.query(
+        for try await key in try await conn.guardedQuery(
             """
             SELECT min(x.source_system || ':' || x.external_id) FROM incident_report r JOIN xref x ON x.entity_id = r.report_id
             WHERE r.incident_id = \(incident)
@@ -230,7 +230,7 @@ extension Hub {
     }
 
     static func openCandidate(_ id: Int64, conn: PostgresConnection, logger: Logger) async throws -> (report: UUID, incident: UUID) {
-        for try await row in try await conn.query(
+        for try await row in try await conn.guardedQuery(
             "SELECT report_id, incident_id FROM link_candidate WHERE id = \(id) AND status = 'open' FOR UPDATE", logger: logger
         ).decode((UUID, UUID).self) {
             return row

@@ -20,7 +20,7 @@ extension Hub {
     /// Incidents not merged away, newest first; with `openOnly`, those whose status is not `closed`.
     public func incidents(openOnly: Bool = false) async throws -> [IncidentSummary] {
         var result: [IncidentSummary] = []
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT i.no, i.id, i.category, i.incident_type, i.status, i.reported_at, i.data ->> 'address',
                    (SELECT string_agg(x.source_system || ':' || x.external_id, ' ' ORDER BY x.source_system, x.external_id)
@@ -120,7 +120,7 @@ extension Hub {
     public func incidentFile(_ reference: String) async throws -> IncidentFile {
         let (id, no) = try await client.withConnection { conn in try await Self.incident(reference, conn: conn, logger: logger) }
         var file: IncidentFile?
-        for try await (version, mergedInto, data, provenance) in try await client.query(
+        for try await (version, mergedInto, data, provenance) in try await self.rows(
             "SELECT version, merged_into, data::text, provenance::text FROM incident WHERE id = \(id)", logger: logger
         ).decode((Int, UUID?, String, String).self) {
             let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
@@ -137,7 +137,7 @@ extension Hub {
                 reports: [], candidates: [], conflicts: [], audit: [])
         }
         guard var file else { throw HubError(.notFound, "no incident \(reference)") }
-        for try await (field, value, source, report, time, reason) in try await client.query(
+        for try await (field, value, source, report, time, reason) in try await self.rows(
             """
             SELECT field, value::text, source_system, report, source_time, reason FROM incident_alternate
             WHERE incident_id = \(id) ORDER BY field, source_time, report
@@ -148,7 +148,7 @@ extension Hub {
                 .init(value: (try? FieldValue(jsonText: value)) ?? .null, source: source, report: report, sourceTime: time, reason: reason))
         }
         var reportIDs: [UUID] = []
-        for try await (key, kind, reportID, reason, score, linkedAt) in try await client.query(
+        for try await (key, kind, reportID, reason, score, linkedAt) in try await self.rows(
             """
             SELECT x.source_system || ':' || x.external_id, r.report_kind, r.report_id, r.reason, r.score::text, r.linked_at
             FROM incident_report r JOIN xref x ON x.entity_id = r.report_id
@@ -164,7 +164,7 @@ extension Hub {
         file.candidates = try await candidates(Filter(incident: id, reports: reportIDs))
         file.conflicts = try await conflicts(Filter(incident: id))
         let subjects = [id.lowercasedText] + reportIDs.map(\.lowercasedText)
-        for try await (seq, at, action, subject, body) in try await client.query(
+        for try await (seq, at, action, subject, body) in try await self.rows(
             "SELECT seq, at, action, entity_id, body FROM audit_entry WHERE entity_id = ANY(\(subjects)::text[]) ORDER BY seq",
             logger: logger
         ).decode((Int64, Date, String, String, String).self) {
@@ -207,7 +207,7 @@ extension Hub {
               AND (\(filter.incident == nil) OR c.incident_id = \(filter.incident ?? UUID()) OR c.report_id = ANY(\(filter.reports)::uuid[]))
             ORDER BY c.id
             """
-        for try await (id, report, no, score, status, created) in try await client.query(query, logger: logger)
+        for try await (id, report, no, score, status, created) in try await self.rows(query, logger: logger)
             .decode((Int64, String, Int64, String, String, Date).self)
         {
             result.append(
@@ -227,7 +227,7 @@ extension Hub {
               AND (\(filter.incident == nil) OR c.incident_id = \(filter.incident ?? UUID()))
             ORDER BY c.id
             """
-        for try await (id, no, field, candidates, status, resolution, created) in try await client.query(query, logger: logger)
+        for try await (id, no, field, candidates, status, resolution, created) in try await self.rows(query, logger: logger)
             .decode((Int64, Int64, String, String, String, String?, Date).self)
         {
             result.append(

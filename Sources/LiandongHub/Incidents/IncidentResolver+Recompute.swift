@@ -18,7 +18,7 @@ extension IncidentResolver {
         guard !incidents.isEmpty else { return [] }
         let ids = Array(incidents)
         var stored: [UUID: StoredIncident] = [:]
-        for try await (id, no, version, data, hash) in try await conn.query(
+        for try await (id, no, version, data, hash) in try await conn.guardedQuery(
             "SELECT id, no, version, data::text, encode(content_hash, 'hex') FROM incident WHERE id = ANY(\(ids)::uuid[])",
             logger: logger
         ).decode((UUID, Int64, Int, String, String).self) {
@@ -51,7 +51,7 @@ extension IncidentResolver {
                     ]))
         }
         guard !writes.isEmpty else { return drafts }
-        try await conn.query(
+        try await conn.guardedQuery(
             """
             UPDATE incident i SET version = t.v, data = t.d::jsonb, provenance = t.p::jsonb, content_hash = decode(t.h, 'hex'),
                 updated_at = CASE WHEN i.content_hash = decode(t.h, 'hex') THEN i.updated_at ELSE now() END
@@ -61,10 +61,10 @@ extension IncidentResolver {
             WHERE i.id = t.id
             """, logger: logger)
         let written = writes.map(\.id)
-        try await conn.query("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])", logger: logger)
+        try await conn.guardedQuery("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])", logger: logger)
         let alternates = writes.flatMap { w in w.decision.alternates.map { (w.id, $0) } }
         if !alternates.isEmpty {
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO incident_alternate (incident_id, field, value, source_system, report, source_time, reason)
                 SELECT t.i, t.f, t.v::jsonb, t.s, t.r, t.st, t.why
@@ -84,14 +84,14 @@ extension IncidentResolver {
     func writeConflicts(
         _ conflicts: [(UUID, IncidentDecision.Conflict)], incidents: [UUID], resolutions: [String: FieldValue]
     ) async throws -> [AuditDraft] {
-        try await conn.query(
+        try await conn.guardedQuery(
             """
             UPDATE conflict SET status = 'superseded', decided_at = now()
             WHERE status = 'open' AND incident_id = ANY(\(incidents)::uuid[])
               AND (incident_id, key) NOT IN (SELECT * FROM UNNEST(\(conflicts.map(\.0))::uuid[], \(conflicts.map(\.1.key))::text[]))
             """, logger: logger)
         guard !conflicts.isEmpty else { return [] }
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             INSERT INTO conflict (incident_id, field, key, candidates, status, resolution)
             SELECT t.i, t.f, t.k, t.c, CASE WHEN t.r = '' THEN 'open' ELSE 'resolved' END, NULLIF(t.r, '')::jsonb
@@ -120,7 +120,7 @@ extension IncidentResolver {
     /// Every report of these incidents as the merge sees it, lifecycle history included.
     func reports(of incidents: [UUID]) async throws -> [UUID: [IncidentReport]] {
         var kinds: [EntityKind: [(report: UUID, incident: UUID)]] = [:]
-        for try await (report, kind, incident) in try await conn.query(
+        for try await (report, kind, incident) in try await conn.guardedQuery(
             "SELECT report_id, report_kind, incident_id FROM incident_report WHERE incident_id = ANY(\(incidents)::uuid[])",
             logger: logger
         ).decode((UUID, String, UUID).self) {
@@ -134,7 +134,7 @@ extension IncidentResolver {
             let ids = links.map(\.report)
             var history: [UUID: [String: [IncidentReport.TimedValue]]] = [:]
             if !lifecycleFields.isEmpty {
-                for try await (id, field, value, time) in try await conn.query(
+                for try await (id, field, value, time) in try await conn.guardedQuery(
                     """
                     SELECT entity_id, field, value::text, source_time FROM alternate_value
                     WHERE entity_id = ANY(\(ids)::uuid[]) AND field = ANY(\(lifecycleFields)::text[])
@@ -144,7 +144,7 @@ extension IncidentResolver {
                         .init(value: (try? FieldValue(jsonText: value)) ?? .null, sourceTime: time))
                 }
             }
-            for try await (id, source, externalID, time, data) in try await conn.query(
+            for try await (id, source, externalID, time, data) in try await conn.guardedQuery(
                 """
                 SELECT id, source_system, external_id, source_time, data::text FROM \(unescaped: kind.rawValue)
                 WHERE id = ANY(\(ids)::uuid[])
@@ -163,7 +163,7 @@ extension IncidentResolver {
     /// The value a person chose for each conflict key.
     func conflictResolutions() async throws -> [String: FieldValue] {
         var result: [String: FieldValue] = [:]
-        for try await (key, value) in try await conn.query(
+        for try await (key, value) in try await conn.guardedQuery(
             """
             SELECT key, value::text FROM conflict_choice
             """, logger: logger

@@ -73,7 +73,7 @@ struct IncidentResolver {
             }
         }
         if !created.isEmpty {
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO incident (id, version, data, provenance, content_hash)
                 SELECT id, 0, '{}', '{}', '\\x' FROM UNNEST(\(created)::uuid[]) WITH ORDINALITY AS t(id, n) ORDER BY n
@@ -81,7 +81,7 @@ struct IncidentResolver {
         }
         if !moves.isEmpty {
             let reasons = moves.map { $0.edge?.reason ?? ($0.node.incident == nil ? "new" : "split") }
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO incident_report (report_id, report_kind, incident_id, reason, score)
                 SELECT t.r, t.k, t.i, t.reason, NULLIF(t.s, '')::jsonb
@@ -110,12 +110,12 @@ struct IncidentResolver {
             absorbed.append((old, into))
         }
         if !absorbed.isEmpty {
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 UPDATE incident i SET merged_into = t.target, updated_at = now()
                 FROM UNNEST(\(absorbed.map(\.0))::uuid[], \(absorbed.map(\.1))::uuid[]) AS t(id, target) WHERE i.id = t.id
                 """, logger: logger)
-            try await conn.query(
+            try await conn.guardedQuery(
                 "UPDATE conflict SET status = 'superseded', decided_at = now() WHERE incident_id = ANY(\(absorbed.map(\.0))::uuid[]) AND status = 'open'",
                 logger: logger)
             for (old, into) in absorbed {
@@ -152,7 +152,7 @@ struct IncidentResolver {
             }
         }
         guard !rows.isEmpty else { return [] }
-        let inserted = try await conn.query(
+        let inserted = try await conn.guardedQuery(
             """
             INSERT INTO link_candidate (report_id, report_kind, incident_id, score)
             SELECT * FROM UNNEST(\(rows.map(\.report.id))::uuid[], \(rows.map(\.report.kind.rawValue))::text[],
@@ -174,7 +174,7 @@ struct IncidentResolver {
     /// The graph with the admins' together/apart decisions.
     func graph() async throws -> IdentityGraph {
         var graph = IdentityGraph(policy: policy.matching)
-        for try await (a, b, together) in try await conn.query(
+        for try await (a, b, together) in try await conn.guardedQuery(
             "SELECT a, b, together FROM identity_constraint", logger: logger
         ).decode((String, String, Bool).self) {
             if together { graph.together.insert(.init(a, b)) } else { graph.apart.insert(.init(a, b)) }
@@ -204,7 +204,7 @@ struct IncidentResolver {
                             WHERE x.incident_id = ANY(\(incidents)::uuid[])) k
                 LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
                 """
-            for try await (id, source, externalID, time, data, incident, no) in try await conn.query(query, logger: logger)
+            for try await (id, source, externalID, time, data, incident, no) in try await conn.guardedQuery(query, logger: logger)
                 .decode((UUID, String, String, Date, String, UUID?, Int64?).self)
             {
                 let report = IncidentReport(
@@ -217,7 +217,7 @@ struct IncidentResolver {
             }
         }
         // The reports each names (explicit cross-references), and the reports naming them.
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             SELECT l.from_entity, l.target_source || ':' || l.target_external_id, l.link_type FROM entity_link l
             WHERE l.link_type <> 'supersedes' AND l.from_entity = ANY(\(result.map(\.id))::uuid[])

@@ -26,7 +26,7 @@ extension Hub {
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
             try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
             if let cursor = batch.cursor {
-                try await conn.query(
+                try await conn.guardedQuery(
                     """
                     INSERT INTO stream_cursor (source_system, stream, cursor) VALUES (\(batch.source.rawValue), \(batch.stream), \(cursor))
                     ON CONFLICT (source_system, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
@@ -51,7 +51,7 @@ extension Hub {
 
     /// The cursor stored for a stream, if any.
     public func cursor(source: SourceSystemID, stream: String) async throws -> String? {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             "SELECT cursor FROM stream_cursor WHERE source_system = \(source.rawValue) AND stream = \(stream)",
             logger: logger)
         for try await cursor in rows.decode(String.self) { return cursor }
@@ -74,7 +74,7 @@ struct IngestTransaction {
 
     /// Locks the audit chain head for the rest of the transaction.
     func lockAuditHead() async throws -> (seq: Int64, hash: [UInt8]) {
-        let rows = try await conn.query("SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1 FOR UPDATE", logger: logger)
+        let rows = try await conn.guardedQuery("SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1 FOR UPDATE", logger: logger)
         for try await (seq, hash) in rows.decode((Int64, String).self) { return (seq, [UInt8](hex: hash) ?? []) }
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
@@ -106,7 +106,7 @@ struct IngestTransaction {
         }
         guard !order.isEmpty else { return [] }
         let payloads = order.map { unique[$0]! }
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             INSERT INTO raw_payload (sha256, source_system, stream, name, content_type, declared_encoding, detected_encoding, body, mapping)
             SELECT decode(t.sha, 'hex'), \(batch.source.rawValue), \(batch.stream), t.name, NULLIF(t.ct, ''), NULLIF(t.de, ''),
@@ -131,7 +131,7 @@ struct IngestTransaction {
             let kind = group[0].kind
             let source = group[0].source
             let ids = Array(Set(group.map(\.externalID)))
-            let rows = try await conn.query(
+            let rows = try await conn.guardedQuery(
                 """
                 SELECT x.external_id, e.id, e.version, e.source_time, encode(e.content_hash, 'hex'), e.data::text,
                        e.mapping, e.mapping_version
@@ -153,7 +153,7 @@ struct IngestTransaction {
     /// Writes the planned xrefs, entity versions and alternate values.
     func write(_ plan: IngestPlan) async throws {
         if !plan.newXrefs.isEmpty {
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO xref (source_system, external_id, entity_kind, entity_id)
                 SELECT * FROM UNNEST(\(plan.newXrefs.map(\.source.rawValue))::text[], \(plan.newXrefs.map(\.externalID))::text[],
@@ -161,7 +161,7 @@ struct IngestTransaction {
                 """, logger: logger)
         }
         for (kind, writes) in Dictionary(grouping: plan.writes.values, by: \.kind) {
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO \(unescaped: kind.rawValue)
                     (id, source_system, external_id, version, source_time, content_hash, data, mapping, mapping_version, raw_payload_id)
@@ -178,7 +178,7 @@ struct IngestTransaction {
         }
         let alternates = plan.alternates
         if !alternates.isEmpty {
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO alternate_value (entity_kind, entity_id, field, value, source_system, source_time, mapping, reason)
                 SELECT t.k, t.id, t.f, t.v::jsonb, t.s, t.st, t.m, t.r
@@ -194,7 +194,7 @@ struct IngestTransaction {
     /// Inserts links not stored before and returns an audit draft for each new one.
     func insertLinks(_ links: [IngestPlan.LinkWrite]) async throws -> [AuditDraft] {
         guard !links.isEmpty else { return [] }
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             INSERT INTO entity_link (from_kind, from_entity, link_type, target_source, target_external_id)
             SELECT * FROM UNNEST(\(links.map(\.kind.rawValue))::text[], \(links.map(\.fromEntity))::uuid[],
@@ -220,7 +220,7 @@ struct IngestTransaction {
         let rows = stored.flatMap { payload, id in payload.failures.map { (failed: $0, payloadID: id, mapping: payload.mapping) } }
         guard !rows.isEmpty else { return [] }
         let failuresJSON = rows.map { FieldValue.array($0.failed.failures.map(\.fieldValue)).canonicalJSON }
-        let inserted = try await conn.query(
+        let inserted = try await conn.guardedQuery(
             """
             INSERT INTO mapping_failure (raw_payload_id, record_index, source_system, stream, external_id, mapping, mapping_version, failures)
             SELECT t.p, t.i, \(source.rawValue), \(stream), NULLIF(t.ext, ''), t.m, t.mv, t.f::jsonb
@@ -252,7 +252,7 @@ struct IngestTransaction {
     func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) async throws {
         guard !drafts.isEmpty else { return }
         let entries = AuditChain.chain(drafts, after: head, at: Date())
-        try await conn.query(
+        try await conn.guardedQuery(
             """
             INSERT INTO audit_entry (seq, at, action, entity_kind, entity_id, body, prev_hash, hash)
             SELECT t.seq, t.at, t.a, t.k, t.e, t.b, decode(t.p, 'hex'), decode(t.h, 'hex')
@@ -261,7 +261,7 @@ struct IngestTransaction {
                         \(entries.map(\.previousHash.hex))::text[], \(entries.map(\.hash.hex))::text[]) AS t(seq, at, a, k, e, b, p, h)
             """, logger: logger)
         let last = entries[entries.count - 1]
-        try await conn.query(
+        try await conn.guardedQuery(
             "UPDATE audit_head SET seq = \(last.seq), hash = decode(\(last.hash.hex), 'hex') WHERE id = 1", logger: logger)
     }
 }
@@ -312,7 +312,7 @@ extension Hub {
     /// Stores one sync run.
     public func record(_ run: SyncRunRecord) async throws {
         let s = run.summary
-        try await client.query(
+        try await self.rows(
             """
             INSERT INTO sync_run (source_system, stream, started_at, finished_at, pulled, unchanged, inserted, updated, older,
                                   linked, failures, batches, error)

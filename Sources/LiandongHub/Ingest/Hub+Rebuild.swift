@@ -17,7 +17,7 @@ extension Hub {
     /// Up to `limit` stored payloads after `id`, in storage order.
     public func storedPayloads(after id: Int64, limit: Int) async throws -> [StoredPayload] {
         var result: [StoredPayload] = []
-        for try await (id, source, mapping, body, declared) in try await client.query(
+        for try await (id, source, mapping, body, declared) in try await self.rows(
             """
             SELECT id, source_system, mapping, body, declared_encoding FROM raw_payload WHERE id > \(id) ORDER BY id LIMIT \(limit)
             """, logger: logger
@@ -38,7 +38,7 @@ extension Hub {
             let tables = ["incident_alternate", "link_candidate", "conflict", "incident_report", "incident", "alternate_value", "entity_link"]
                 + EntityKind.all.map(\.rawValue) + ["xref"]
             for table in tables {
-                try await conn.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
+                try await conn.guardedQuery(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
             }
             try await tx.append(
                 [AuditDraft(action: "rebuild", entityKind: "hub", entityID: "hub", content: ["reason": .string(reason)])], after: head)

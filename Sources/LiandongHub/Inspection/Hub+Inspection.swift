@@ -33,7 +33,7 @@ extension Hub {
         var lines: [String] = []
         for kind in EntityKind.all {
             var count = 0
-            let rows = try await client.query(
+            let rows = try await self.rows(
                 "SELECT source_system, external_id, encode(content_hash, 'hex'), source_time FROM \(unescaped: kind.rawValue)",
                 logger: logger)
             for try await (source, externalID, hash, time) in rows.decode((String, String, String, Date).self) {
@@ -48,7 +48,7 @@ extension Hub {
         // or be the current value again. Each (field, value, source) counts once, at the latest
         // source time it was held, unless it is the entity's current value.
         for kind in EntityKind.all {
-            let alternateRows = try await client.query(
+            let alternateRows = try await self.rows(
                 """
                 SELECT x.source_system, x.external_id, a.field, a.value::text, a.source_system, max(a.source_time)
                 FROM alternate_value a
@@ -64,7 +64,7 @@ extension Hub {
             }
         }
         var links = 0
-        let linkRows = try await client.query(
+        let linkRows = try await self.rows(
             """
             SELECT x.source_system, x.external_id, l.link_type, l.target_source, l.target_external_id
             FROM entity_link l JOIN xref x ON x.entity_id = l.from_entity
@@ -76,7 +76,7 @@ extension Hub {
             lines.append("L\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(type)\u{1F}\(targetSource)\u{1F}\(target)")
         }
         // Incidents by their reports (not their ids, which a rebuild makes anew) and decided fields.
-        let incidentRows = try await client.query(
+        let incidentRows = try await self.rows(
             """
             SELECT string_agg(x.source_system || ':' || x.external_id, ' ' ORDER BY x.source_system, x.external_id), i.data::text
             FROM incident i JOIN incident_report r ON r.incident_id = i.id JOIN xref x ON x.entity_id = r.report_id
@@ -88,7 +88,7 @@ extension Hub {
         var hasher = SHA256()
         for line in lines.sorted() { hasher.update(data: Data((line + "\n").utf8)) }
         var failures: [String: Int] = ["open": 0, "replayed": 0, "ignored": 0]
-        for try await (status, count) in try await client.query(
+        for try await (status, count) in try await self.rows(
             "SELECT status, count(*)::int FROM mapping_failure GROUP BY status", logger: logger
         ).decode((String, Int).self) {
             failures[status] = count
@@ -104,7 +104,7 @@ extension Hub {
     }
 
     func scalar(_ query: PostgresQuery) async throws -> Int {
-        for try await value in try await client.query(query, logger: logger).decode(Int.self) { return value }
+        for try await value in try await self.rows(query, logger: logger).decode(Int.self) { return value }
         return 0
     }
 
@@ -159,7 +159,7 @@ extension Hub {
         } else {
             throw HubError(.notFound, "'\(reference)' is neither an entity id (UUID) nor source:external_id")
         }
-        for try await (id, kind) in try await client.query(query, logger: logger).decode((UUID, String).self)
+        for try await (id, kind) in try await self.rows(query, logger: logger).decode((UUID, String).self)
         where EntityKind.all.map(\.rawValue).contains(kind) {
             return (id, EntityKind(rawValue: kind))
         }
@@ -171,7 +171,7 @@ extension Hub {
         let (id, entityKind) = try await resolve(reference)
         let kind = entityKind.rawValue
         var view: EntityView?
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT source_system, external_id, version, source_time, mapping || '@v' || mapping_version, updated_at, data::text
             FROM \(unescaped: kind) WHERE id = \(id)
@@ -186,13 +186,13 @@ extension Hub {
         }
         guard var view else { throw HubError(.notFound, "no entity with id \(id.uuidString.lowercased())") }
         if kind == EntityKind.warning.rawValue {
-            for try await state in try await client.query("SELECT state FROM warning_state WHERE id = \(id)", logger: logger)
+            for try await state in try await self.rows("SELECT state FROM warning_state WHERE id = \(id)", logger: logger)
                 .decode(String.self)
             {
                 view.state = state
             }
         }
-        for try await (field, value, source, time, reason, mapping) in try await client.query(
+        for try await (field, value, source, time, reason, mapping) in try await self.rows(
             """
             SELECT field, value::text, source_system, source_time, reason, mapping
             FROM alternate_value WHERE entity_id = \(id) ORDER BY id
@@ -203,7 +203,7 @@ extension Hub {
                     field: field, value: (try? FieldValue(jsonText: value)) ?? .null, source: source, sourceTime: time,
                     reason: reason, mapping: mapping))
         }
-        let linkRows = try await client.query(
+        let linkRows = try await self.rows(
             """
             SELECT 'to', l.link_type, l.target_source, l.target_external_id, x.entity_id
             FROM entity_link l LEFT JOIN xref x ON x.source_system = l.target_source AND x.external_id = l.target_external_id

@@ -116,7 +116,7 @@ extension Hub {
 
     /// When the next pending delivery to `target` is due, if any.
     public func nextDeliveryDue(target: String) async throws -> Date? {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             "SELECT min(next_attempt_at) FROM outbox WHERE target = \(target) AND status = 'pending'", logger: logger)
         for try await due in rows.decode(Date?.self) { return due }
         return nil
@@ -138,7 +138,7 @@ extension Hub {
             throw HubError(.notFound, "delivery \(id) does not exist; 'liandong deliveries list' shows them")
         }
         var attempts: [DeliveryAttempt] = []
-        let rows = try await client.query(
+        let rows = try await self.rows(
             "SELECT attempt, at, outcome, error, receipt FROM delivery_attempt WHERE outbox_id = \(id) ORDER BY attempt",
             logger: logger)
         for try await (attempt, at, outcome, error, receipt) in rows.decode((Int, Date, String, String?, String?).self) {
@@ -146,7 +146,7 @@ extension Hub {
         }
         var body: String?
         var contentType: String?
-        let sent = try await client.query("SELECT sent_body, sent_content_type FROM outbox WHERE id = \(id)", logger: logger)
+        let sent = try await self.rows("SELECT sent_body, sent_content_type FROM outbox WHERE id = \(id)", logger: logger)
         for try await (bytes, type) in sent.decode((ByteBuffer?, String?).self) {
             body = bytes.map { String(decoding: Array(buffer: $0), as: UTF8.self) }
             contentType = type
@@ -167,7 +167,7 @@ extension Hub {
             ]
             switch outcome {
             case .delivered(let receipt, let body, let contentType, let agreementVersion):
-                try await conn.query(
+                try await conn.guardedQuery(
                     """
                     UPDATE outbox SET status = 'delivered', attempts = \(attempt), receipt = \(receipt), last_error = NULL,
                         sent_body = \(ByteBuffer(bytes: body)), sent_content_type = \(contentType),
@@ -185,14 +185,14 @@ extension Hub {
                 drafts += try await tx.callOut(for: delivery, sharing: sharing)
                 try await tx.append(drafts, after: head)
             case .failed(let error, let retryAt?):
-                try await conn.query(
+                try await conn.guardedQuery(
                     """
                     UPDATE outbox SET attempts = \(attempt), last_error = \(error), next_attempt_at = \(retryAt) WHERE id = \(delivery.id)
                     """, logger: logger)
                 try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, receipt: nil)
             case .failed(let error, nil), .rejected(let error), .expired(let error):
                 let status: DeliveryStatus = if case .expired = outcome { .expired } else { .dead }
-                try await conn.query(
+                try await conn.guardedQuery(
                     """
                     UPDATE outbox SET status = \(status.rawValue), attempts = \(attempt), last_error = \(error) WHERE id = \(delivery.id)
                     """, logger: logger)
@@ -215,7 +215,7 @@ extension Hub {
         try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
-            let rows = try await conn.query(
+            let rows = try await conn.guardedQuery(
                 """
                 UPDATE outbox o SET
                     status = CASE WHEN EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
@@ -244,7 +244,7 @@ extension Hub {
     /// Counts of deliveries by target and status.
     public func deliveryCounts() async throws -> [String: [String: Int]] {
         var counts: [String: [String: Int]] = [:]
-        let rows = try await client.query("SELECT target, status, count(*) FROM outbox GROUP BY 1, 2", logger: logger)
+        let rows = try await self.rows("SELECT target, status, count(*) FROM outbox GROUP BY 1, 2", logger: logger)
         for try await (target, status, count) in rows.decode((String, String, Int).self) { counts[target, default: [:]][status] = count }
         return counts
     }
@@ -252,7 +252,7 @@ extension Hub {
     private func insertAttempt(
         _ conn: PostgresConnection, _ id: Int64, _ attempt: Int, _ outcome: String, error: String?, receipt: String?
     ) async throws {
-        try await conn.query(
+        try await conn.guardedQuery(
             """
             INSERT INTO delivery_attempt (outbox_id, attempt, outcome, error, receipt)
             VALUES (\(id), \(attempt), \(outcome), \(error), \(receipt))
@@ -263,7 +263,7 @@ extension Hub {
     private func deliveries(where condition: PostgresQuery) async throws -> [Delivery] {
         let query = PostgresQuery(unsafeSQL: Self.deliveryColumns + " " + condition.sql, binds: condition.binds)
         var result: [Delivery] = []
-        for try await row in try await client.query(query, logger: logger) {
+        for try await row in try await self.rows(query, logger: logger) {
             let c = try row.decode(
                 (Int64, String, String, UUID, Int, String, Int, Int?, String, String, Int, Date, String?, String?, Date, Date?).self)
             result.append(
@@ -280,10 +280,12 @@ extension Hub {
 extension Hub {
     /// Calls `wake` with the target of every outbox change committed from now on (`NOTIFY` on
     /// `outboxChannel`), on one connection of its own, until cancelled or the connection drops.
-    public func listenForDeliveries(_ wake: @Sendable (String) -> Void) async throws {
+    public func listenForDeliveries(_ wake: @escaping @Sendable (String) -> Void) async throws {
         try await client.withConnection { conn in
-            try await conn.listen(on: Self.outboxChannel) { notifications in
-                for try await notification in notifications { wake(notification.payload) }
+            try await ConnectionGuard.guarded(conn) {
+                try await conn.listen(on: Self.outboxChannel) { notifications in
+                    for try await notification in notifications { wake(notification.payload) }
+                }
             }
         }
     }

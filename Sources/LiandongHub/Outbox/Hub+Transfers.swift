@@ -30,7 +30,7 @@ public struct TransferView: Sendable, Codable {
 extension Hub {
     /// Transfers, newest first; with `overdueOnly`, those with no acceptance or no feedback by their deadline.
     public func transfers(overdueOnly: Bool = false, limit: Int = 500) async throws -> [TransferView] {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT no, id, rule, from_system, to_system, from_number, to_number, reason, mode, created_at, accept_deadline,
                    feedback_deadline, accepted_at, returned_at, return_reason, feedback, feedback_at,

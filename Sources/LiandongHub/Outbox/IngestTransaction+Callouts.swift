@@ -10,7 +10,7 @@ extension IngestTransaction {
         guard delivery.entityKind == EntityKind.warning.rawValue,
             let callout = sharing.agreements[SourceSystemID(delivery.target)]?.callout
         else { return [] }
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             INSERT INTO callout (target, warning_entity, warning_id, colour, person, outbox_id, acknowledged_at, acknowledgement)
             SELECT \(delivery.target), w.id, w.external_id, w.colour, p.person, \(delivery.id), a.acknowledged_at, a.id
@@ -37,7 +37,7 @@ extension IngestTransaction {
     /// Marks call-outs acknowledged by the acknowledgements these drafts stored. Returns audit drafts.
     func recordAcknowledgements(for drafts: [AuditDraft]) async throws -> [AuditDraft] {
         guard let ids = Self.changedEntities(in: drafts).first(where: { $0.kind == .acknowledgement })?.ids else { return [] }
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             UPDATE callout c SET acknowledged_at = a.acknowledged_at, acknowledgement = a.id
             FROM acknowledgement a
@@ -70,7 +70,7 @@ public struct CalloutView: Sendable, Codable {
 extension Hub {
     /// Call-outs, newest first; with `unacknowledgedOnly`, those still waiting for their person.
     public func callouts(unacknowledgedOnly: Bool = false, limit: Int = 500) async throws -> [CalloutView] {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT id, target, warning_id, colour, person, called_at, acknowledged_at FROM callout
             WHERE NOT \(unacknowledgedOnly) OR acknowledged_at IS NULL

@@ -31,7 +31,7 @@ extension IngestTransaction {
     /// Wakes the pushers of `targets`, in one statement; PostgreSQL sends the notifications at commit.
     func notifyPushers(_ targets: Set<String>) async throws {
         guard !targets.isEmpty else { return }
-        try await conn.query(
+        try await conn.guardedQuery(
             "SELECT pg_notify(\(Hub.outboxChannel), t) FROM UNNEST(\(targets.sorted())::text[]) AS t", logger: logger)
     }
 
@@ -54,7 +54,7 @@ extension IngestTransaction {
     /// what it supersedes.
     private func receiversOfSuperseded(_ ids: [UUID]) async throws -> [UUID: Set<SourceSystemID>] {
         guard !ids.isEmpty else { return [:] }
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             SELECT DISTINCT l.from_entity, o.target
             FROM entity_link l
@@ -84,7 +84,7 @@ extension IngestTransaction {
             }
         }
         guard !rows.isEmpty else { return }
-        let inserted = try await conn.query(
+        let inserted = try await conn.guardedQuery(
             """
             INSERT INTO outbox (target, entity_kind, entity_id, entity_version, idempotency_key, agreement_version, payload,
                                 status, last_error)
@@ -119,7 +119,7 @@ extension IngestTransaction {
                 """
         }
         var entities: [CurrentEntity] = []
-        for try await (id, version, data, sources) in try await conn.query(query, logger: logger).decode(
+        for try await (id, version, data, sources) in try await conn.guardedQuery(query, logger: logger).decode(
             (UUID, Int, String, [String]).self)
         {
             let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]

@@ -29,7 +29,7 @@ extension IngestTransaction {
 
     /// Opens a transfer for every record of `ids` a rule matches; returns the new transfers' ids.
     private func openTransfers(_ kind: EntityKind, ids: [UUID], routing: RoutingPolicy) async throws -> [UUID] {
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             SELECT id, source_system, external_id, data::text FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[]) ORDER BY id
             """, logger: logger)
@@ -39,7 +39,7 @@ extension IngestTransaction {
             if let rule = routing.rule(for: kind, from: SourceSystemID(source), fields: fields) { matches.append((id, number, rule)) }
         }
         guard !matches.isEmpty else { return [] }
-        let inserted = try await conn.query(
+        let inserted = try await conn.guardedQuery(
             """
             INSERT INTO transfer (rule, from_system, to_system, from_kind, from_entity, from_number, reason, mode,
                                   accept_deadline, feedback_deadline)
@@ -61,7 +61,7 @@ extension IngestTransaction {
     /// Records what changed records of `kind` say about transfers they answer: the receiver's own
     /// number, acceptance, and its result (`feedback`). Returns the transfers that changed.
     private func recordAnswers(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID] {
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             UPDATE transfer t SET
                 to_number = COALESCE(t.to_number, e.external_id),
@@ -88,7 +88,7 @@ extension IngestTransaction {
     func recordDeliveryAnswer(transfer id: UUID, accepted receipt: String?, returned reason: String?, sharing: SharingPolicy)
         async throws -> [AuditDraft]
     {
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             UPDATE transfer SET
                 accepted_at = CASE WHEN \(receipt)::text IS NULL THEN accepted_at ELSE COALESCE(accepted_at, now()) END,
@@ -112,7 +112,7 @@ extension IngestTransaction {
     func transferSubjects(_ ids: [UUID]) async throws -> [TransferSubject] {
         guard !ids.isEmpty else { return [] }
         let records = EntityKind.all.map { "SELECT id, data FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
-        let rows = try await conn.query(
+        let rows = try await conn.guardedQuery(
             """
             SELECT t.id, t.version, t.no, t.rule, t.from_system, t.to_system, t.from_number, t.to_number, t.reason, t.mode,
                    t.accept_deadline, t.feedback_deadline, t.accepted_at, t.returned_at, t.return_reason, t.feedback, t.feedback_at,

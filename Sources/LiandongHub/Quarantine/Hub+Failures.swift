@@ -16,7 +16,7 @@ extension Hub {
 
     /// Groups open failures, optionally of one source.
     public func failureGroups(source: String?) async throws -> [FailureGroup] {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT m.source_system, m.mapping, f ->> 'path', f ->> 'rule', count(*)::int,
                    (array_agg(m.id ORDER BY m.id DESC))[1:20]
@@ -55,7 +55,7 @@ extension Hub {
 
     /// Loads one failure.
     public func failure(_ id: Int64) async throws -> FailureView {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             SELECT m.id, m.status, m.source_system, m.stream, m.mapping, m.mapping_version, m.record_index, m.external_id,
                    m.failures::text, m.decision_reason, m.seen_count, p.id, p.name, p.content_type, p.declared_encoding,
@@ -82,7 +82,7 @@ extension Hub {
     /// Ids of every open failure, oldest first.
     public func openFailureIDs(source: String? = nil) async throws -> [Int64] {
         var ids: [Int64] = []
-        for try await id in try await client.query(
+        for try await id in try await self.rows(
             """
             SELECT id FROM mapping_failure WHERE status = 'open' AND (\(source ?? "")::text = '' OR source_system = \(source ?? ""))
             ORDER BY id
@@ -102,7 +102,7 @@ extension Hub {
         try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
-            try await conn.query(
+            try await conn.guardedQuery(
                 "UPDATE mapping_failure SET status = 'ignored', decision_reason = \(reason) WHERE id = \(id)", logger: logger)
             try await tx.append(
                 [
@@ -135,7 +135,7 @@ extension Hub {
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
             // Checked under the row lock: two replays of one failure cannot both apply it.
-            let rows = try await conn.query("SELECT status FROM mapping_failure WHERE id = \(id) FOR UPDATE", logger: logger)
+            let rows = try await conn.guardedQuery("SELECT status FROM mapping_failure WHERE id = \(id) FOR UPDATE", logger: logger)
             for try await status in rows.decode(String.self) where status != "open" {
                 throw HubError(.invalidState, "mapping failure \(id) is \(status); only open failures are replayed")
             }
@@ -155,11 +155,11 @@ extension Hub {
             outcome.summary.linked = drafts.count - plan.audits.count
             let failuresJSON = FieldValue.array(stillFailing.map(\.fieldValue)).canonicalJSON
             if stillFailing.isEmpty {
-                try await conn.query(
+                try await conn.guardedQuery(
                     "UPDATE mapping_failure SET status = 'replayed', mapping_version = \(mapping.version) WHERE id = \(id)",
                     logger: logger)
             } else {
-                try await conn.query(
+                try await conn.guardedQuery(
                     """
                     UPDATE mapping_failure SET failures = \(failuresJSON)::jsonb, mapping_version = \(mapping.version),
                         last_seen = now(), seen_count = seen_count + 1 WHERE id = \(id)

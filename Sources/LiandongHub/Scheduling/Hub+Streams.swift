@@ -12,12 +12,12 @@ extension Hub {
     public func claimStream(source: String, stream: String, holder: String, lease seconds: Double) async throws -> Bool {
         let name = Self.leaseName(source: source, stream: stream)
         return try await withTransaction { conn in
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 INSERT INTO stream_state (source_system, stream) VALUES (\(source), \(stream)) ON CONFLICT DO NOTHING
                 """, logger: logger)
-            try await conn.query("INSERT INTO lease (name) VALUES (\(name)) ON CONFLICT DO NOTHING", logger: logger)
-            let rows = try await conn.query(
+            try await conn.guardedQuery("INSERT INTO lease (name) VALUES (\(name)) ON CONFLICT DO NOTHING", logger: logger)
+            let rows = try await conn.guardedQuery(
                 """
                 SELECT 1 FROM lease l JOIN stream_state s ON (s.source_system, s.stream) = (\(source), \(stream))
                 WHERE l.name = \(name) AND NOT s.paused AND s.next_run_at <= now()
@@ -27,7 +27,7 @@ extension Hub {
             var free = false
             for try await _ in rows { free = true }
             guard free else { return false }
-            try await conn.query(
+            try await conn.guardedQuery(
                 """
                 UPDATE lease SET holder = \(holder), expires_at = now() + make_interval(secs => \(seconds)),
                     acquired_at = now(), renewed_at = now()
@@ -41,8 +41,8 @@ extension Hub {
     /// partition's, `push:<target>`); false when another instance holds it.
     public func claimLease(_ name: String, holder: String, lease seconds: Double) async throws -> Bool {
         try await withTransaction { conn in
-            try await conn.query("INSERT INTO lease (name) VALUES (\(name)) ON CONFLICT DO NOTHING", logger: logger)
-            let rows = try await conn.query(
+            try await conn.guardedQuery("INSERT INTO lease (name) VALUES (\(name)) ON CONFLICT DO NOTHING", logger: logger)
+            let rows = try await conn.guardedQuery(
                 """
                 UPDATE lease SET holder = \(holder), expires_at = now() + make_interval(secs => \(seconds)),
                     acquired_at = CASE WHEN holder = \(holder) THEN acquired_at ELSE now() END, renewed_at = now()
@@ -56,7 +56,7 @@ extension Hub {
 
     /// Extends `holder`'s lease; false when it expired or another instance holds it now (stop working).
     public func renewLease(_ name: String, holder: String, lease seconds: Double) async throws -> Bool {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             UPDATE lease SET expires_at = now() + make_interval(secs => \(seconds)), renewed_at = now()
             WHERE name = \(name) AND holder = \(holder) AND expires_at > now() RETURNING 1
@@ -67,13 +67,13 @@ extension Hub {
 
     /// Gives a lease up at once.
     public func releaseLease(_ name: String, holder: String) async throws {
-        try await client.query(
+        try await self.rows(
             "UPDATE lease SET holder = NULL, expires_at = '-infinity' WHERE name = \(name) AND holder = \(holder)", logger: logger)
     }
 
     /// Records how a stream's run ended and when it runs next.
     public func finishStreamRun(source: String, stream: String, holder: String, error: String?, nextRun: Date) async throws {
-        try await client.query(
+        try await self.rows(
             """
             UPDATE stream_state SET last_run_at = now(), next_run_at = \(nextRun), last_holder = \(holder),
                 last_ok_at = CASE WHEN \(error == nil) THEN now() ELSE last_ok_at END,
@@ -91,7 +91,7 @@ extension Hub {
 
     /// Pauses or resumes a stream; false when no such stream has run or been configured yet.
     public func setPaused(source: String, stream: String, _ paused: Bool) async throws -> Bool {
-        let rows = try await client.query(
+        let rows = try await self.rows(
             """
             INSERT INTO stream_state (source_system, stream, paused) VALUES (\(source), \(stream), \(paused))
             ON CONFLICT (source_system, stream) DO UPDATE SET paused = EXCLUDED.paused RETURNING 1
@@ -137,7 +137,7 @@ extension Hub {
                 """)
         var result: [StreamStatus] = []
         for try await (source, stream, paused, lastRun, lastOK, nextRun, lag, failures, error, holder, lastHolder, expires)
-            in try await client.query(query, logger: logger).decode(
+            in try await self.rows(query, logger: logger).decode(
                 (String, String, Bool, Date?, Date?, Date?, Double?, Int, String?, String?, String?, Date?).self)
         {
             result.append(

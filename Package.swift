@@ -71,6 +71,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ExchangeAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Exchange",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Ambulance120Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Ambulance120",
             swiftSettings: swiftSettings
         ),
@@ -83,7 +87,7 @@ let package = Package(
             name: "LiandongSync",
             dependencies: [
                 "LiandongHub", "LiandongAdapterKit", "LiandongMapping",
-                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter",
+                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter", "ExchangeAdapter",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -119,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "liandong",
             dependencies: [
-                "LiandongSync", "LiandongSimulator", "LiandongServer",
+                "LiandongSync", "LiandongSimulator", "LiandongServer", "ExchangeAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -139,7 +143,8 @@ let package = Package(
         .testTarget(
             name: "LiandongEndToEndTests",
             dependencies: [
-                "LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong", .product(name: "Yams", package: "Yams"),
+                "LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong", "ExchangeAdapter",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -22,6 +22,8 @@ public struct Hub: Sendable {
     public private(set) var sharing: SharingPolicy
     /// The matter list transfers are opened by (`Mappings/policies/routing.yaml`).
     public private(set) var routing: RoutingPolicy
+    /// Where ingest moves the time spent on identity out of `write` into `resolve`, when measured.
+    public private(set) var clock: StageClock?
 
     public init(
         client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none, sharing: SharingPolicy = .none,
@@ -37,7 +39,16 @@ public struct Hub: Sendable {
     /// This hub deciding incidents under `policy`, delivering changes under `sharing` and opening
     /// transfers under `routing`.
     public func with(policy: IncidentPolicy, sharing: SharingPolicy, routing: RoutingPolicy = .none) -> Hub {
-        Hub(client: client, logger: logger, policy: policy, sharing: sharing, routing: routing)
+        var hub = self
+        (hub.policy, hub.sharing, hub.routing) = (policy, sharing, routing)
+        return hub
+    }
+
+    /// This hub reporting the time its ingest spends on identity to `clock`.
+    public func timed(by clock: StageClock?) -> Hub {
+        var hub = self
+        hub.clock = clock
+        return hub
     }
 
     /// Connects to `location`, runs the client for the duration of `body`, and shuts it down after.

@@ -11,6 +11,9 @@ public struct DocumentParser: Sendable {
     /// The formats the mapping language reads.
     public enum Format: String, Sendable, Codable {
         case json, xml, csv
+        /// One JSON document per line (JSON Lines, as exchange folders deliver bulk exports); the
+        /// root's children are the lines, each named `line`. Blank lines are skipped.
+        case jsonLines = "json-lines"
     }
 
     /// Refuse documents larger than this many bytes.
@@ -32,7 +35,30 @@ public struct DocumentParser: Sendable {
         case .json: return try parseJSON(text)
         case .xml: return try parseXML(text)
         case .csv: return try parseCSV(text)
+        case .jsonLines: return try parseJSONLines(text)
         }
+    }
+
+    func parseJSONLines(_ text: String) throws(MappingFailure) -> DocumentNode {
+        var lines: [DocumentNode] = []
+        for (number, line) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else {
+                continue
+            }
+            do {
+                let value = try FieldValue(jsonText: String(decoding: line, as: UTF8.self))
+                guard depth(of: value) <= maxDepth else {
+                    throw MappingFailure(path: "/line[\(number + 1)]", rule: .document, message: "JSON nested deeper than \(maxDepth) levels")
+                }
+                lines.append(node(named: "line", from: value))
+            } catch let failure as MappingFailure {
+                throw failure
+            } catch {
+                throw MappingFailure(
+                    path: "/line[\(number + 1)]", rule: .document, message: "line \(number + 1): malformed JSON: \(Self.summary(of: error))")
+            }
+        }
+        return DocumentNode(name: "", children: lines)
     }
 
     func parseJSON(_ text: String) throws(MappingFailure) -> DocumentNode {

@@ -40,8 +40,10 @@ public struct Mapping: Sendable {
         case failed(index: Int, externalID: String?, failures: [MappingFailure])
     }
 
-    /// Decodes, parses and maps one received document.
-    public func map(_ bytes: [UInt8], declaredEncoding: String? = nil) -> Result {
+    /// Decodes, parses and maps one received document; with a `clock`, the time spent decoding and
+    /// parsing goes to its `decode` stage and the records' mapping to `map`.
+    public func map(_ bytes: [UInt8], declaredEncoding: String? = nil, clock: StageClock? = nil) -> Result {
+        let started = ContinuousClock.now
         let decoded: TextDecoding.Decoded
         do {
             decoded = try TextDecoding.decode(bytes, declared: declaredEncoding, fallback: spec.document.encoding)
@@ -68,6 +70,9 @@ public struct Mapping: Sendable {
                 return result
             }
         }
+        clock?.add(.decode, since: started)
+        let mapping = ContinuousClock.now
+        defer { clock?.add(.map, since: mapping) }
         let nodes = root.select(spec.document.records)
         // CSV has no container to tell by: a header with no rows is an empty page.
         if nodes.isEmpty, spec.document.format != .csv, !Self.isEmptyPage(root, records: spec.document.records) {

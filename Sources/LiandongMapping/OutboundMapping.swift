@@ -51,7 +51,7 @@ public struct OutboundMapping: Sendable {
             document = document.merging(Self.nest(value, at: native.split(separator: ".").map(String.init)))
         }
         switch spec.document.format {
-        case .json, .csv:  // the spec refuses csv
+        case .json, .csv, .jsonLines:  // the spec refuses all but json and xml
             return Rendered(body: Array(document.canonicalJSON.utf8), contentType: "application/json; charset=utf-8")
         case .xml:
             let label = spec.document.encoding == .gb18030 ? "GBK" : "UTF-8"
@@ -139,7 +139,7 @@ public struct OutboundSpec: Sendable, Decodable {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             format = try c.decode(DocumentParser.Format.self, forKey: .format)
-            guard format != .csv else {
+            guard format == .json || format == .xml else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: decoder.codingPath + [CodingKeys.format], debugDescription: "outbound documents are json or xml"))
             }

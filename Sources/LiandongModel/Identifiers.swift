@@ -27,15 +27,20 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
     public static let policeTicket = EntityKind(rawValue: "police_ticket")
     /// A 120 ambulance call (急救呼叫).
     public static let ambulanceCall = EntityKind(rawValue: "ambulance_call")
+    /// An incident report relayed by a data-sharing exchange (共享交换平台) from any of its member
+    /// systems, delivered as JSON-lines files.
+    public static let exchangeReport = EntityKind(rawValue: "exchange_report")
     /// A receiver's acknowledgement (签收) of a warning by one responsible person, pulled back from it.
     public static let acknowledgement = EntityKind(rawValue: "acknowledgement")
     /// The umbrella over every report of one event (一事一档); computed by the hub, never mapped.
     public static let incident = EntityKind(rawValue: "incident")
 
     /// Every kind a mapping can produce; each has its own table.
-    public static let all: [EntityKind] = [.workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall, .acknowledgement]
+    public static let all: [EntityKind] = [
+        .workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall, .acknowledgement, .exchangeReport,
+    ]
     /// The kinds that are reports of an incident and go through identity resolution.
-    public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall]
+    public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall, .exchangeReport]
 
     /// A matter handed from one platform to another (12345 ↔ 110 转办), carried by the hub.
     public static let transfer = EntityKind(rawValue: "transfer")

@@ -1,5 +1,6 @@
 import Foundation
 import Ambulance120Adapter
+import ExchangeAdapter
 import Fire119Adapter
 import Hotline12345Adapter
 import Police110Adapter
@@ -67,7 +68,7 @@ public struct HubConfiguration: Sendable {
     }
 
     /// The source names this build has adapters for.
-    public static let knownSources = ["hotline-12345", "fire-119", "weather", "police-110", "ambulance-120"]
+    public static let knownSources = ["hotline-12345", "fire-119", "weather", "police-110", "ambulance-120", "exchange"]
 
     /// A configuration error: the file, the key and the fix.
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
@@ -201,7 +202,11 @@ public struct HubConfiguration: Sendable {
                     throw Error(file: path, key: prefix + ".url", message: "required: the agency's base URL, like http://10.0.0.5:8080")
                 }
                 let urlText = try Self.string(url, file: path, key: prefix + ".url")
-                guard urlText.hasPrefix("http://") || urlText.hasPrefix("https://") else {
+                if name == "exchange" {
+                    guard urlText.hasPrefix("/") || urlText.hasPrefix("file:///") else {
+                        throw Error(file: path, key: prefix + ".url", message: "expected the drop folder as an absolute path or file:/// URL, got '\(urlText)'")
+                    }
+                } else if !(urlText.hasPrefix("http://") || urlText.hasPrefix("https://")) {
                     throw Error(file: path, key: prefix + ".url", message: "expected an http:// or https:// URL, got '\(urlText)'")
                 }
                 self.sources[name] = Source(
@@ -305,6 +310,9 @@ public enum AdapterRegistry {
             return Ambulance120Adapter(transport: transport, pageSize: settings.pageSize ?? 100, logger: logger)
         case "weather":
             return WeatherAdapter(transport: transport, logger: logger)
+        case "exchange":  // `url` is the drop folder (or one file), as a path or a file: URL
+            let path = settings.url.hasPrefix("file://") ? String(settings.url.dropFirst("file://".count)) : settings.url
+            return ExchangeFolderAdapter(location: URL(fileURLWithPath: path), pageSize: settings.pageSize ?? 1000)
         default:
             throw HubConfiguration.Error(
                 file: "(configuration)", key: "sources.\(name)",

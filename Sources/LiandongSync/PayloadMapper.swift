@@ -7,12 +7,17 @@ import LiandongModel
 /// ingest, `mapping test` and replay all go through here, so they agree.
 public struct PayloadMapper: Sendable {
     public let mapping: Mapping
+    /// Where decode and map times go, when measured.
+    public let clock: StageClock?
 
-    public init(mapping: Mapping) { self.mapping = mapping }
+    public init(mapping: Mapping, clock: StageClock? = nil) {
+        self.mapping = mapping
+        self.clock = clock
+    }
 
     /// Maps one payload.
     public func map(_ payload: FetchedPayload) -> ReceivedPayload {
-        let result = mapping.map(payload.body, declaredEncoding: payload.declaredEncoding)
+        let result = mapping.map(payload.body, declaredEncoding: payload.declaredEncoding, clock: clock)
         var records: [CanonicalRecord] = []
         var failures: [FailedRecord] = []
         if let failure = result.documentFailure {

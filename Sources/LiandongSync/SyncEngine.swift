@@ -14,9 +14,13 @@ public struct SyncEngine: Sendable {
     public let logger: Logger
     /// Pages pulled per stream in one run before yielding to the next stream.
     public var maxPages: Int
+    /// Where the time of each stage goes, when measured (`liandong bench`).
+    public let clock: StageClock?
 
-    public init(hub: Hub, catalog: MappingCatalog, logger: Logger, maxPages: Int = 10_000) {
+    public init(hub: Hub, catalog: MappingCatalog, logger: Logger, maxPages: Int = 10_000, clock: StageClock? = nil) {
         self.hub = hub.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy, routing: catalog.routingPolicy)
+            .timed(by: clock)
+        self.clock = clock
         self.catalog = catalog
         self.logger = logger
         self.maxPages = maxPages
@@ -44,7 +48,7 @@ public struct SyncEngine: Sendable {
             source: adapter.system.rawValue, stream: stream.name, startedAt: started, finishedAt: started, pulled: 0, batches: 0,
             summary: IngestSummary(), error: nil)
         do {
-            let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping))
+            let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping), clock: clock)
             var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
             let source = [("source", adapter.system.rawValue)]
             for _ in 0..<maxPages {
@@ -52,14 +56,27 @@ public struct SyncEngine: Sendable {
                 guard try await mayContinue() else { break }
                 let started = ContinuousClock.now
                 let page = try await adapter.pull(stream, after: cursor)
+                clock?.add(.read, since: started)
                 guard try await mayContinue() else { break }
+                // A page whose bytes are all stored already would change nothing (a re-poll): only the
+                // cursor moves, without mapping it.
+                if !page.payloads.isEmpty, let next = page.cursor, try await hub.holdsPayloads(page.payloads.map(\.body)) {
+                    try await hub.saveCursor(source: adapter.system, stream: stream.name, cursor: next)
+                    run.summary.duplicatePayloads += page.payloads.count
+                    run.batches += 1
+                    cursor = next
+                    if !page.hasMore { break }
+                    continue
+                }
                 let payloads = page.payloads.map(mapper.map)
                 // A document that failed whole cannot say which records it held: keep the cursor where
                 // it was so they are fetched again, and stop this stream for this run.
                 let broken = payloads.contains(where: PayloadMapper.documentFailed)
                 let next = broken ? cursor : page.cursor
+                let writing = ContinuousClock.now
                 let summary = try await hub.ingest(
                     IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
+                clock?.add(.write, since: writing)
                 run.summary.add(summary)
                 let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.index >= 0 }.count }
                 run.pulled += pulled

@@ -187,6 +187,19 @@ struct CommandLine_ {
 
 @Suite struct ConfigurationTests {
     /// The documented example stays loadable: every key it shows is one the loader knows.
+    @Test func theExchangeTakesAFolderNotAnHTTPURL() throws {
+        let config = Scratch.path("config", extension: "yaml")
+        try "sources:\n  exchange: {url: \"http://x\"}\n".write(to: config, atomically: true, encoding: .utf8)
+        #expect {
+            try HubConfiguration(file: config, dataDirectory: nil, environment: [:])
+        } throws: { error in
+            let error = error as? HubConfiguration.Error
+            return error?.key == "sources.exchange.url" && error?.message.contains("drop folder") == true
+        }
+        try "sources:\n  exchange: {url: /srv/exchange, page_size: 500}\n".write(to: config, atomically: true, encoding: .utf8)
+        #expect(try HubConfiguration(file: config, dataDirectory: nil, environment: [:]).sources["exchange"]?.pageSize == 500)
+    }
+
     @Test func exampleConfigurationLoads() throws {
         let file = Repository.root.appendingPathComponent("Deploy/liandong.example.yaml")
         let configuration = try HubConfiguration(file: file, dataDirectory: nil, environment: [:])

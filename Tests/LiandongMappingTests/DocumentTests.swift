@@ -73,6 +73,19 @@ import Testing
         #expect(root.select("row.AFDZ").compactMap(\.text) == ["上海市, 黄浦区", "say \"hi\""])
     }
 
+    @Test func jsonLinesAreOneRecordPerLineAndBlankLinesAreSkipped() throws {
+        let text = "{\"id\":\"A\",\"units\":[{\"u\":1},{\"u\":2}]}\r\n\n  \n{\"id\":\"B\"}"
+        let root = try DocumentParser().parse(text, as: .jsonLines)
+        #expect(root.select("line.id").compactMap(\.text) == ["A", "B"])
+        #expect(root.select("line.units.u").compactMap(\.text) == ["1", "2"])
+    }
+
+    @Test func aMalformedJSONLineIsNamedByItsNumber() {
+        #expect {
+            try DocumentParser().parse("{\"id\":\"A\"}\n{\"id\":\n", as: .jsonLines)
+        } throws: { ($0 as? MappingFailure)?.path == "/line[2]" }
+    }
+
     @Test func csvRowsOfTheWrongWidthFail() {
         #expect(throws: MappingFailure.self) { try DocumentParser().parse("a,b\n1,2,3\n", as: .csv) }
     }

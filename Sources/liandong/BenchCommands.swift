@@ -1,0 +1,168 @@
+import ArgumentParser
+import ExchangeAdapter
+import Foundation
+import LiandongHub
+import LiandongMapping
+import LiandongModel
+import LiandongSync
+
+/// `liandong bench`: measurements of the hub's own paths, printed so that runs can be compared.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self])
+}
+
+/// Ingests JSON-lines files (the shape `bench/peers/gen.py` writes) through the real path — the
+/// exchange-folder source, its mapping, identity, authority, audit and outbox — one file after the
+/// other into one database, and reports each file as a phase.
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Ingest JSON-lines files through the exchange source and report throughput per file.",
+        discussion: """
+            Give --input several times to measure phases on one database: an initial load, then changed \
+            versions, then the initial file again (a re-poll of identical pages). Without --database-url \
+            the run gets a fresh embedded PostgreSQL of its own, removed afterwards.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "A JSON-lines file; repeat for phases run one after the other.") var input: [String]
+    @Option(help: "PostgreSQL URL to load into instead of a fresh embedded database.") var databaseURL: String?
+    @Option(help: "Lines per page (one page is one ingest transaction).") var pageSize = 1000
+    @Flag(help: "Print one JSON object.") var json = false
+
+    /// One file's measurements.
+    struct Phase: Codable {
+        var input: String
+        var records: Int
+        var inserted: Int
+        var updated: Int
+        /// Neither inserted, updated nor quarantined: unchanged, older than what the hub holds, or on a page stored before.
+        var unchanged: Int
+        var quarantined: Int
+        var wallSeconds: Double
+        var cpuSeconds: Double
+        var recordsPerSecond: Double
+        var stageSeconds: [String: Double]
+    }
+
+    func validate() throws {
+        guard !input.isEmpty else { throw ValidationError("give at least one --input FILE.jsonl") }
+        for file in input where !FileManager.default.fileExists(atPath: file) {
+            throw ValidationError("--input \(file): no such file")
+        }
+    }
+
+    func run() async throws {
+        let runtime = try Runtime(global)
+        let catalog = try runtime.catalog()
+        let phases = try await withDatabase(runtime) { location in
+            try await Hub.withHub(at: location, logger: runtime.logger) { hub in
+                try await hub.migrate()
+                var phases: [Phase] = []
+                for (number, file) in input.enumerated() {
+                    phases.append(try await measure(file, stream: "bench-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
+                    if !json { print(Self.line(phases.last!)) }
+                }
+                return phases
+            }
+        }
+        let peak = ResourceUsage.now().peakResidentMiB
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let report = Report(phases: phases, peakResidentMiB: peak, pageSize: pageSize)
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("peak RSS \(String(format: "%.1f", peak)) MiB (this process; PostgreSQL's own memory is not counted)")
+        }
+    }
+
+    struct Report: Codable {
+        var phases: [Phase]
+        var peakResidentMiB: Double
+        var pageSize: Int
+    }
+
+    private func measure(_ file: String, stream: String, hub: Hub, catalog: MappingCatalog, runtime: Runtime) async throws -> Phase {
+        // Counted here, outside the timed run: pages stored before are skipped unread by the engine.
+        let records = try Self.lineCount(of: file)
+        let clock = StageClock()
+        let adapter = ExchangeFolderAdapter(location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
+        let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger, maxPages: .max, clock: clock)
+        let before = ResourceUsage.now()
+        let started = ContinuousClock.now
+        let run = try await engine.sync(adapter.streams[0], of: adapter)
+        let wall = ContinuousClock.now - started
+        let after = ResourceUsage.now()
+        if let error = run.error { throw ValidationError("\(file): \(error)") }
+        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        return Phase(
+            input: file, records: records, inserted: run.summary.inserted, updated: run.summary.updated,
+            unchanged: records - run.summary.inserted - run.summary.updated - run.summary.failures, quarantined: run.summary.failures,
+            wallSeconds: seconds, cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+            recordsPerSecond: Double(records) / seconds,
+            stageSeconds: Dictionary(uniqueKeysWithValues: clock.seconds.map { ($0.key.rawValue, $0.value) }))
+    }
+
+    /// The non-blank lines of `file`: its records.
+    static func lineCount(of file: String) throws -> Int {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+        defer { try? handle.close() }
+        var count = 0
+        var lineHasText = false
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for byte in chunk {
+                if byte == UInt8(ascii: "\n") {
+                    if lineHasText { count += 1 }
+                    lineHasText = false
+                } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\r") && byte != UInt8(ascii: "\t") {
+                    lineHasText = true
+                }
+            }
+        }
+        return count + (lineHasText ? 1 : 0)
+    }
+
+    /// Runs `body` on `--database-url`, or on a fresh embedded cluster removed afterwards.
+    private func withDatabase<Result: Sendable>(
+        _ runtime: Runtime, _ body: (DatabaseLocation) async throws -> Result
+    ) async throws -> Result {
+        if let databaseURL { return try await body(try DatabaseLocation(url: databaseURL)) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-bench-\(getpid())")
+        let server = try EmbeddedPostgres(dataDirectory: folder, logger: runtime.logger)
+        Cleanup.shared.add {
+            server.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        _ = try Cleanup.shared.holdingSignals { try server.start() }
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+        try await Hub.createDatabaseIfNeeded(at: server.location, logger: runtime.logger)
+        return try await body(server.location)
+    }
+
+    static func line(_ phase: Phase) -> String {
+        let stages = StageClock.Stage.allCases.map { "\($0.rawValue) \(String(format: "%.2f", phase.stageSeconds[$0.rawValue] ?? 0))s" }
+        return "\(phase.input): \(phase.records) records in \(String(format: "%.2f", phase.wallSeconds)) s = "
+            + "\(Int(phase.recordsPerSecond.rounded())) records/s; CPU \(String(format: "%.2f", phase.cpuSeconds)) s; "
+            + "inserted \(phase.inserted), updated \(phase.updated), unchanged \(phase.unchanged), quarantined \(phase.quarantined); "
+            + stages.joined(separator: ", ")
+    }
+}
+
+/// This process's CPU time and peak resident memory (`getrusage`).
+struct ResourceUsage {
+    var cpuSeconds: Double
+    var peakResidentMiB: Double
+
+    static func now() -> ResourceUsage {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        // Linux reports ru_maxrss in KiB.
+        return ResourceUsage(
+            cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), peakResidentMiB: Double(usage.ru_maxrss) / 1024)
+    }
+}

@@ -1,0 +1,73 @@
+import ExchangeAdapter
+import Foundation
+import LiandongHub
+import LiandongModel
+import LiandongSync
+import LiandongTestSupport
+import Testing
+
+/// The exchange drop folder: JSON-lines files read page by page through the real path, and the
+/// benchmark that drives it.
+@Suite struct ExchangeTests {
+    /// A report in the shape `bench/peers/gen.py` writes. 350102 (鼓楼区) is a GB/T 2260 county
+    /// code; 350101 is not one (gen.py writes such codes too) and is quarantined.
+    static func line(_ number: Int, division: String = "350102", status: String = "reported", updated: String = "10:00") -> String {
+        #"{"id":"FJ-2026-\#(String(format: "%06d", number))","source_system":"FJ-119-FIRE","category":"F01","severity":2,"#
+            + #""status":"\#(status)","title":"住宅楼厨房起火","description":"现场有浓烟","address":"福建省福州市鼓楼区五一北路\#(number)号","#
+            + #""admin_code":"\#(division)","lat":26.08,"lon":119.3\#(number % 10),"reported_at":"2026-01-0\#(1 + number % 5)T09:00:00+08:00","#
+            + #""updated_at":"2026-01-06T\#(updated):00+08:00","reporter_phone":"13812345678","casualties":0,"#
+            + #""units":[{"unit_id":"U0001","unit_name":"鼓山消防救援站","unit_type":"fire_engine","personnel":6,"#
+            + #""dispatched_at":"2026-01-01T09:05:00+08:00","arrived_at":null}]}"#
+    }
+
+    static func write(_ lines: [String], name: String = "export-1.jsonl") throws -> URL {
+        let folder = Scratch.path("exchange")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    @Test func aFolderIsReadPageByPageOnceWithBadCodesQuarantined() async throws {
+        let lines = (1...23).map { Self.line($0, division: $0 % 10 == 0 ? "350101" : "350102") }
+        let folder = try Self.write(lines)
+        try await TestDatabase.withFreshHub { hub in
+            let engine = SyncEngine(hub: hub, catalog: try MappingFixture.repositoryCatalog(), logger: TestDatabase.logger)
+            let adapter = ExchangeFolderAdapter(location: folder, pageSize: 5)
+            let first = try await engine.sync(adapter)[0]
+            #expect(first.error == nil)
+            #expect(first.batches == 5, "23 lines in pages of 5")
+            #expect(first.pulled == 23)
+            #expect(first.summary.inserted == 21)
+            #expect(first.summary.failures == 2, "350101 is not a GB/T 2260 code")
+            let stats = try await hub.stats()
+            #expect(stats.entities["exchange_report"] == 21)
+            #expect(stats.incidents > 0, "exchange reports go through identity resolution")
+            // A second file in the folder is read after the first; nothing of the first again.
+            try (Self.line(1, status: "closed", updated: "11:00") + "\n").write(
+                to: folder.appendingPathComponent("export-2.jsonl"), atomically: true, encoding: .utf8)
+            let second = try await engine.sync(adapter)[0]
+            #expect(second.pulled == 1)
+            #expect(second.summary.updated == 1)
+            #expect(try await hub.verifyAudit().firstBad == nil)
+        }
+    }
+
+    @Test func benchIngestReportsEachPhase() async throws {
+        let folder = try Self.write((1...12).map { Self.line($0) })
+        let file = folder.appendingPathComponent("export-1.jsonl").path
+        let location = try await TestDatabase.makeFreshDatabase()
+        let output = try await CommandLine_().run([
+            "bench", "ingest", "--input", file, "--input", file, "--page-size", "5", "--database-url", location.url, "--json",
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        let phases = report?["phases"] as? [[String: Any]] ?? []
+        #expect(phases.count == 2)
+        #expect(phases.first?["records"] as? Int == 12)
+        #expect(phases.first?["inserted"] as? Int == 12)
+        #expect(phases.last?["unchanged"] as? Int == 12, "the second phase re-polls identical pages")
+        let stages = phases.first?["stageSeconds"] as? [String: Double] ?? [:]
+        #expect(Set(stages.keys) == ["read", "decode", "map", "resolve", "write"])
+        #expect((report?["peakResidentMiB"] as? Double ?? 0) > 0)
+    }
+}

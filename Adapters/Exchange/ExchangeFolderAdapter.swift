@@ -64,16 +64,19 @@ public struct ExchangeFolderAdapter: SourceAdapter {
             guard let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty else {
                 return (body, offset + UInt64(body.count), true)
             }
-            for (index, byte) in chunk.enumerated() where byte == UInt8(ascii: "\n") {
+            let bytes = [UInt8](chunk)
+            var index = bytes.startIndex
+            while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
                 lines += 1
+                index = newline + 1
                 if lines == count {
-                    body.append(contentsOf: chunk.prefix(index + 1))
+                    body.append(contentsOf: bytes[..<index])
                     let end = offset + UInt64(body.count)
                     let size = try handle.seekToEnd()
                     return (body, end, end >= size)
                 }
             }
-            body.append(contentsOf: chunk)
+            body.append(contentsOf: bytes)
         }
         return (body, offset + UInt64(body.count), false)
     }

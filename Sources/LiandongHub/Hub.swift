@@ -24,6 +24,8 @@ public struct Hub: Sendable {
     public private(set) var routing: RoutingPolicy
     /// Where ingest moves the time spent on identity out of `write` into `resolve`, when measured.
     public private(set) var clock: StageClock?
+    /// What this process has written since it last analyzed the tables.
+    let statistics = TableStatistics()
 
     public init(
         client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none, sharing: SharingPolicy = .none,

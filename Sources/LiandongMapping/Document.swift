@@ -56,6 +56,10 @@ public struct DocumentNode: Sendable, Hashable {
     }
 
     static func segments(of path: String) -> [Segment] {
+        // Most paths are one plain name: no need to walk them character by character.
+        if !path.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "[") }) {
+            return path.isEmpty ? [] : [Segment(name: path[...])]
+        }
         var segments: [Segment] = []
         var current = ""
         var depth = 0

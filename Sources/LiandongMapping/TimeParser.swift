@@ -16,7 +16,7 @@ public struct TimeParser: Sendable, Hashable {
 
     /// The time, or nil when `text` does not match.
     public func parse(_ text: String) -> Date? {
-        let chars = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        let chars = Array(text.trimmingWhitespace().utf8)
         if pattern == "iso8601" { return parseISO(chars) }
         var fields = [Character: Int]()
         var i = 0
@@ -129,8 +129,8 @@ public struct TimeParser: Sendable, Hashable {
     private func make(
         year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, fraction: Double, offset: Int?
     ) -> Date? {
-        guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
-            (0...60).contains(second)
+        guard (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day), (0...23).contains(hour),
+            (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         // Days from the civil date (Howard Hinnant's algorithm), so no Calendar is needed.
         let y = month <= 2 ? year - 1 : year
@@ -143,12 +143,16 @@ public struct TimeParser: Sendable, Hashable {
         let local = Double(days * 86_400 + hour * 3600 + minute * 60 + second) + fraction
         let utcGuess = Date(timeIntervalSince1970: local)
         let seconds = offset ?? zone.secondsFromGMT(for: utcGuess)
-        let date = Date(timeIntervalSince1970: local - Double(seconds))
-        // Reject impossible days such as 02-30: the date must round-trip to the same day.
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: seconds) ?? zone
-        guard calendar.component(.day, from: date) == day else { return nil }
-        return date
+        return Date(timeIntervalSince1970: local - Double(seconds))
+    }
+
+    /// The days of a month in the proleptic Gregorian calendar, so that 02-30 is refused.
+    static func days(inMonth month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 }
 

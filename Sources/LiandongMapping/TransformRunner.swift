@@ -1,5 +1,6 @@
 import Foundation
 import LiandongModel
+import Synchronization
 
 /// Runs one transform on one value for a mapping.
 struct TransformRunner {
@@ -15,14 +16,15 @@ struct TransformRunner {
         switch transform {
         case .trim:
             guard let text = value.scalarText else { return value }
-            return .string(text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping)
+            let trimmed = text.trimmingWhitespace()
+            return .string(Mapping.isNFC(trimmed) ? trimmed : trimmed.precomposedStringWithCanonicalMapping)
         case .number:
-            guard let text = value.scalarText?.trimmingCharacters(in: .whitespaces), let n = Double(text), n.isFinite else {
+            guard let text = value.scalarText?.trimmingWhitespace(), let n = Double(text), n.isFinite else {
                 throw Refusal(rule: .number, message: "not a number")
             }
             return .number(n)
         case .time(let pattern, let zoneName):
-            guard let zone = TimeZone(identifier: zoneName) else {
+            guard let zone = Self.zone(named: zoneName) else {
                 throw Refusal(rule: .time, message: "unknown time zone '\(zoneName)' in the mapping")
             }
             guard let text = value.scalarText, let date = TimeParser(pattern: pattern, zone: zone).parse(text) else {
@@ -113,4 +115,15 @@ struct TransformRunner {
 
     /// Nine decimals (about 0.1 mm) keep canonical bytes stable across platforms' last-bit differences.
     private static func rounded(_ x: Double) -> Double { (x * 1e9).rounded() / 1e9 }
+
+    /// Time zones by name, looked up once: `TimeZone(identifier:)` for every value of every record
+    /// showed in profiles.
+    private static let zones = Mutex<[String: TimeZone]>([:])
+
+    static func zone(named name: String) -> TimeZone? {
+        if let zone = zones.withLock({ $0[name] }) { return zone }
+        guard let zone = TimeZone(identifier: name) else { return nil }
+        zones.withLock { $0[name] = zone }
+        return zone
+    }
 }

@@ -51,16 +51,22 @@ public struct SyncEngine: Sendable {
             let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping), clock: clock)
             var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
             let source = [("source", adapter.system.rawValue)]
-            for _ in 0..<maxPages {
+            // The next page is pulled and mapped while PostgreSQL stores this one.
+            var upcoming: Task<PreparedPage, any Error>?
+            defer { upcoming?.cancel() }
+            for pageNumber in 0..<maxPages {
                 try Task.checkCancellation()
                 guard try await mayContinue() else { break }
                 let started = ContinuousClock.now
-                let page = try await adapter.pull(stream, after: cursor)
-                clock?.add(.read, since: started)
+                let prepared = try await (upcoming ?? prepare(stream, of: adapter, after: cursor, mapper: mapper)).value
+                upcoming = nil
                 guard try await mayContinue() else { break }
-                // A page whose bytes are all stored already would change nothing (a re-poll): only the
-                // cursor moves, without mapping it.
-                if !page.payloads.isEmpty, let next = page.cursor, try await hub.holdsPayloads(page.payloads.map(\.body)) {
+                let page = prepared.page
+                let hasNext = page.hasMore && pageNumber + 1 < maxPages
+                guard let payloads = prepared.payloads else {
+                    // Every byte of the page is stored already (a re-poll): only the cursor moves.
+                    guard let next = page.cursor else { break }
+                    if hasNext { upcoming = prepare(stream, of: adapter, after: next, mapper: mapper) }
                     try await hub.saveCursor(source: adapter.system, stream: stream.name, cursor: next)
                     run.summary.duplicatePayloads += page.payloads.count
                     run.batches += 1
@@ -68,11 +74,11 @@ public struct SyncEngine: Sendable {
                     if !page.hasMore { break }
                     continue
                 }
-                let payloads = page.payloads.map(mapper.map)
                 // A document that failed whole cannot say which records it held: keep the cursor where
                 // it was so they are fetched again, and stop this stream for this run.
                 let broken = payloads.contains(where: PayloadMapper.documentFailed)
                 let next = broken ? cursor : page.cursor
+                if hasNext, !broken, let next { upcoming = prepare(stream, of: adapter, after: next, mapper: mapper) }
                 let writing = ContinuousClock.now
                 let summary = try await hub.ingest(
                     IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
@@ -111,6 +117,27 @@ public struct SyncEngine: Sendable {
         run.finishedAt = Date()
         try await hub.record(run)
         return run
+    }
+
+    /// A page pulled, with its payloads mapped; `payloads` is nil when every byte of it is stored
+    /// already, so that mapping it would change nothing.
+    struct PreparedPage: Sendable {
+        var page: SourcePage
+        var payloads: [ReceivedPayload]?
+    }
+
+    /// Pulls and maps the page after `cursor`, in a task of its own.
+    func prepare(
+        _ stream: SourceStream, of adapter: some SourceAdapter, after cursor: String?, mapper: PayloadMapper
+    ) -> Task<PreparedPage, any Error> {
+        Task {
+            let started = ContinuousClock.now
+            let page = try await adapter.pull(stream, after: cursor)
+            clock?.add(.read, since: started)
+            if page.payloads.isEmpty || page.cursor == nil { return PreparedPage(page: page, payloads: page.payloads.map(mapper.map)) }
+            if try await hub.holdsPayloads(page.payloads.map(\.body)) { return PreparedPage(page: page, payloads: nil) }
+            return PreparedPage(page: page, payloads: page.payloads.map(mapper.map))
+        }
     }
 
     /// Ingests files as an exchange folder would deliver them, through the stream's mapping.

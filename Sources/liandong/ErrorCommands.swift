@@ -39,7 +39,7 @@ struct Errors: AsyncParsableCommand {
             print("--- payload (decoded) ---")
             // As the bytes were decoded when they arrived; UTF-8 when they could not be.
             let text = (try? TextDecoding.decode(f.body, declared: f.detectedEncoding ?? f.declaredEncoding, fallback: .utf8).text)
-                ?? "(\(f.body.count) bytes that do not decode; first bytes: \(f.body.prefix(32).map { String(format: "%02x", $0) }.joined()))"
+                ?? "(\(f.body.count) bytes that do not decode; first bytes: \(f.body.prefix(32).hexString))"
             print(text.count > 4000 ? String(text.prefix(4000)) + "\n… (\(text.count) characters)" : text)
         }
     }

@@ -280,6 +280,27 @@ enum WorkOrders {
     }
 }
 
+@Suite struct IdentityWindowTests {
+    /// Reports are looked for near each changed report, not across the span between the first and
+    /// the last: a page of changes spread over months loads what is near each change.
+    @Test func windowsSurroundEachTimeAndMergeWhenTheyOverlap() {
+        let t = { (hours: Double) in Date(timeIntervalSince1970: 1_790_000_000 + hours * 3600) }
+        let windows = IncidentResolver.windows(around: [t(100), t(0), t(1), t(50)], limit: 3600)
+        #expect(windows.map(\.from) == [t(-1), t(49), t(99)])
+        #expect(windows.map(\.to) == [t(2), t(51), t(101)])
+        #expect(IncidentResolver.windows(around: [], limit: 3600).isEmpty)
+    }
+}
+
+@Suite struct TableStatisticsTests {
+    /// Tables are analyzed after the first thousand records, then each time the count doubles.
+    @Test func analyzesAfterAThousandThenEachDoubling() {
+        let statistics = TableStatistics()
+        let due = (0..<40).map { _ in statistics.recordWrites(250) }
+        #expect(due.enumerated().filter(\.element).map(\.offset) == [3, 7, 15, 31])
+    }
+}
+
 @Suite struct EmbeddedLauncherTests {
     /// As root the server runs as `postgres`; a data directory that user cannot reach is refused up
     /// front, naming the folder and the fixes. As an ordinary user the same folder is fine.

@@ -76,6 +76,25 @@ import Testing
         #expect(record.fields["name"] == .string("Caf\u{E9}"))
     }
 
+    /// Text that is NFC already is kept as it is; text that only looks plain (Hangul written as jamo)
+    /// is still composed. White space of any kind, the ideographic space too, is trimmed.
+    @Test func trimKeepsNFCAndComposesTheRest() throws {
+        let chinese = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","name":"\u3000福建省，新罗区。\n"}"#)
+        #expect(chinese.fields["name"] == .string("福建省，新罗区。"))
+        let jamo = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","name":"\u1100\u1161"}"#)
+        #expect(jamo.fields["name"] == .string("\u{AC00}"))
+        let blank = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","name":" \t "}"#)
+        #expect(blank.fields["name"] == nil, "a value of white space only is absent")
+    }
+
+    /// Days are checked against the month, leap years included.
+    @Test(arguments: [("2024-02-29", true), ("2023-02-29", false), ("2000-02-29", true), ("1900-02-29", false), ("2026-04-31", false), ("2026-12-31", true)])
+    func daysAreCheckedAgainstTheirMonth(day: String, valid: Bool) {
+        let parser = TimeParser(pattern: "yyyy-MM-dd", zone: TimeZone(identifier: "Asia/Shanghai")!)
+        #expect((parser.parse(day) != nil) == valid)
+        #expect((TimeParser(pattern: "iso8601", zone: TimeZone(secondsFromGMT: 0)!).parse(day + "T10:00:00Z") != nil) == valid)
+    }
+
     @Test func divisionsAreValidatedAgainstTheKeptList() throws {
         let ok = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"310101000000"}"#)
         #expect(ok.fields["division_code"] == .string("310101"))

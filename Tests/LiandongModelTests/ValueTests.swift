@@ -96,3 +96,16 @@ import Testing
         #expect(list.canonicalCode(for: "purple", crosswalk: "cap") == nil)
     }
 }
+
+@Suite struct HexTests {
+    @Test func bytesAreWrittenAsLowerCaseHex() {
+        #expect([UInt8]([0x00, 0x0f, 0xa5, 0xff]).hexString == "000fa5ff")
+        #expect([UInt8]().hexString == "")
+    }
+
+    /// Control characters, quotes and backslashes are escaped; everything else is written as is.
+    @Test func canonicalStringsEscapeOnlyWhatJSONRequires() {
+        #expect(FieldValue.string("a\"b\\c\n\u{1}福").canonicalJSON == #""a\"b\\c\n\u0001福""#)
+        #expect(FieldValue.object(["b": .string("福建"), "a": .number(1)]).canonicalJSON == #"{"a":1,"b":"福建"}"#)
+    }
+}

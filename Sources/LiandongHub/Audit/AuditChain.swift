@@ -80,9 +80,6 @@ public enum AuditChain {
 }
 
 extension Array where Element == UInt8 {
-    /// Lower-case hex.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
-
     init?(hex: String) {
         guard hex.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []

@@ -44,9 +44,9 @@ extension Hub {
             var problem: String?
             if seq != expectedSeq {
                 problem = "sequence gap: expected \(expectedSeq)"
-            } else if prevHex != previous.hex {
+            } else if prevHex != previous.hexString {
                 problem = "prev_hash does not match the previous entry's hash"
-            } else if recomputed.hex != hashHex {
+            } else if recomputed.hexString != hashHex {
                 problem = "hash does not match SHA-256(prev_hash || body): the body was changed"
             } else if let content = (try? FieldValue(jsonText: body))?.objectValue,
                 content["action"]?.stringValue != action || content["entity_id"]?.stringValue != entityID
@@ -61,7 +61,7 @@ extension Hub {
             }
             previous = [UInt8](hex: hashHex) ?? []
         }
-        if result.firstBad == nil, result.headSeq != expectedSeq || (result.headSeq > 0 && result.headHash != previous.hex) {
+        if result.firstBad == nil, result.headSeq != expectedSeq || (result.headSeq > 0 && result.headHash != previous.hexString) {
             result.firstBad = result.headSeq
             result.problem = "the chain head does not match the last entry"
         }

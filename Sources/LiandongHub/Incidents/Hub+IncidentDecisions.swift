@@ -12,7 +12,7 @@ extension Hub {
     public func split(report reference: String) async throws -> Int64 {
         try await decide { conn, resolver in
             let report = try await Self.report(reference, conn: conn, logger: logger)
-            let members = try await resolver.reportNodes(ids: [], near: nil, incidents: [report.incident])
+            let members = try await resolver.reportNodes(ids: [], near: [], incidents: [report.incident])
             let others = members.map(\.node.key).filter { $0 != report.key }
             guard !others.isEmpty else {
                 throw HubError(.invalidState, "\(report.key) is the only report of its incident: nothing to split")
@@ -128,7 +128,7 @@ extension Hub {
     static func join(
         _ a: UUID, _ b: UUID, conn: PostgresConnection, logger: Logger, resolver: IncidentResolver
     ) async throws -> [AuditDraft] {
-        let members = try await resolver.reportNodes(ids: [], near: nil, incidents: [a, b])
+        let members = try await resolver.reportNodes(ids: [], near: [], incidents: [a, b])
         let left = members.filter { $0.incident == a }.map(\.node.key)
         let right = members.filter { $0.incident == b }.map(\.node.key)
         guard let first = left.min(), let second = right.min() else { throw HubError(.invalidState, "an incident has no reports") }

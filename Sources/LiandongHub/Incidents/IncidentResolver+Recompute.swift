@@ -57,7 +57,7 @@ extension IncidentResolver {
                 updated_at = CASE WHEN i.content_hash = decode(t.h, 'hex') THEN i.updated_at ELSE now() END
             FROM UNNEST(\(writes.map(\.id))::uuid[], \(writes.map(\.version))::int[],
                         \(writes.map { FieldValue.object($0.decision.fields).canonicalJSON })::text[],
-                        \(writes.map { Self.json($0.decision.provenance) })::text[], \(writes.map(\.hash))::text[]) AS t(id, v, d, p, h)
+                        \(writes.map { Self.provenanceJSON($0.decision) })::text[], \(writes.map(\.hash))::text[]) AS t(id, v, d, p, h)
             WHERE i.id = t.id
             """, logger: logger)
         let written = writes.map(\.id)
@@ -146,15 +146,17 @@ extension IncidentResolver {
             }
             for try await (id, source, externalID, time, data) in try await conn.guardedQuery(
                 """
-                SELECT id, source_system, external_id, source_time, data::text FROM \(unescaped: kind.rawValue)
-                WHERE id = ANY(\(ids)::uuid[])
+                SELECT id, source_system, external_id, source_time,
+                       CASE WHEN id = ANY(\(Array(stored.keys))::uuid[]) THEN NULL ELSE data::text END
+                FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[])
                 """, logger: logger
-            ).decode((UUID, String, String, Date, String).self) {
+            ).decode((UUID, String, String, Date, String?).self) {
                 guard let incident = incidentOf[id] else { continue }
-                result[incident, default: []].append(
-                    IncidentReport(
-                        kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
-                        fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], history: history[id] ?? [:]))
+                var report = stored[id]?.incidentReport ?? IncidentReport(
+                    kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
+                    fields: data.flatMap { try? FieldValue(jsonText: $0) }?.objectValue ?? [:])
+                report.history = history[id] ?? [:]
+                result[incident, default: []].append(report)
             }
         }
         return result
@@ -175,7 +177,13 @@ extension IncidentResolver {
 
     /// The content hash of a decision: its fields and provenance.
     static func hash(_ decision: IncidentDecision) -> String {
-        let text = FieldValue.object(decision.fields).canonicalJSON + "\n" + json(decision.provenance)
-        return Array(SHA256.hash(data: Data(text.utf8))).hex
+        let text = FieldValue.object(decision.fields).canonicalJSON + "\n" + provenanceJSON(decision)
+        return Array(SHA256.hash(data: Data(text.utf8))).hexString
+    }
+
+    /// The provenance of a decision's fields as canonical JSON (`JSONEncoder` was a tenth of the
+    /// ingest's CPU time here).
+    static func provenanceJSON(_ decision: IncidentDecision) -> String {
+        FieldValue.object(decision.provenance.mapValues(\.fieldValue)).canonicalJSON
     }
 }

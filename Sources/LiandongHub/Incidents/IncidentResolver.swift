@@ -12,6 +12,9 @@ struct IncidentResolver {
     let conn: PostgresConnection
     let logger: Logger
     let policy: IncidentPolicy
+    /// Reports this transaction has just stored, as stored: read from here rather than from their
+    /// tables, which would only give the same fields back as JSON to parse again.
+    var stored: [UUID: CanonicalRecord] = [:]
 
     /// A report as identity resolution loads it.
     struct ReportNode {
@@ -26,9 +29,8 @@ struct IncidentResolver {
     /// Returns the audit drafts, in a deterministic order.
     func resolve(_ touched: [UUID: CanonicalRecord]) async throws -> [AuditDraft] {
         guard !touched.isEmpty else { return [] }
-        let times = touched.values.compactMap { features(of: $0).time }
-        var nodes = try await reportNodes(
-            ids: Array(touched.keys), near: times.min().map { ($0, times.max()!) }, incidents: [])
+        let times = touched.values.compactMap { features(of: $0.incidentReport).time }
+        var nodes = try await reportNodes(ids: Array(touched.keys), near: times, incidents: [])
         let graph = try await graph()
         // Grow the neighbourhood until it is closed: every incident that holds a report in a component
         // with a touched report comes whole, so components are never cut by what was not loaded.
@@ -41,7 +43,7 @@ struct IncidentResolver {
             guard !involved.isEmpty else { break }
             loaded.formUnion(involved)
             let known = Set(nodes.map(\.id))
-            let members = try await reportNodes(ids: [], near: nil, incidents: Array(involved))
+            let members = try await reportNodes(ids: [], near: [], incidents: Array(involved))
             nodes += members.filter { !known.contains($0.id) }
             scope.formUnion(members.map(\.node.key))
         }
@@ -182,12 +184,10 @@ struct IncidentResolver {
         return graph
     }
 
-    /// Reports by id, reports whose time is within the matching limit of `near`, and the members of
-    /// `incidents`, with their incidents and the reports they name.
-    func reportNodes(ids: [UUID], near: (Date, Date)?, incidents: [UUID]) async throws -> [ReportNode] {
-        let limit = policy.matching.timeLimit.isFinite ? policy.matching.timeLimit : 0
-        let from = (near?.0 ?? .distantFuture).addingTimeInterval(-limit)
-        let to = (near?.1 ?? .distantPast).addingTimeInterval(limit)
+    /// Reports by id, reports whose time is within the matching limit of one of `near`, and the
+    /// members of `incidents`, with their incidents and the reports they name.
+    func reportNodes(ids: [UUID], near: [Date], incidents: [UUID]) async throws -> [ReportNode] {
+        let windows = Self.windows(around: near, limit: policy.matching.timeLimit.isFinite ? policy.matching.timeLimit : 0)
         var result: [ReportNode] = []
         for kind in EntityKind.reports {
             // The time field is written into the statement (it names a column of ours, never input), so
@@ -197,19 +197,22 @@ struct IncidentResolver {
                 throw HubError(.invalidState, "authority.yaml: reported_at.from.\(kind) must be a field name, got '\(field)'")
             }
             let query: PostgresQuery = """
-                SELECT k.id, k.source_system, k.external_id, k.source_time, k.data::text, r.incident_id, i.no
+                SELECT k.id, k.source_system, k.external_id, k.source_time,
+                       CASE WHEN k.id = ANY(\(Array(stored.keys))::uuid[]) THEN NULL ELSE k.data::text END, r.incident_id, i.no
                 FROM (SELECT * FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[])
-                      UNION SELECT * FROM \(unescaped: kind.rawValue) WHERE hub_time(data ->> '\(unescaped: field)') BETWEEN \(from) AND \(to)
+                      UNION SELECT e.* FROM UNNEST(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) AS w(f, t)
+                            JOIN LATERAL (SELECT * FROM \(unescaped: kind.rawValue)
+                                          WHERE hub_time(data ->> '\(unescaped: field)') BETWEEN w.f AND w.t) e ON true
                       UNION SELECT e.* FROM \(unescaped: kind.rawValue) e JOIN incident_report x ON x.report_id = e.id
                             WHERE x.incident_id = ANY(\(incidents)::uuid[])) k
                 LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
                 """
             for try await (id, source, externalID, time, data, incident, no) in try await conn.guardedQuery(query, logger: logger)
-                .decode((UUID, String, String, Date, String, UUID?, Int64?).self)
+                .decode((UUID, String, String, Date, String?, UUID?, Int64?).self)
             {
-                let report = IncidentReport(
+                let report = stored[id]?.incidentReport ?? IncidentReport(
                     kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
-                    fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:])
+                    fields: data.flatMap { try? FieldValue(jsonText: $0) }?.objectValue ?? [:])
                 result.append(
                     ReportNode(
                         id: id, kind: kind, node: .init(key: report.key, features: features(of: report)), incident: incident,
@@ -229,16 +232,24 @@ struct IncidentResolver {
         return result
     }
 
+    /// The spans within `limit` of each of `times`, overlapping spans merged, in time order: a page of
+    /// changes spread over months loads the reports near each change, not everything in between.
+    static func windows(around times: [Date], limit: TimeInterval) -> [(from: Date, to: Date)] {
+        var windows: [(from: Date, to: Date)] = []
+        for time in times.sorted() {
+            let (from, to) = (time.addingTimeInterval(-limit), time.addingTimeInterval(limit))
+            if let last = windows.last, from <= last.to {
+                windows[windows.count - 1].to = max(last.to, to)
+            } else {
+                windows.append((from, to))
+            }
+        }
+        return windows
+    }
+
     /// A report's features for matching: its own fields projected onto the incident's.
     func features(of report: IncidentReport) -> MatchFeatures {
         MatchFeatures(incidentFields: IncidentMerge.decide([report], policy: policy.authority).fields)
-    }
-
-    func features(of record: CanonicalRecord) -> MatchFeatures {
-        features(
-            of: IncidentReport(
-                kind: record.kind, source: record.source, externalID: record.externalID, sourceTime: record.sourceTime,
-                fields: record.fields))
     }
 
     static func json(_ value: some Encodable) -> String {
@@ -252,4 +263,9 @@ struct IncidentResolver {
 extension CanonicalRecord {
     /// `source:external_id`, how the hub names a report in incidents, decisions and audit entries.
     var reportKey: String { "\(source.rawValue):\(externalID)" }
+
+    /// The record as identity resolution and the merge see a report.
+    var incidentReport: IncidentReport {
+        IncidentReport(kind: kind, source: source, externalID: externalID, sourceTime: sourceTime, fields: fields)
+    }
 }

@@ -12,7 +12,7 @@ extension Hub {
         for payload in batch.payloads {
             for record in payload.records { try Self.checkKind(record.kind) }
         }
-        return try await withTransaction { conn in
+        let summary = try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger, clock: clock)
             let head = try await tx.lockAuditHead()
             var summary = IngestSummary()
@@ -30,6 +30,8 @@ extension Hub {
             }
             return summary
         }
+        await keepStatisticsCurrent(afterWriting: summary.inserted + summary.updated + summary.older + summary.failures)
+        return summary
     }
 
     /// Stores records again from payloads already stored (a rebuild): entities, alternates, links,
@@ -114,7 +116,8 @@ struct IngestTransaction {
         var summary = plan.summary
         summary.linked = drafts.count - plan.audits.count
         let incidents = ContinuousClock.now
-        drafts += try await IncidentResolver(conn: conn, logger: logger, policy: policy).resolve(plan.touchedReports)
+        drafts += try await IncidentResolver(conn: conn, logger: logger, policy: policy, stored: plan.storedReports)
+            .resolve(plan.touchedReports)
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)
         return (summary, drafts)
@@ -280,20 +283,21 @@ struct IngestTransaction {
         try await conn.guardedQuery(
             """
             INSERT INTO audit_entry (seq, at, action, entity_kind, entity_id, body, prev_hash, hash)
-            SELECT t.seq, t.at, t.a, t.k, t.e, t.b, decode(t.p, 'hex'), decode(t.h, 'hex')
+            SELECT t.seq, t.at, t.a, t.k, t.e, t.b, t.p, t.h
             FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.at))::timestamptz[], \(entries.map(\.action))::text[],
                         \(entries.map(\.entityKind))::text[], \(entries.map(\.entityID))::text[], \(entries.map(\.body))::text[],
-                        \(entries.map(\.previousHash.hex))::text[], \(entries.map(\.hash.hex))::text[]) AS t(seq, at, a, k, e, b, p, h)
+                        \(entries.map { ByteBuffer(bytes: $0.previousHash) })::bytea[],
+                        \(entries.map { ByteBuffer(bytes: $0.hash) })::bytea[]) AS t(seq, at, a, k, e, b, p, h)
             """, logger: logger)
         let last = entries[entries.count - 1]
         try await conn.guardedQuery(
-            "UPDATE audit_head SET seq = \(last.seq), hash = decode(\(last.hash.hex), 'hex') WHERE id = 1", logger: logger)
+            "UPDATE audit_head SET seq = \(last.seq), hash = decode(\(last.hash.hexString), 'hex') WHERE id = 1", logger: logger)
     }
 }
 
 extension Hub {
     static func sha256Hex(_ bytes: [UInt8]) -> String {
-        Array(SHA256.hash(data: bytes)).hex
+        Array(SHA256.hash(data: bytes)).hexString
     }
 }
 

@@ -59,14 +59,15 @@ struct IngestPlan {
     var summary = IngestSummary()
     /// Reports that were inserted, updated or given alternates: identity resolution looks at these.
     var touchedReports: [UUID: CanonicalRecord] = [:]
+    /// Reports whose stored version is now this record: identity resolution need not read them back.
+    var storedReports: [UUID: CanonicalRecord] = [:]
 
     init(states: [String: EntityState]) { self.states = states }
 
     static func key(_ source: SourceSystemID, _ externalID: String) -> String { "\(source.rawValue)\u{1F}\(externalID)" }
 
-    static func contentHash(_ record: CanonicalRecord) -> String {
-        SHA256.hash(data: Data(record.canonicalFieldsJSON.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    /// The content hash of a record, given the canonical JSON of its fields.
+    static func contentHash(ofFields json: [UInt8]) -> String { SHA256.hash(data: json).hexString }
 
     /// An entity's id, derived from its kind, source and external id, so that a rebuild gives every
     /// entity the id it had and the audit trail keeps following it.
@@ -82,11 +83,12 @@ struct IngestPlan {
     mutating func apply(_ record: CanonicalRecord, rawPayloadID: Int64) {
         let key = Self.key(record.source, record.externalID)
 
-        let hash = Self.contentHash(record)
+        let json = FieldValue.object(record.fields).canonicalJSONBytes
+        let hash = Self.contentHash(ofFields: json)
         guard let current = states[key] else {
             let id = Self.entityID(record)
             newXrefs.append((record.source, record.externalID, record.kind, id))
-            store(record, id: id, version: 1, hash: hash, rawPayloadID: rawPayloadID)
+            store(record, id: id, version: 1, hash: hash, json: json, rawPayloadID: rawPayloadID)
             summary.inserted += 1
             touch(record, id: id)
             audits.append(
@@ -111,7 +113,7 @@ struct IngestPlan {
                             sourceTime: current.sourceTime, mapping: current.mapping, reason: "replaced"))
                 }
             }
-            store(record, id: current.id, version: current.version + 1, hash: hash, rawPayloadID: rawPayloadID)
+            store(record, id: current.id, version: current.version + 1, hash: hash, json: json, rawPayloadID: rawPayloadID)
             summary.updated += 1
             touch(record, id: current.id)
             audits.append(
@@ -141,16 +143,19 @@ struct IngestPlan {
         if EntityKind.reports.contains(record.kind) { touchedReports[id] = record }
     }
 
-    private mutating func store(_ record: CanonicalRecord, id: UUID, version: Int, hash: String, rawPayloadID: Int64) {
+    private mutating func store(
+        _ record: CanonicalRecord, id: UUID, version: Int, hash: String, json: [UInt8], rawPayloadID: Int64
+    ) {
         states[Self.key(record.source, record.externalID)] = EntityState(
             id: id, version: version, sourceTime: record.sourceTime, contentHash: hash, fields: record.fields,
             mapping: record.mapping)
         writes[id] = EntityWrite(
             kind: record.kind, id: id, source: record.source, externalID: record.externalID, version: version,
-            sourceTime: record.sourceTime, contentHash: hash, fieldsJSON: record.canonicalFieldsJSON,
+            sourceTime: record.sourceTime, contentHash: hash, fieldsJSON: String(decoding: json, as: UTF8.self),
             mapping: record.mapping, rawPayloadID: rawPayloadID)
         for link in record.links {
             links.append(LinkWrite(kind: record.kind, fromEntity: id, link: link))
         }
+        if EntityKind.reports.contains(record.kind) { storedReports[id] = record }
     }
 }

@@ -100,7 +100,7 @@ extension Hub {
             incidents: try await scalar("SELECT count(*)::int FROM incident WHERE merged_into IS NULL"),
             openCandidates: try await scalar("SELECT count(*)::int FROM link_candidate WHERE status = 'open'"),
             openConflicts: try await scalar("SELECT count(*)::int FROM conflict WHERE status = 'open'"),
-            digest: Array(hasher.finalize()).hex)
+            digest: Array(hasher.finalize()).hexString)
     }
 
     func scalar(_ query: PostgresQuery) async throws -> Int {

@@ -58,6 +58,14 @@ public struct IncidentDecision: Sendable, Hashable {
         public var sourceTime: Date
         /// `authority`, `newest`, `earliest`, `lifecycle`, `reopen` or `resolved` (an admin chose it).
         public var rule: String
+
+        /// As stored in `incident.provenance`: `source`, `report`, `sourceTime` (canonical time), `rule`.
+        public var fieldValue: FieldValue {
+            .object([
+                "source": .string(source), "report": .string(report), "sourceTime": .string(sourceTime.canonicalText),
+                "rule": .string(rule),
+            ])
+        }
     }
 
     /// A losing value.
@@ -131,19 +139,23 @@ public enum IncidentMerge {
             if let value = report.fields[name], !value.isAbsent {
                 candidates.append(
                     Candidate(
-                        value: value, report: report, sourceTime: report.sourceTime, rank: rank, current: true,
-                        json: value.canonicalJSON))
+                        value: value, report: report, sourceTime: report.sourceTime, rank: rank, current: true, json: ""))
             }
             if rule.lifecycle != nil {
                 for past in report.history[name] ?? [] where !past.value.isAbsent {
                     candidates.append(
                         Candidate(
                             value: past.value, report: report, sourceTime: past.sourceTime, rank: rank, current: false,
-                            json: past.value.canonicalJSON))
+                            json: ""))
                 }
             }
         }
         guard !candidates.isEmpty else { return }
+        // Candidates are told apart by their canonical JSON; one alone needs none (most incidents
+        // have one report, and every report's features are decided alone).
+        if candidates.count > 1 {
+            for index in candidates.indices { candidates[index].json = candidates[index].value.canonicalJSON }
+        }
         // Newest source time first; equal times by value, then report, so arrival order never decides.
         func newer(_ a: Candidate, _ b: Candidate) -> Bool {
             if a.sourceTime != b.sourceTime { return a.sourceTime > b.sourceTime }
@@ -219,7 +231,7 @@ public enum IncidentMerge {
         }
         .sorted { ($0.report, $0.value.canonicalJSON) < ($1.report, $1.value.canonicalJSON) }
         let text = ([field] + sides.map { "\($0.report)=\($0.value.canonicalJSON)" }).joined(separator: "\n")
-        let key = SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let key = SHA256.hash(data: Data(text.utf8)).prefix(12).hexString
         return .init(field: field, key: key, candidates: sides)
     }
 }

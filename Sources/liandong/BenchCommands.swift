@@ -59,8 +59,12 @@ struct IngestBench: AsyncParsableCommand {
             try await Hub.withHub(at: location, logger: runtime.logger) { hub in
                 try await hub.migrate()
                 var phases: [Phase] = []
+                // Streams named per run: a database given with --database-url reads each file again,
+                // whatever cursors earlier runs left there.
+                let run = Int(Date().timeIntervalSince1970)
                 for (number, file) in input.enumerated() {
-                    phases.append(try await measure(file, stream: "bench-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
+                    phases.append(
+                        try await measure(file, stream: "bench-\(run)-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
                     if !json { print(Self.line(phases.last!)) }
                 }
                 return phases

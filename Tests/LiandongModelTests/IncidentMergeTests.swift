@@ -18,6 +18,34 @@ import Testing
         "status": FieldRule(ranks: [["fire-119"]], lifecycle: ["reported", "dispatched", "on_scene", "closed"]),
     ])
 
+    /// One report's fields as matching takes them equal what a whole decision over that report alone
+    /// gives: category overrides, per-kind source fields, absent values and earliest times included.
+    @Test func oneReportsFieldsEqualItsWholeDecision() {
+        let policy = AuthorityPolicy(
+            fields: [
+                "category": FieldRule(ranks: [["fire-119"]], from: [.fireAlarm: "event_category"]),
+                "address": FieldRule(ranks: [["police-110"]]),
+                "location": FieldRule(ranks: [["fire-119"]], from: [.fireAlarm: "position"]),
+                "reported_at": FieldRule(from: [.fireAlarm: "alarm_time"], decision: .earliest),
+                "status": FieldRule(ranks: [["fire-119"]], lifecycle: ["reported", "closed"]),
+            ],
+            categories: ["fire": ["address": FieldRule(ranks: [["fire-119"]], from: [.fireAlarm: "scene"])]])
+        let reports = [
+            Self.report("fire-119", "A", at: 1, [
+                "event_category": "fire", "scene": "湖东路1号", "address": "ignored", "position": .object(["lat": 26, "lon": 119]),
+                "alarm_time": "2026-11-24T01:00:00Z", "status": "reported",
+            ]),
+            Self.report("fire-119", "B", at: 2, ["event_category": "accident", "scene": "x", "address": "五一北路", "position": .null]),
+            Self.report("police-110", "C", at: 3, ["category": "fire", "address": "湖东路", "reported_at": "2026-11-24T02:00:00Z", "status": .array([])]),
+            Self.report("police-110", "D", at: 4, [:]),
+        ]
+        let names: Set<String> = ["category", "address", "location", "reported_at", "status", "not_in_policy"]
+        for report in reports {
+            #expect(IncidentMerge.fields(ofOne: report, policy: policy, names: names) == IncidentMerge.decide([report], policy: policy).fields)
+        }
+        #expect(policy.reportFields(deciding: ["address"], kind: .fireAlarm) == ["event_category", "address", "scene"])
+    }
+
     @Test func authorityWinsAndTheLoserIsKept() {
         let reports = [
             Self.report("fire-119", "A", at: 1, ["fire_task": "firefighting"]),

@@ -7,19 +7,22 @@ import Synchronization
 /// looks at them (once a minute, after 10 % growth). A hub starting empty plans every statement for
 /// near-empty tables: a join by `xref.entity_id` stayed a sequential scan per incident, and each page
 /// of a backfill took longer than the one before (0.1 s → 0.6 s for that one statement after 5,000
-/// records; 5 ms after an `ANALYZE`). So the hub analyzes its tables itself after 1,000 records written
-/// by this process, then each time that count doubles: a few dozen times in a lifetime, never in the
-/// steady state autovacuum handles.
+/// records; 5 ms after an `ANALYZE`). So after every 1,000 records this process writes, the hub asks
+/// PostgreSQL which of its tables changed by half their size or more since they were last analyzed
+/// (`pg_stat_user_tables.n_mod_since_analyze`) and analyzes those: during a backfill each table is
+/// analyzed each time it doubles; in the steady state, and for big tables a small load touches,
+/// nothing is done and autovacuum's analyze is left to do its work.
 final class TableStatistics: Sendable {
-    private let written = Mutex<(count: Int, analyzeAt: Int)>((0, 1000))
+    private let written = Mutex(0)
+    /// Records written between two looks at the tables' statistics.
+    static let interval = 1000
 
-    /// Counts `records` written; true when the tables should be analyzed now.
+    /// Counts `records` written; true when another `interval` of them has been written.
     func recordWrites(_ records: Int) -> Bool {
-        written.withLock { state in
-            state.count += records
-            guard state.count >= state.analyzeAt else { return false }
-            state.analyzeAt = state.count * 2
-            return true
+        written.withLock { count in
+            let before = count / Self.interval
+            count += records
+            return count / Self.interval > before
         }
     }
 
@@ -31,13 +34,26 @@ final class TableStatistics: Sendable {
 }
 
 extension Hub {
-    /// Analyzes the hub's tables when this process has written enough since the last time (see
-    /// `TableStatistics`). A failure only costs speed: it is logged, not thrown.
+    /// Analyzes the hub's tables that grew by half or more since their last analyze, once per
+    /// `TableStatistics.interval` records written (see `TableStatistics`). A failure only costs speed:
+    /// it is logged, not thrown.
     func keepStatisticsCurrent(afterWriting records: Int) async {
         guard statistics.recordWrites(records) else { return }
         do {
-            try await self.rows(
-                PostgresQuery(unsafeSQL: "ANALYZE " + TableStatistics.tables.joined(separator: ", ")), logger: logger)
+            var stale: [String] = []
+            for try await table in try await self.rows(
+                """
+                SELECT relname::text FROM pg_stat_user_tables
+                WHERE relname = ANY(\(TableStatistics.tables)::text[]) AND n_mod_since_analyze >= \(TableStatistics.interval)
+                  AND n_mod_since_analyze * 2 >= n_live_tup
+                ORDER BY relname
+                """, logger: logger
+            ).decode(String.self) {
+                stale.append(table)
+            }
+            guard !stale.isEmpty else { return }
+            // The names come from the fixed list above, never from input.
+            try await self.rows(PostgresQuery(unsafeSQL: "ANALYZE " + stale.joined(separator: ", ")), logger: logger)
         } catch {
             logger.warning("Could not analyze the hub's tables", metadata: ["liandong.error": "\(error)"])
         }

@@ -191,20 +191,28 @@ struct IncidentResolver {
         var result: [ReportNode] = []
         for kind in EntityKind.reports {
             // The time field is written into the statement (it names a column of ours, never input), so
-            // that the expression index on it (migration 0004) serves the window.
+            // that the expression index on it (migration 0004) serves the windows. Ids are gathered
+            // first and the rows read once: a UNION of whole rows would compare their JSON to drop
+            // duplicates.
             let field = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
-            guard field.allSatisfy({ $0.isLetter || $0 == "_" }) else {
-                throw HubError(.invalidState, "authority.yaml: reported_at.from.\(kind) must be a field name, got '\(field)'")
+            // Only what matching reads of each report is sent: its long texts and unit lists are not.
+            let featureFields = policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind).sorted()
+                .map { "'\($0)', k.data -> '\($0)'" }.joined(separator: ", ")
+            for name in policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind)
+            where !name.allSatisfy({ $0.isLetter || $0 == "_" }) {
+                throw HubError(.invalidState, "authority.yaml: a 'from' of \(kind) must be a field name, got '\(name)'")
             }
             let query: PostgresQuery = """
                 SELECT k.id, k.source_system, k.external_id, k.source_time,
-                       CASE WHEN k.id = ANY(\(Array(stored.keys))::uuid[]) THEN NULL ELSE k.data::text END, r.incident_id, i.no
-                FROM (SELECT * FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[])
-                      UNION SELECT e.* FROM UNNEST(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) AS w(f, t)
-                            JOIN LATERAL (SELECT * FROM \(unescaped: kind.rawValue)
+                       CASE WHEN k.id = ANY(\(Array(stored.keys))::uuid[]) THEN NULL
+                            ELSE jsonb_strip_nulls(jsonb_build_object(\(unescaped: featureFields)))::text
+                       END, r.incident_id, i.no
+                FROM (SELECT unnest(\(ids)::uuid[]) AS id
+                      UNION SELECT e.id FROM UNNEST(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) AS w(f, t)
+                            JOIN LATERAL (SELECT id FROM \(unescaped: kind.rawValue)
                                           WHERE hub_time(data ->> '\(unescaped: field)') BETWEEN w.f AND w.t) e ON true
-                      UNION SELECT e.* FROM \(unescaped: kind.rawValue) e JOIN incident_report x ON x.report_id = e.id
-                            WHERE x.incident_id = ANY(\(incidents)::uuid[])) k
+                      UNION SELECT report_id FROM incident_report WHERE incident_id = ANY(\(incidents)::uuid[])) u
+                JOIN \(unescaped: kind.rawValue) k ON k.id = u.id
                 LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
                 """
             for try await (id, source, externalID, time, data, incident, no) in try await conn.guardedQuery(query, logger: logger)
@@ -249,7 +257,8 @@ struct IncidentResolver {
 
     /// A report's features for matching: its own fields projected onto the incident's.
     func features(of report: IncidentReport) -> MatchFeatures {
-        MatchFeatures(incidentFields: IncidentMerge.decide([report], policy: policy.authority).fields)
+        MatchFeatures(
+            incidentFields: IncidentMerge.fields(ofOne: report, policy: policy.authority, names: MatchFeatures.incidentFields))
     }
 
     static func json(_ value: some Encodable) -> String {

@@ -24,6 +24,18 @@ public struct AuthorityPolicy: Sendable, Hashable {
 
     /// The field that decides which category overrides apply; it is decided first.
     public static let categoryField = "category"
+
+    /// The fields of a report of `kind` that the incident fields `names` (and the category, which
+    /// picks their rules) are decided from, under the general rules and every category's.
+    public func reportFields(deciding names: Set<String>, kind: EntityKind) -> Set<String> {
+        var result: Set<String> = []
+        for name in names.union([Self.categoryField]) {
+            for rule in [fields[name]] + categories.values.map({ $0[name] }) {
+                if let rule { result.insert(rule.reportField(name, kind: kind)) }
+            }
+        }
+        return result
+    }
 }
 
 /// How one incident field is decided among the reports' values.

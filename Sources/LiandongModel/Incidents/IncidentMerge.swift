@@ -119,6 +119,32 @@ public enum IncidentMerge {
         return decision
     }
 
+    /// What `decide([report])` gives for the incident fields `names`, for one report: each field is
+    /// the report's own value, as nothing competes with it. Identity resolution takes the features of
+    /// every report near a change this way, without the candidates, provenance and alternates of a
+    /// whole decision. A report with lifecycle history goes through `decide`.
+    public static func fields(ofOne report: IncidentReport, policy: AuthorityPolicy, names: Set<String>) -> [String: FieldValue] {
+        guard report.history.isEmpty else {
+            return decide([report], policy: policy).fields.filter { names.contains($0.key) }
+        }
+        let category = AuthorityPolicy.categoryField
+        let chosenCategory = policy.rule(for: category, category: nil).flatMap { rule in
+            report.fields[rule.reportField(category, kind: report.kind)].flatMap { $0.isAbsent ? nil : $0 }
+        }
+        var fields: [String: FieldValue] = [:]
+        for name in names {
+            if name == category {
+                fields[name] = chosenCategory
+                continue
+            }
+            guard let rule = policy.rule(for: name, category: chosenCategory?.stringValue),
+                let value = report.fields[rule.reportField(name, kind: report.kind)], !value.isAbsent
+            else { continue }
+            fields[name] = value
+        }
+        return fields
+    }
+
     struct Candidate {
         var value: FieldValue
         var report: IncidentReport

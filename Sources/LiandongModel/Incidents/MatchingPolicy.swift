@@ -118,6 +118,9 @@ public struct MatchFeatures: Sendable, Hashable {
         self.text = text
     }
 
+    /// The incident fields features are made of.
+    public static let incidentFields: Set<String> = ["incident_type", "location", "division_code", "reported_at", "address"]
+
     /// The features of a set of incident fields (`incident_type`, `location`, `division_code`,
     /// `reported_at`, `address`).
     public init(incidentFields fields: [String: FieldValue]) {

@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "LiandongEndToEndTests",
             dependencies: [
-                "LiandongSync", "LiandongSimulator", "LiandongTestSupport", "liandong", "ExchangeAdapter",
+                "LiandongSync", "LiandongMapping", "LiandongSimulator", "LiandongTestSupport", "liandong", "ExchangeAdapter",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

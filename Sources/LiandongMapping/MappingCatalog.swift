@@ -28,6 +28,13 @@ public struct MappingCatalog: Sendable {
     /// Loads `directory` (the project's `Mappings/`).
     public init(directory: URL) throws(LoadError) {
         let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw LoadError(
+                file: directory.path, key: "",
+                message: "no such folder: mappings are read from the project's Mappings/; run liandong from the project "
+                    + "folder, or name the folder with 'mappings:' in the configuration file")
+        }
         let codes = directory.appendingPathComponent("codes")
         var lists: [String: CodeList] = [:]
         var divisions: DivisionList?

@@ -1,5 +1,6 @@
 import Foundation
 import LiandongHub
+import LiandongMapping
 import LiandongSimulator
 import LiandongSync
 import LiandongTestSupport
@@ -186,7 +187,18 @@ struct CommandLine_ {
 }
 
 @Suite struct ConfigurationTests {
-    /// The documented example stays loadable: every key it shows is one the loader knows.
+    /// The exchange source reads a drop folder; an HTTP URL is refused naming the key.
+    /// Run from the wrong folder, the catalog names the folder it looked for and how to point at it.
+    @Test func aMissingMappingsFolderIsNamed() {
+        let missing = Scratch.path("no-mappings")
+        #expect {
+            try MappingCatalog(directory: missing)
+        } throws: { error in
+            let error = error as? MappingCatalog.LoadError
+            return error?.file == missing.path && error?.message.contains("'mappings:'") == true
+        }
+    }
+
     @Test func theExchangeTakesAFolderNotAnHTTPURL() throws {
         let config = Scratch.path("config", extension: "yaml")
         try "sources:\n  exchange: {url: \"http://x\"}\n".write(to: config, atomically: true, encoding: .utf8)
@@ -200,6 +212,7 @@ struct CommandLine_ {
         #expect(try HubConfiguration(file: config, dataDirectory: nil, environment: [:]).sources["exchange"]?.pageSize == 500)
     }
 
+    /// The documented example stays loadable: every key it shows is one the loader knows.
     @Test func exampleConfigurationLoads() throws {
         let file = Repository.root.appendingPathComponent("Deploy/liandong.example.yaml")
         let configuration = try HubConfiguration(file: file, dataDirectory: nil, environment: [:])

@@ -139,22 +139,10 @@ public struct Mapping: Sendable {
     /// Text in canonical records is Unicode NFC, so the same words always hash alike.
     private static func normalized(_ value: FieldValue) -> FieldValue {
         switch value {
-        case .string(let s): return .string(isNFC(s) ? s : s.precomposedStringWithCanonicalMapping)
+        case .string(let s): return .string(s.nfc())
         case .array(let a): return .array(a.map(normalized))
         case .object(let o): return .object(o.mapValues(normalized))
         default: return value
-        }
-    }
-
-    /// Whether `text` is NFC by a quick look: every scalar is below U+0300 (no combining marks) or a
-    /// CJK ideograph, CJK punctuation or a full-width form, none of which composes or decomposes.
-    /// Foundation's normalisation, run on every string of every record, was a large share of mapping.
-    static func isNFC(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { scalar in
-            switch scalar.value {
-            case ..<0x300, 0x3001...0x3029, 0x4E00...0x9FFF, 0xFF01...0xFF5E: true
-            default: false
-            }
         }
     }
 

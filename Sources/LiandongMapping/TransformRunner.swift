@@ -16,8 +16,7 @@ struct TransformRunner {
         switch transform {
         case .trim:
             guard let text = value.scalarText else { return value }
-            let trimmed = text.trimmingWhitespace()
-            return .string(Mapping.isNFC(trimmed) ? trimmed : trimmed.precomposedStringWithCanonicalMapping)
+            return .string(text.trimmingWhitespace().nfc())
         case .number:
             guard let text = value.scalarText?.trimmingWhitespace(), let n = Double(text), n.isFinite else {
                 throw Refusal(rule: .number, message: "not a number")

@@ -58,8 +58,10 @@ public struct SyncEngine: Sendable {
                 try Task.checkCancellation()
                 guard try await mayContinue() else { break }
                 let started = ContinuousClock.now
-                let prepared = try await (upcoming ?? prepare(stream, of: adapter, after: cursor, mapper: mapper)).value
+                let preparing = upcoming ?? prepare(stream, of: adapter, after: cursor, mapper: mapper)
                 upcoming = nil
+                // The task is not a child of this one: a cancellation (shutdown) is passed on by hand.
+                let prepared = try await withTaskCancellationHandler { try await preparing.value } onCancel: { preparing.cancel() }
                 guard try await mayContinue() else { break }
                 let page = prepared.page
                 let hasNext = page.hasMore && pageNumber + 1 < maxPages

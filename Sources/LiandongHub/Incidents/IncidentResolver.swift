@@ -190,22 +190,21 @@ struct IncidentResolver {
         let windows = Self.windows(around: near, limit: policy.matching.timeLimit.isFinite ? policy.matching.timeLimit : 0)
         var result: [ReportNode] = []
         for kind in EntityKind.reports {
-            // The time field is written into the statement (it names a column of ours, never input), so
-            // that the expression index on it (migration 0004) serves the windows. Ids are gathered
-            // first and the rows read once: a UNION of whole rows would compare their JSON to drop
-            // duplicates.
+            // Field names are written into the statement (they come from authority.yaml, never from
+            // input, and are checked to be names), so that the expression index on the time field
+            // (migration 0004) serves the windows. Of each report only what matching reads is sent,
+            // not its long texts and unit lists. Ids are gathered first and the rows read once: a
+            // UNION of whole rows would compare their JSON to drop duplicates.
             let field = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
-            // Only what matching reads of each report is sent: its long texts and unit lists are not.
             let featureFields = policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind).sorted()
-                .map { "'\($0)', k.data -> '\($0)'" }.joined(separator: ", ")
-            for name in policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind)
-            where !name.allSatisfy({ $0.isLetter || $0 == "_" }) {
+            for name in featureFields where !name.allSatisfy({ $0.isLetter || $0 == "_" }) {
                 throw HubError(.invalidState, "authority.yaml: a 'from' of \(kind) must be a field name, got '\(name)'")
             }
+            let projection = featureFields.map { "'\($0)', k.data -> '\($0)'" }.joined(separator: ", ")
             let query: PostgresQuery = """
                 SELECT k.id, k.source_system, k.external_id, k.source_time,
                        CASE WHEN k.id = ANY(\(Array(stored.keys))::uuid[]) THEN NULL
-                            ELSE jsonb_strip_nulls(jsonb_build_object(\(unescaped: featureFields)))::text
+                            ELSE jsonb_strip_nulls(jsonb_build_object(\(unescaped: projection)))::text
                        END, r.incident_id, i.no
                 FROM (SELECT unnest(\(ids)::uuid[]) AS id
                       UNION SELECT e.id FROM UNNEST(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) AS w(f, t)

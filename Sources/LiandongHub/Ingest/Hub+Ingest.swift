@@ -291,7 +291,7 @@ struct IngestTransaction {
             """, logger: logger)
         let last = entries[entries.count - 1]
         try await conn.guardedQuery(
-            "UPDATE audit_head SET seq = \(last.seq), hash = decode(\(last.hash.hexString), 'hex') WHERE id = 1", logger: logger)
+            "UPDATE audit_head SET seq = \(last.seq), hash = \(ByteBuffer(bytes: last.hash)) WHERE id = 1", logger: logger)
     }
 }
 

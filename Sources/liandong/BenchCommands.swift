@@ -9,7 +9,7 @@ import LiandongSync
 /// `liandong bench`: measurements of the hub's own paths, printed so that runs can be compared.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self])
+        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self, LatencyBench.self])
 }
 
 /// Ingests JSON-lines files (the shape `bench/peers/gen.py` writes) through the real path — the
@@ -26,7 +26,7 @@ struct IngestBench: AsyncParsableCommand {
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "A JSON-lines file; repeat for phases run one after the other.") var input: [String]
-    @Option(help: "PostgreSQL URL to load into instead of a fresh embedded database.") var databaseURL: String?
+    @OptionGroup var database: BenchDatabase
     @Option(help: "Lines per page (one page is one ingest transaction).") var pageSize = 1000
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -55,7 +55,7 @@ struct IngestBench: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime(global)
         let catalog = try runtime.catalog()
-        let phases = try await withDatabase(runtime) { location in
+        let phases = try await database.withDatabase(runtime) { location in
             try await Hub.withHub(at: location, logger: runtime.logger) { hub in
                 try await hub.migrate()
                 var phases: [Phase] = []
@@ -127,8 +127,21 @@ struct IngestBench: AsyncParsableCommand {
         return count + (lineHasText ? 1 : 0)
     }
 
+    static func line(_ phase: Phase) -> String {
+        let stages = StageClock.Stage.allCases.map { "\($0.rawValue) \(String(format: "%.2f", phase.stageSeconds[$0.rawValue] ?? 0))s" }
+        return "\(phase.input): \(phase.records) records in \(String(format: "%.2f", phase.wallSeconds)) s = "
+            + "\(Int(phase.recordsPerSecond.rounded())) records/s; CPU \(String(format: "%.2f", phase.cpuSeconds)) s; "
+            + "inserted \(phase.inserted), updated \(phase.updated), unchanged \(phase.unchanged), quarantined \(phase.quarantined); "
+            + stages.joined(separator: ", ")
+    }
+}
+
+/// `--database-url`, or a fresh embedded PostgreSQL for the run.
+struct BenchDatabase: ParsableArguments {
+    @Option(help: "PostgreSQL URL to run on instead of a fresh embedded database.") var databaseURL: String?
+
     /// Runs `body` on `--database-url`, or on a fresh embedded cluster removed afterwards.
-    private func withDatabase<Result: Sendable>(
+    func withDatabase<Result: Sendable>(
         _ runtime: Runtime, _ body: (DatabaseLocation) async throws -> Result
     ) async throws -> Result {
         if let databaseURL { return try await body(try DatabaseLocation(url: databaseURL)) }
@@ -145,14 +158,6 @@ struct IngestBench: AsyncParsableCommand {
         }
         try await Hub.createDatabaseIfNeeded(at: server.location, logger: runtime.logger)
         return try await body(server.location)
-    }
-
-    static func line(_ phase: Phase) -> String {
-        let stages = StageClock.Stage.allCases.map { "\($0.rawValue) \(String(format: "%.2f", phase.stageSeconds[$0.rawValue] ?? 0))s" }
-        return "\(phase.input): \(phase.records) records in \(String(format: "%.2f", phase.wallSeconds)) s = "
-            + "\(Int(phase.recordsPerSecond.rounded())) records/s; CPU \(String(format: "%.2f", phase.cpuSeconds)) s; "
-            + "inserted \(phase.inserted), updated \(phase.updated), unchanged \(phase.unchanged), quarantined \(phase.quarantined); "
-            + stages.joined(separator: ", ")
     }
 }
 

@@ -70,4 +70,22 @@ import Testing
         #expect(Set(stages.keys) == ["read", "decode", "map", "resolve", "write"])
         #expect((report?["peakResidentMiB"] as? Double ?? 0) > 0)
     }
+
+    /// Records sent one at a time are each committed and then delivered to the simulated receivers
+    /// their agreements name (a fire is shared with 119), and the report says how long each took.
+    @Test func benchLatencyReportsCommitsAndDeliveries() async throws {
+        let folder = try Self.write([1, 12, 23].map { Self.line($0) })
+        let location = try await TestDatabase.makeFreshDatabase()
+        let output = try await CommandLine_().run([
+            "bench", "latency", "--input", folder.appendingPathComponent("export-1.jsonl").path, "--changes", "3",
+            "--interval", "0.2", "--database-url", location.url, "--json",
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        #expect(report?["changes"] as? Int == 3)
+        #expect((report?["commitP99"] as? Double ?? 0) >= (report?["commitP50"] as? Double ?? 0))
+        #expect((report?["commitP50"] as? Double ?? 0) > 0)
+        #expect((report?["deliveries"] as? Int ?? 0) >= 3, "each fire reaches 119 at least")
+        #expect((report?["deliveryP50"] as? Double ?? 0) > 0)
+    }
 }

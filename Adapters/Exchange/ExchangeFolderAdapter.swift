@@ -9,7 +9,8 @@ import LiandongModel
 public struct ExchangeFolderAdapter: SourceAdapter {
     public let system: SourceSystemID = "exchange"
     public let streams: [SourceStream]
-    let location: URL
+    /// The drop folder, or one file.
+    public let location: URL
     let pageSize: Int
 
     /// `stream` names the cursor: one folder read twice under two names is read twice.

@@ -45,34 +45,28 @@ public struct DocumentParser: Sendable {
             guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }) else {
                 continue
             }
-            do {
-                let value = try FieldValue(jsonText: String(decoding: line, as: UTF8.self))
-                guard depth(of: value) <= maxDepth else {
-                    throw MappingFailure(path: "/line[\(number + 1)]", rule: .document, message: "JSON nested deeper than \(maxDepth) levels")
-                }
-                lines.append(node(named: "line", from: value))
-            } catch let failure as MappingFailure {
-                throw failure
-            } catch {
-                throw MappingFailure(
-                    path: "/line[\(number + 1)]", rule: .document, message: "line \(number + 1): malformed JSON: \(Self.summary(of: error))")
-            }
+            lines.append(
+                try jsonNode(String(decoding: line, as: UTF8.self), named: "line", path: "/line[\(number + 1)]", where: "line \(number + 1): "))
         }
         return DocumentNode(name: "", children: lines)
     }
 
     func parseJSON(_ text: String) throws(MappingFailure) -> DocumentNode {
+        try jsonNode(text, named: "", path: "/", where: "")
+    }
+
+    /// One JSON document as a node named `name`; a failure names `path`, its message starts with `place`.
+    private func jsonNode(_ text: String, named name: String, path: String, where place: String) throws(MappingFailure) -> DocumentNode {
         let value: FieldValue
         do {
             value = try FieldValue(jsonText: text)
         } catch {
-            throw MappingFailure(path: "/", rule: .document, message: "malformed JSON: \(Self.summary(of: error))")
+            throw MappingFailure(path: path, rule: .document, message: "\(place)malformed JSON: \(Self.summary(of: error))")
         }
-        let root = node(named: "", from: value)
         guard depth(of: value) <= maxDepth else {
-            throw MappingFailure(path: "/", rule: .document, message: "JSON nested deeper than \(maxDepth) levels")
+            throw MappingFailure(path: path, rule: .document, message: "JSON nested deeper than \(maxDepth) levels")
         }
-        return root
+        return node(named: name, from: value)
     }
 
     private func depth(of value: FieldValue) -> Int {

@@ -311,8 +311,12 @@ public enum AdapterRegistry {
         case "weather":
             return WeatherAdapter(transport: transport, logger: logger)
         case "exchange":  // `url` is the drop folder (or one file), as a path or a file: URL
-            let path = settings.url.hasPrefix("file://") ? String(settings.url.dropFirst("file://".count)) : settings.url
-            return ExchangeFolderAdapter(location: URL(fileURLWithPath: path), pageSize: settings.pageSize ?? 1000)
+            let location = settings.url.hasPrefix("file://") ? URL(string: settings.url) : URL(fileURLWithPath: settings.url)
+            guard let location else {
+                throw HubConfiguration.Error(
+                    file: "(configuration)", key: "sources.exchange.url", message: "'\(settings.url)' is not a file:/// URL")
+            }
+            return ExchangeFolderAdapter(location: location, pageSize: settings.pageSize ?? 1000)
         default:
             throw HubConfiguration.Error(
                 file: "(configuration)", key: "sources.\(name)",

@@ -72,15 +72,3 @@ extension DeliveryPusher {
         }
     }
 }
-
-extension Hub {
-    /// Waits (up to `seconds`) until no delivery (to `target`, else to anyone) is pending; true if none is.
-    public func waitForDeliveries(to target: String? = nil, seconds: Double = 30) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await deliveries(statuses: [.pending], target: target, limit: 1).isEmpty { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-}

@@ -55,27 +55,20 @@ struct IngestBench: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime(global)
         let catalog = try runtime.catalog()
-        let phases = try await database.withDatabase(runtime) { location in
-            try await Hub.withHub(at: location, logger: runtime.logger) { hub in
-                try await hub.migrate()
-                var phases: [Phase] = []
-                // Streams named per run: a database given with --database-url reads each file again,
-                // whatever cursors earlier runs left there.
-                let run = Int(Date().timeIntervalSince1970)
-                for (number, file) in input.enumerated() {
-                    phases.append(
-                        try await measure(file, stream: "bench-\(run)-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
-                    if !json { print(Self.line(phases.last!)) }
-                }
-                return phases
+        let phases = try await database.withHub(runtime) { hub in
+            var phases: [Phase] = []
+            // Streams named per run: a database given with --database-url reads each file again,
+            // whatever cursors earlier runs left there.
+            let run = Int(Date().timeIntervalSince1970)
+            for (number, file) in input.enumerated() {
+                phases.append(try await measure(file, stream: "bench-\(run)-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
+                if !json { print(Self.line(phases.last!)) }
             }
+            return phases
         }
         let peak = ResourceUsage.now().peakResidentMiB
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let report = Report(phases: phases, peakResidentMiB: peak, pageSize: pageSize)
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(Report(phases: phases, peakResidentMiB: peak, pageSize: pageSize))
         } else {
             print("peak RSS \(String(format: "%.1f", peak)) MiB (this process; PostgreSQL's own memory is not counted)")
         }
@@ -140,24 +133,20 @@ struct IngestBench: AsyncParsableCommand {
 struct BenchDatabase: ParsableArguments {
     @Option(help: "PostgreSQL URL to run on instead of a fresh embedded database.") var databaseURL: String?
 
-    /// Runs `body` on `--database-url`, or on a fresh embedded cluster removed afterwards.
-    func withDatabase<Result: Sendable>(
-        _ runtime: Runtime, _ body: (DatabaseLocation) async throws -> Result
-    ) async throws -> Result {
-        if let databaseURL { return try await body(try DatabaseLocation(url: databaseURL)) }
+    /// Runs `body` on the hub at `--database-url`, or on a fresh embedded PostgreSQL in a folder of
+    /// its own, removed afterwards; `Runtime.withHub` starts, migrates and stops it.
+    func withHub<Result: Sendable>(_ runtime: Runtime, _ body: (Hub) async throws -> Result) async throws -> Result {
+        var runtime = runtime
+        if let databaseURL {
+            runtime.configuration.databaseURL = databaseURL
+            return try await runtime.withHub(body)
+        }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-bench-\(getpid())")
-        let server = try EmbeddedPostgres(dataDirectory: folder, logger: runtime.logger)
-        Cleanup.shared.add {
-            server.stop()
-            try? FileManager.default.removeItem(at: folder)
-        }
-        _ = try Cleanup.shared.holdingSignals { try server.start() }
-        defer {
-            server.stop()
-            try? FileManager.default.removeItem(at: folder)
-        }
-        try await Hub.createDatabaseIfNeeded(at: server.location, logger: runtime.logger)
-        return try await body(server.location)
+        runtime.configuration.dataDirectory = folder
+        // Interrupted, the server is stopped first (cleanup runs last-added first), then this goes.
+        Cleanup.shared.add { try? FileManager.default.removeItem(at: folder) }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try await runtime.withHub(body)
     }
 }
 

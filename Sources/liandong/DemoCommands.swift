@@ -84,9 +84,7 @@ struct Demo: AsyncParsableCommand {
                         try await Task.sleep(for: .seconds(max(interval, 0.05)))
                     }
                     // Let the pusher finish what is due before showing what each agency received.
-                    for _ in 0..<100 where try await hub.deliveryCounts().values.contains(where: { ($0["pending"] ?? 0) > 0 }) {
-                        try await Task.sleep(for: .milliseconds(200))
-                    }
+                    _ = try await hub.waitForDeliveries(seconds: 20)
                     let stats = try await hub.stats()
                     try printJSON(stats)
                     print("Deliveries: \(Self.describe(try await hub.deliveryCounts()))")

@@ -65,15 +65,12 @@ struct LatencyBench: AsyncParsableCommand {
             let adapters = try receivers.map {
                 try AdapterRegistry.make($0.configuration.agency.rawValue, baseURL: $0.baseURL!, token: $0.configuration.token, logger: runtime.logger)
             }
-            return try await database.withDatabase(runtime) { location in
-                try await Hub.withHub(at: location, logger: runtime.logger) { hub in
-                    try await hub.migrate()
-                    let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
-                    let pusher = DeliveryPusher(
-                        hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
-                        instance: "bench", configuration: runtime.configuration.delivery, logger: runtime.logger)
-                    return try await measure(lines, into: file, engine: engine, pusher: pusher)
-                }
+            return try await database.withHub(runtime) { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
+                let pusher = DeliveryPusher(
+                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
+                    instance: "bench", configuration: runtime.configuration.delivery, logger: runtime.logger)
+                return try await measure(lines, into: file, engine: engine, pusher: pusher)
             }
         }
         if json {
@@ -114,9 +111,7 @@ struct LatencyBench: AsyncParsableCommand {
                 commits.append(Self.milliseconds(committed.times.withLock { $0[index] } - written))
             }
             let hub = engine.hub
-            for _ in 0..<300 where try await hub.deliveryCounts().values.contains(where: { ($0["pending"] ?? 0) > 0 }) {
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            _ = try await hub.waitForDeliveries(seconds: 30)
             let delivered = try await hub.deliveries(statuses: [.delivered], target: nil, limit: 100_000)
             let deliveries = delivered.compactMap { delivery in delivery.deliveredAt.map { $0.timeIntervalSince(delivery.createdAt) * 1000 } }
             return Report(

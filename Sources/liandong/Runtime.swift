@@ -17,7 +17,7 @@ struct GlobalOptions: ParsableArguments {
 
 /// The composition root: configuration, logging, the database (embedded or configured) and mappings.
 struct Runtime {
-    let configuration: HubConfiguration
+    var configuration: HubConfiguration
     let logger: Logger
 
     init(_ options: GlobalOptions) throws {

@@ -1,3 +1,4 @@
+import ExchangeAdapter
 import Foundation
 import LiandongHub
 import LiandongMapping
@@ -210,6 +211,9 @@ struct CommandLine_ {
         }
         try "sources:\n  exchange: {url: /srv/exchange, page_size: 500}\n".write(to: config, atomically: true, encoding: .utf8)
         #expect(try HubConfiguration(file: config, dataDirectory: nil, environment: [:]).sources["exchange"]?.pageSize == 500)
+        // A file: URL is read as a URL, percent escapes included.
+        let adapter = try AdapterRegistry.make("exchange", baseURL: "file:///srv/drop%20folder", token: nil, logger: TestDatabase.logger)
+        #expect((adapter as? ExchangeFolderAdapter)?.location.path == "/srv/drop folder")
     }
 
     /// The documented example stays loadable: every key it shows is one the loader knows.

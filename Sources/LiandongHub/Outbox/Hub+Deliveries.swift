@@ -122,6 +122,16 @@ extension Hub {
         return nil
     }
 
+    /// Waits (up to `seconds`) until no delivery (to `target`, else to anyone) is pending; true if none is.
+    public func waitForDeliveries(to target: String? = nil, seconds: Double = 30) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await deliveries(statuses: [.pending], target: target, limit: 1).isEmpty { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     /// Deliveries for `deliveries list`: newest first, by status and target when given.
     public func deliveries(statuses: [DeliveryStatus]?, target: String?, limit: Int = 200) async throws -> [Delivery] {
         let statusTexts = (statuses ?? DeliveryStatus.allCases).map(\.rawValue)

@@ -127,20 +127,18 @@ public enum IncidentMerge {
         guard report.history.isEmpty else {
             return decide([report], policy: policy).fields.filter { names.contains($0.key) }
         }
-        let category = AuthorityPolicy.categoryField
-        let chosenCategory = policy.rule(for: category, category: nil).flatMap { rule in
-            report.fields[rule.reportField(category, kind: report.kind)].flatMap { $0.isAbsent ? nil : $0 }
+        func value(of name: String, category: String?) -> FieldValue? {
+            guard let rule = policy.rule(for: name, category: category),
+                let value = report.fields[rule.reportField(name, kind: report.kind)], !value.isAbsent
+            else { return nil }
+            return value
         }
+        let category = AuthorityPolicy.categoryField
+        // The category is decided first: it picks the rules of the other fields.
+        let chosenCategory = value(of: category, category: nil)
         var fields: [String: FieldValue] = [:]
         for name in names {
-            if name == category {
-                fields[name] = chosenCategory
-                continue
-            }
-            guard let rule = policy.rule(for: name, category: chosenCategory?.stringValue),
-                let value = report.fields[rule.reportField(name, kind: report.kind)], !value.isAbsent
-            else { continue }
-            fields[name] = value
+            fields[name] = name == category ? chosenCategory : value(of: name, category: chosenCategory?.stringValue)
         }
         return fields
     }

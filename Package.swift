@@ -75,6 +75,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EmergencyBureauAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/EmergencyBureau",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Ambulance120Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Ambulance120",
             swiftSettings: swiftSettings
         ),
@@ -88,6 +92,7 @@ let package = Package(
             dependencies: [
                 "LiandongHub", "LiandongAdapterKit", "LiandongMapping",
                 "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter", "ExchangeAdapter",
+                "EmergencyBureauAdapter",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

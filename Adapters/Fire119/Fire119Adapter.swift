@@ -6,13 +6,19 @@ import Logging
 
 /// The 119 fire-rescue command platform: GBK XML over HTTP with pinyin-initial names, paged by
 /// update time (`kssj` start time + `ksbh` start number; the answer's `XYKSSJ`/`XYKSBH` continue it):
-/// alarms at `/jqxx/list`, warning acknowledgements at `/jqxx/yjqs`.
+/// alarms at `/jqxx/list`, warning acknowledgements at `/jqxx/yjqs`, replies to bureau instructions at `/jqxx/zlfk`.
 public struct Fire119Adapter: SourceAdapter {
     public let system: SourceSystemID = "fire-119"
-    /// Alarms, and the duty staff's acknowledgements (签收) of the warnings the hub delivered.
+    /// Alarms, the duty staff's acknowledgements (签收) of the warnings the hub delivered, and their
+    /// replies (签收/反馈) to the bureau's instructions.
     public let streams = [
         SourceStream(name: "alarms", mapping: "fire-119/alarm"),
         SourceStream(name: "acknowledgements", mapping: "fire-119/acknowledgement"),
+        SourceStream(name: "instruction-replies", mapping: "fire-119/instruction-reply"),
+    ]
+    /// The list each stream reads, and its root element.
+    static let lists = [
+        "alarms": ("/jqxx/list", "JQLB"), "acknowledgements": ("/jqxx/yjqs", "QSLB"), "instruction-replies": ("/jqxx/zlfk", "ZLFKLB"),
     ]
     let transport: HTTPTransport
     let pageSize: Int
@@ -25,7 +31,9 @@ public struct Fire119Adapter: SourceAdapter {
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
         var query = [("ts", "\(pageSize)")]
         if let after = UpdateTimeCursor(cursor) { query += [("kssj", after.time), ("ksbh", after.id)] }
-        let (path, root) = stream.name == "acknowledgements" ? ("/jqxx/yjqs", "QSLB") : ("/jqxx/list", "JQLB")
+        guard let (path, root) = Self.lists[stream.name] else {
+            throw AdapterError(system: system, message: "no stream '\(stream.name)'", isTransient: false)
+        }
         let payload = try await transport.get(path + queryString(query))
         guard let page = PageReader.document(payload, format: .xml, fallback: .gb18030),
             let list = page.select(root).first

@@ -5,10 +5,14 @@ import LiandongModel
 import Logging
 
 /// The 110 接处警 platform: JSON with Chinese keys, paged by update time (query `gxsjq` 更新时间起 +
-/// `qsbh` 起始编号, `myts` 每页条数; the answer's `数据.下一页` continues it).
+/// `qsbh` 起始编号, `myts` 每页条数; the answer's `数据.下一页` continues it): tickets at
+/// `/jcj/api/jingdan`, replies to bureau instructions (指令签收/反馈) at `/jcj/api/zhilingfankui`.
 public struct Police110Adapter: SourceAdapter {
     public let system: SourceSystemID = "police-110"
-    public let streams = [SourceStream(name: "tickets", mapping: "police-110/ticket")]
+    public let streams = [
+        SourceStream(name: "tickets", mapping: "police-110/ticket"),
+        SourceStream(name: "instruction-replies", mapping: "police-110/instruction-reply"),
+    ]
     let transport: HTTPTransport
     let pageSize: Int
 
@@ -20,7 +24,8 @@ public struct Police110Adapter: SourceAdapter {
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
         var query = [("myts", "\(pageSize)")]
         if let after = UpdateTimeCursor(cursor) { query += [("gxsjq", after.time), ("qsbh", after.id)] }
-        let payload = try await transport.get("/jcj/api/jingdan" + queryString(query))
+        let path = stream.name == "instruction-replies" ? "/jcj/api/zhilingfankui" : "/jcj/api/jingdan"
+        let payload = try await transport.get(path + queryString(query))
         guard let page = PageReader.document(payload, format: .json), let data = page.select("数据").first else {
             return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
         }

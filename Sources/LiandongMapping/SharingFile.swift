@@ -124,7 +124,7 @@ struct SharingFile: Decodable {
         var filter: SharingFilter
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case categories, gradeAtLeast = "grade_at_least", ungraded, colours, divisions
+            case categories, gradeAtLeast = "grade_at_least", ungraded, colours, divisions, addressed
         }
 
         init(from decoder: any Decoder) throws {
@@ -141,7 +141,8 @@ struct SharingFile: Decodable {
                 categories: try c.decodeIfPresent([String].self, forKey: .categories).map(Set.init), gradeAtLeast: grade,
                 ungraded: try c.decodeIfPresent(Bool.self, forKey: .ungraded) ?? false,
                 colours: try c.decodeIfPresent([String].self, forKey: .colours).map(Set.init),
-                divisions: try c.decodeIfPresent([String].self, forKey: .divisions))
+                divisions: try c.decodeIfPresent([String].self, forKey: .divisions),
+                addressed: try c.decodeIfPresent(Bool.self, forKey: .addressed) ?? false)
         }
     }
 }

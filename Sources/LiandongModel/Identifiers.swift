@@ -30,6 +30,16 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
     /// An incident report relayed by a data-sharing exchange (共享交换平台) from any of its member
     /// systems, delivered as JSON-lines files.
     public static let exchangeReport = EntityKind(rawValue: "exchange_report")
+    /// The emergency bureau's report of an emergency (突发事件信息): category, grade, response level and
+    /// report stage (初报/续报/终报), which the bureau decides.
+    public static let bureauIncident = EntityKind(rawValue: "bureau_incident")
+    /// An instruction (指令) the bureau issues to named agencies, each of which must acknowledge it and
+    /// report back.
+    public static let instruction = EntityKind(rawValue: "instruction")
+    /// An addressee's acknowledgement (签收) of and feedback (反馈) on an instruction, pulled back from it.
+    public static let instructionReply = EntityKind(rawValue: "instruction_reply")
+    /// An entry of the bureau's resource registers: rescue team, equipment, material stock, expert or shelter.
+    public static let resource = EntityKind(rawValue: "resource")
     /// A receiver's acknowledgement (签收) of a warning by one responsible person, pulled back from it.
     public static let acknowledgement = EntityKind(rawValue: "acknowledgement")
     /// The umbrella over every report of one event (一事一档); computed by the hub, never mapped.
@@ -37,15 +47,18 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
 
     /// Every kind a mapping can produce; each has its own table.
     public static let all: [EntityKind] = [
-        .workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall, .acknowledgement, .exchangeReport,
+        .workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall, .acknowledgement, .exchangeReport, .bureauIncident,
+        .instruction, .instructionReply, .resource,
     ]
     /// The kinds that are reports of an incident and go through identity resolution.
-    public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall, .exchangeReport]
+    public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall, .exchangeReport, .bureauIncident]
 
     /// A matter handed from one platform to another (12345 ↔ 110 转办), carried by the hub.
     public static let transfer = EntityKind(rawValue: "transfer")
     /// The receiving platform's acceptance and result, reported back to the one that transferred.
     public static let transferFeedback = EntityKind(rawValue: "transfer_feedback")
-    /// Everything a sharing agreement can grant: the mapped kinds, incidents and transfers.
-    public static let deliverable: [EntityKind] = all + [.incident, .transfer, .transferFeedback]
+    /// One addressee's acknowledgement and feedback on an instruction, reported back to its issuer.
+    public static let instructionFeedback = EntityKind(rawValue: "instruction_feedback")
+    /// Everything a sharing agreement can grant: the mapped kinds, incidents, transfers and instruction feedback.
+    public static let deliverable: [EntityKind] = all + [.incident, .transfer, .transferFeedback, .instructionFeedback]
 }

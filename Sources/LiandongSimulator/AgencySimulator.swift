@@ -17,6 +17,7 @@ public final class AgencySimulator: Sendable {
         case weather = "weather"
         case police = "police-110"
         case ambulance = "ambulance-120"
+        case bureau = "emergency-bureau"
     }
 
     /// How the simulator behaves.
@@ -45,8 +46,11 @@ public final class AgencySimulator: Sendable {
     public let faults = FaultQueue()
     /// What the agency received from the hub, and faults for its receiving endpoint.
     public let inbox: SimulatedInbox
-    /// The data the simulator serves.
+    /// The data the simulator serves (for the bureau, its emergency reports).
     public let timeline: SimulatedTimeline
+    /// The bureau's instructions and resource registers; empty for the other agencies.
+    public let instructions: SimulatedTimeline
+    public let resources: SimulatedTimeline
     private let started = Date()
     private let boundPort = Mutex<Int?>(nil)
     private let requests = Mutex<Int>(0)
@@ -60,7 +64,11 @@ public final class AgencySimulator: Sendable {
         case .weather: timeline = AgencyData.weatherWarnings(seed: configuration.seed, count: configuration.records)
         case .police: timeline = AgencyData.policeTickets(seed: configuration.seed, count: configuration.records)
         case .ambulance: timeline = AgencyData.ambulanceCalls(seed: configuration.seed, count: configuration.records)
+        case .bureau: timeline = AgencyData.bureauIncidents(seed: configuration.seed, count: configuration.records)
         }
+        let bureau = configuration.agency == .bureau
+        instructions = bureau ? AgencyData.bureauInstructions(seed: configuration.seed, count: configuration.records) : .init(versions: [])
+        resources = bureau ? AgencyData.bureauResources(seed: configuration.seed, count: configuration.records) : .init(versions: [])
     }
 
     /// The port once `run()` has bound it.
@@ -97,9 +105,23 @@ public final class AgencySimulator: Sendable {
             router.get("api/v1/workorders") { request, _ in try await self.hotline(request) }
         case .fire:
             router.get("jqxx/list") { request, _ in try await self.fire(request) }
-            router.get("jqxx/yjqs") { request, _ in try await self.fireAcknowledgements(request) }
+            router.get("jqxx/yjqs") { request, _ in
+                try await self.fireList(request, root: "QSLB", item: "QS", self.inbox.acknowledgements)
+            }
+            router.get("jqxx/zlfk") { request, _ in
+                try await self.fireList(request, root: "ZLFKLB", item: "ZLFK", self.inbox.instructionReplies)
+            }
         case .police:
             router.get("jcj/api/jingdan") { request, _ in try await self.police(request) }
+            router.get("jcj/api/zhilingfankui") { request, _ in try await self.policeInstructionReplies(request) }
+        case .bureau:
+            router.get("yjzh/api/sjxx") { request, _ in try await self.bureau(request, self.timeline, released: self.released) }
+            router.get("yjzh/api/zlxx") { request, _ in
+                try await self.bureau(request, self.instructions, released: self.instructions.versions.count)
+            }
+            router.get("yjzh/api/zyxx") { request, _ in
+                try await self.bureau(request, self.resources, released: self.resources.versions.count)
+            }
         case .ambulance:
             router.get("export/calls.csv") { request, _ in try await self.ambulance(request) }
         case .weather:
@@ -177,15 +199,15 @@ public final class AgencySimulator: Sendable {
             wrongEncoding: { Array(Render.firePage(page, hasMore: hasMore, malformed: false).utf8) })
     }
 
-    /// 119's acknowledgements (签收) of the warnings it received, paged like its alarms.
-    private func fireAcknowledgements(_ request: Request) async throws -> Response {
+    /// A list 119 makes of what it received (acknowledgements of warnings, replies to instructions),
+    /// paged like its alarms.
+    private func fireList(_ request: Request, root: String, item: String, _ list: SimulatedTimeline) async throws -> Response {
         let q = request.uri.queryParameters
         let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 50
         let after = q["kssj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["ksbh"] ?? "")) }
-        let acknowledgements = inbox.acknowledgements
-        let items = acknowledgements.latest(released: acknowledgements.versions.count, after: after)
+        let items = list.latest(released: list.versions.count, after: after)
         let page = Array(items.prefix(pageSize))
-        let xml = Render.fireList(root: "QSLB", item: "QS", page, hasMore: items.count > pageSize)
+        let xml = Render.fireList(root: root, item: item, page, hasMore: items.count > pageSize)
         return try await respond(
             body: Array(xml.data(using: Render.gb18030) ?? Data()), contentType: "application/xml", render: { _ in Array(xml.data(using: Render.gb18030) ?? Data()) },
             wrongEncoding: { Array(xml.utf8) })
@@ -203,6 +225,34 @@ public final class AgencySimulator: Sendable {
             render: { Render.policePage(page, hasMore: hasMore, malformed: $0) },
             wrongEncoding: {
                 Array(String(decoding: Render.policePage(page, hasMore: hasMore, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
+            })
+    }
+
+    /// 110's replies (签收/反馈) to the bureau instructions it received, paged like its tickets.
+    private func policeInstructionReplies(_ request: Request) async throws -> Response {
+        let q = request.uri.queryParameters
+        let pageSize = q["myts"].flatMap { Int(String($0)) } ?? 100
+        let after = q["gxsjq"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["qsbh"] ?? "")) }
+        let replies = inbox.instructionReplies
+        let items = replies.latest(released: replies.versions.count, after: after)
+        let page = Array(items.prefix(pageSize))
+        let body = Render.policePage(page, list: "指令反馈", hasMore: items.count > pageSize, malformed: false)
+        return try await respond(body: body, contentType: "application/json; charset=utf-8", render: { _ in body }, wrongEncoding: { body })
+    }
+
+    /// One of the bureau's lists (reports, instructions, resources) from `released` versions of `list`.
+    private func bureau(_ request: Request, _ list: SimulatedTimeline, released: Int) async throws -> Response {
+        let q = request.uri.queryParameters
+        let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 100
+        let after = q["gxsj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["bh"] ?? "")) }
+        let items = list.latest(released: released, after: after)
+        let page = Array(items.prefix(pageSize))
+        let hasMore = items.count > pageSize
+        return try await respond(
+            body: Render.bureauPage(page, hasMore: hasMore, malformed: false), contentType: "application/json; charset=utf-8",
+            render: { Render.bureauPage(page, hasMore: hasMore, malformed: $0) },
+            wrongEncoding: {
+                Array(String(decoding: Render.bureauPage(page, hasMore: hasMore, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
             })
     }
 

@@ -52,14 +52,27 @@ enum Render {
         return xml + "</\(root)>\n"
     }
 
-    /// 110: JSON with Chinese keys.
-    static func policePage(_ items: [SimulatedVersion], hasMore: Bool, malformed: Bool) -> [UInt8] {
+    /// 110: JSON with Chinese keys, the records under `数据.<list>`.
+    static func policePage(_ items: [SimulatedVersion], list: String = "警单", hasMore: Bool, malformed: Bool) -> [UInt8] {
         var objects: [[String: String]] = items.map { Dictionary(uniqueKeysWithValues: $0.fields) }
         if malformed, !objects.isEmpty { objects[0]["警单状态"] = "不存在的状态" }
         let last = items.last
         let body: [String: Any] = [
             "状态码": 0, "消息": "成功",
-            "数据": ["警单": objects, "还有更多": hasMore, "下一页": ["更新时间起": last?["更新时间"] ?? "", "起始编号": last?.id ?? ""]],
+            "数据": [list: objects, "还有更多": hasMore, "下一页": ["更新时间起": last?["更新时间"] ?? "", "起始编号": last?.id ?? ""]],
+        ]
+        return Array((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data())
+    }
+
+    /// The bureau: JSON with pinyin-initial keys under `data.records`; a malformed page has a division
+    /// code that is none.
+    static func bureauPage(_ items: [SimulatedVersion], hasMore: Bool, malformed: Bool) -> [UInt8] {
+        var objects: [[String: String]] = items.map { Dictionary(uniqueKeysWithValues: $0.fields) }
+        if malformed, !objects.isEmpty { objects[0]["XZQH"] = "99999X" }
+        let last = items.last
+        let body: [String: Any] = [
+            "code": 0, "msg": "成功",
+            "data": ["records": objects, "hasMore": hasMore, "nextTime": last?["GXSJ"] ?? "", "nextId": last?.id ?? ""],
         ]
         return Array((try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data())
     }

@@ -28,6 +28,7 @@ public final class SimulatedInbox: Sendable {
         var byKey: [String: Int] = [:]
         var repeats = 0
         var acknowledgements: [SimulatedVersion] = []
+        var instructionReplies: [SimulatedVersion] = []
     }
 
     /// The duty post that acknowledges (签收) every red or orange warning 119 receives; other posts
@@ -39,15 +40,20 @@ public final class SimulatedInbox: Sendable {
     /// Faults for the receiving endpoints only, so that a test can make deliveries fail while pulls work.
     public let faults = FaultQueue()
 
-    private let acknowledgesWarnings: Bool
+    private let agency: AgencySimulator.Agency
 
     init(agency: AgencySimulator.Agency) {
         prefix = String(agency.rawValue.split(separator: "-").last ?? "R")
-        acknowledgesWarnings = agency == .fire
+        self.agency = agency
     }
 
     /// The acknowledgements of warnings made so far, as the agency lists them.
     var acknowledgements: SimulatedTimeline { SimulatedTimeline(versions: state.withLock { $0.acknowledgements }) }
+    /// The replies to bureau instructions made so far, as the agency lists them.
+    var instructionReplies: SimulatedTimeline { SimulatedTimeline(versions: state.withLock { $0.instructionReplies }) }
+
+    /// The duty post that signs for bureau instructions at 119 and 110.
+    public static let instructionPost = "值班领导"
 
     /// Every document accepted, in order of arrival.
     public var documents: [Received] { state.withLock { $0.documents } }
@@ -77,7 +83,10 @@ public final class SimulatedInbox: Sendable {
                 if let index = state.byKey[key] { return state.documents[index].receipt }
                 let receipt = number?(text) ?? "\(prefix)-R\(String(format: "%06d", state.documents.count + 1))"
                 state.byKey[key] = state.documents.count
-                if acknowledgesWarnings, kind == "warning", text.contains("红色") || text.contains("橙色"),
+                if let reply = Self.reply(to: text, kind: kind, agency: agency, number: state.instructionReplies.count + 1) {
+                    state.instructionReplies.append(reply)
+                }
+                if agency == .fire, kind == "warning", text.contains("红色") || text.contains("橙色"),
                     let warning = text.firstMatch(of: /<YJBH>([^<]+)<\/YJBH>/)?.output.1
                 {
                     let now = LocalTime.text(Date().addingTimeInterval(1))
@@ -91,6 +100,31 @@ public final class SimulatedInbox: Sendable {
                     Received(kind: kind, idempotencyKey: key, contentType: contentType, text: text, receipt: receipt, at: Date()))
                 return receipt
             })
+    }
+
+    /// How the agency answers a bureau instruction: 119 signs for it and reports back what it did
+    /// at once; 110 only signs for it (its feedback stays due, so the instruction shows as waiting).
+    static func reply(to text: String, kind: String, agency: AgencySimulator.Agency, number: Int) -> SimulatedVersion? {
+        guard kind == "instruction" else { return nil }
+        let now = LocalTime.text(Date())
+        let id = "FK\(String(format: "%06d", number))"
+        switch agency {
+        case .fire:
+            guard let instruction = text.firstMatch(of: /<ZLBH>([^<]+)<\/ZLBH>/)?.output.1 else { return nil }
+            return SimulatedVersion(
+                id: id, updated: Date(),
+                fields: [
+                    ("FKBH", id), ("ZLBH", String(instruction)), ("QSR", instructionPost), ("QSSJ", now),
+                    ("FKNR", "已调派救援力量赶赴现场处置，人员搜救工作正在进行。"), ("FKSJ", now), ("GXSJ", now),
+                ])
+        case .police:
+            guard let instruction = (try? FieldValue(jsonText: text))?.objectValue?["指令编号"]?.stringValue else { return nil }
+            return SimulatedVersion(
+                id: id, updated: Date(),
+                fields: [("反馈编号", id), ("指令编号", instruction), ("签收人", instructionPost), ("签收时间", now), ("更新时间", now)])
+        default:
+            return nil
+        }
     }
 
     /// Why a document was refused.
@@ -120,6 +154,7 @@ extension AgencySimulator {
     var inboxPath: String {
         switch configuration.agency {
         case .hotline: return "api/v1/inbound/:kind"
+        case .bureau: return "yjzh/api/jieshou/:kind"
         case .police: return "jcj/api/jieshou/:kind"
         case .fire: return "jqxx/jieshou/:kind"
         case .ambulance, .weather: return "inbox/:kind"

@@ -1,5 +1,6 @@
 import Foundation
 import Ambulance120Adapter
+import EmergencyBureauAdapter
 import ExchangeAdapter
 import Fire119Adapter
 import Hotline12345Adapter
@@ -68,7 +69,7 @@ public struct HubConfiguration: Sendable {
     }
 
     /// The source names this build has adapters for.
-    public static let knownSources = ["hotline-12345", "fire-119", "weather", "police-110", "ambulance-120", "exchange"]
+    public static let knownSources = ["hotline-12345", "fire-119", "weather", "police-110", "ambulance-120", "exchange", "emergency-bureau"]
 
     /// A configuration error: the file, the key and the fix.
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
@@ -306,6 +307,8 @@ public enum AdapterRegistry {
             return Fire119Adapter(transport: transport, pageSize: settings.pageSize ?? 50, logger: logger)
         case "police-110":
             return Police110Adapter(transport: transport, pageSize: settings.pageSize ?? 100, logger: logger)
+        case "emergency-bureau":
+            return EmergencyBureauAdapter(transport: transport, pageSize: settings.pageSize ?? 100, logger: logger)
         case "ambulance-120":
             return Ambulance120Adapter(transport: transport, pageSize: settings.pageSize ?? 100, logger: logger)
         case "weather":

@@ -8,7 +8,7 @@ import Logging
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The hub end to end: embedded PostgreSQL, the five simulated agencies on loopback, a sync every few seconds.",
+        abstract: "The hub end to end: embedded PostgreSQL, the six simulated agency systems on loopback, a sync every few seconds.",
         discussion: """
             The simulators release records a few at a time and inject faults now and then (a malformed record, \
             a page in the wrong encoding, a 503), so quarantine and recovery show. --once runs sync cycles until \
@@ -74,11 +74,16 @@ struct Demo: AsyncParsableCommand {
                                 + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
                                 + " | work orders \(stats.entities["work_order"] ?? 0), fire alarms \(stats.entities["fire_alarm"] ?? 0), "
                                 + "police tickets \(stats.entities["police_ticket"] ?? 0), ambulance calls \(stats.entities["ambulance_call"] ?? 0), "
+                                + "bureau reports \(stats.entities["bureau_incident"] ?? 0), instructions \(stats.entities["instruction"] ?? 0), "
+                                + "resources \(stats.entities["resource"] ?? 0), "
                                 + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
                                 + "open failures \(stats.failures["open"] ?? 0), "
                                 + "deliveries \(Self.describe(try await hub.deliveryCounts())), "
                                 + "audit head \(stats.auditHead)")
                         quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
+                        // Run to the end of the loops: what was just delivered is answered (acceptances,
+                        // acknowledgements, instruction replies) and the next cycle pulls the answers.
+                        if once { _ = try await hub.waitForDeliveries(seconds: 20) }
                         if once, quiet >= 1 || cycle >= 50 { break }
                         if let deadline, Date() >= deadline { break }
                         try await Task.sleep(for: .seconds(max(interval, 0.05)))
@@ -100,6 +105,11 @@ struct Demo: AsyncParsableCommand {
                             + (transfers.first { $0.state == "answered" }.map {
                                 "; e.g. \($0.fromNumber) → 110 ticket \($0.toNumber ?? "-"): \($0.feedback ?? "")"
                             } ?? ""))
+                    let receipts = try await hub.instructionReceipts()
+                    print(
+                        "Bureau instructions (指令): \(Set(receipts.map(\.instructionNo)).count) to \(receipts.count) addressee(s) ("
+                            + Dictionary(grouping: receipts, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }
+                            .joined(separator: ", ") + "), \(receipts.filter(\.overdue).count) overdue")
                     for simulator in simulators where !simulator.inbox.documents.isEmpty {
                         print(
                             "\(simulator.configuration.agency.rawValue) received \(simulator.inbox.documents.count) document(s) "
@@ -107,7 +117,7 @@ struct Demo: AsyncParsableCommand {
                     }
                     print(
                         "Try: liandong incidents list · liandong incident show <number> · liandong conflicts · liandong candidates · "
-                            + "liandong deliveries list · liandong transfers list --overdue · liandong warnings calls · liandong errors list · liandong audit verify · liandong stats")
+                            + "liandong deliveries list · liandong transfers list --overdue · liandong instructions list · liandong warnings calls · liandong errors list · liandong audit verify · liandong stats")
                 }
             }
         }
@@ -129,7 +139,7 @@ struct Simulate: AsyncParsableCommand {
         abstract: "Run one simulated agency system on loopback until interrupted.",
         discussion: "Inject faults with: curl -X POST 'http://127.0.0.1:PORT/_faults?kind=server_error&count=3'")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "hotline-12345, fire-119 or weather.") var agency: String
+    @Option(help: "hotline-12345, fire-119, police-110, ambulance-120, weather or emergency-bureau.") var agency: String
     @Option var port: Int = 0
     @Option var seed: UInt64 = 1
     @Option var records: Int = 50

@@ -14,14 +14,14 @@ import Testing
     /// where the agreement says so, each delivery exactly once.
     @Test(.timeLimit(.minutes(3))) func everyReceiverGetsOnlyWhatItsAgreementGrants() async throws {
         let catalog = try MappingFixture.repositoryCatalog()
-        let sources = [AgencySimulator.Agency.hotline, .fire, .police, .weather, .ambulance].map {
+        let sources = [AgencySimulator.Agency.hotline, .fire, .police, .weather, .ambulance, .bureau].map {
             AgencySimulator(.init(agency: $0, seed: 7, records: $0 == .weather ? 20 : 40))
         }
         try await AgencySimulator.withRunning(all: sources) {
             try await TestDatabase.withFreshHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 let receivers = sources.filter { catalog.sharingPolicy.agreements[.init($0.configuration.agency.rawValue)] != nil }
-                #expect(receivers.count == 3)
+                #expect(receivers.count == 4)
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: try receivers.map { try $0.makeTarget() }) {
                     for source in sources { _ = try await engine.sync(try source.makeAdapter()) }
                     #expect(try await hub.waitForDeliveries())

@@ -17,6 +17,7 @@ import Testing
         case .weather: "warning"
         case .police: "police_ticket"
         case .ambulance: "ambulance_call"
+        case .bureau: "bureau_incident"
         }
     }
 

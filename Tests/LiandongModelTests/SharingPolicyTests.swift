@@ -30,6 +30,16 @@ import Testing
         Self.policy.decide(SharedSubject(kind: .incident, fields: fields, sources: sources), for: receiver, at: Self.now)
     }
 
+    /// `addressed: true` lets an instruction go only to the systems it names.
+    @Test func anAddressedFilterAdmitsOnlyTheAddressees() {
+        let filter = SharingFilter(addressed: true)
+        let instruction: [String: FieldValue] = ["addressees": .array([.string("fire-119"), .string("police-110")])]
+        #expect(filter.admits(instruction, receiver: "fire-119"))
+        #expect(!filter.admits(instruction, receiver: "hotline-12345"))
+        #expect(!filter.admits([:], receiver: "fire-119"))
+        #expect(SharingFilter().admits([:], receiver: "hotline-12345"))
+    }
+
     @Test func onlyGrantedFieldsLeaveAndMasksApply() throws {
         guard case .share(let fields, let agreement) = decide(Self.incident, for: "police-110") else {
             Issue.record("not shared")

@@ -18,12 +18,13 @@ extension IngestTransaction {
     }
 
     /// Appends `drafts` to the audit chain with what they entail, all in this transaction: transfers
-    /// opened or answered, call-outs acknowledged, and the deliveries owed for every change.
+    /// opened or answered, call-outs acknowledged, instructions tracked per addressee, and the
+    /// deliveries owed for every change.
     func commit(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), sharing: SharingPolicy, routing: RoutingPolicy)
         async throws
     {
         let consequences = try await carryTransfers(for: drafts, routing: routing, sharing: sharing)
-            + recordAcknowledgements(for: drafts)
+            + recordAcknowledgements(for: drafts) + carryInstructions(for: drafts, sharing: sharing)
         try await append(drafts + consequences, after: head)
         try await enqueueDeliveries(for: drafts, sharing: sharing)
     }

@@ -36,7 +36,7 @@ public struct SharingPolicy: Sendable, Equatable {
         guard let agreement = agreements[receiver], let grant = agreement.grants[subject.kind] else { return .notEntitled }
         // A receiver is never sent back what only it reported.
         guard !subject.sources.isEmpty, subject.sources != [receiver] else { return .notEntitled }
-        guard followsEarlier || grant.filter.admits(subject.fields) else { return .notEntitled }
+        guard followsEarlier || grant.filter.admits(subject.fields, receiver: receiver) else { return .notEntitled }
         let fields = grant.project(subject.fields)
         return now < agreement.expires ? .share(fields, agreement) : .expired(fields, agreement)
     }
@@ -158,20 +158,24 @@ public struct SharingFilter: Sendable, Equatable {
     public var colours: Set<String>?
     /// Division code prefixes (`3301` = Hangzhou) the entity's `division_code` must start with.
     public var divisions: [String]?
+    /// Whether the entity's `addressees` (an instruction's) must name the receiver.
+    public var addressed: Bool
 
     public init(
         categories: Set<String>? = nil, gradeAtLeast: Int? = nil, ungraded: Bool = false, colours: Set<String>? = nil,
-        divisions: [String]? = nil
+        divisions: [String]? = nil, addressed: Bool = false
     ) {
         self.categories = categories
         self.gradeAtLeast = gradeAtLeast
         self.ungraded = ungraded
         self.colours = colours
         self.divisions = divisions
+        self.addressed = addressed
     }
 
-    /// Whether an entity with these fields passes.
-    public func admits(_ fields: [String: FieldValue]) -> Bool {
+    /// Whether an entity with these fields passes on its way to `receiver`.
+    public func admits(_ fields: [String: FieldValue], receiver: SourceSystemID) -> Bool {
+        if addressed, !(fields["addressees"]?.arrayValue ?? []).contains(.string(receiver.rawValue)) { return false }
         if let categories, !categories.contains(fields["category"]?.stringValue ?? "") { return false }
         if let colours, !colours.contains(fields["colour"]?.stringValue ?? "") { return false }
         if let divisions {

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import LiandongHub
+
+/// `liandong instructions`: the bureau's instructions (指令) and each addressee's acknowledgement and feedback.
+struct Instructions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bureau instructions (指令) per addressee: delivery, acknowledgement (签收), feedback (反馈), deadline.",
+        subcommands: [List.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every addressee of every instruction, newest instruction first.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Only addressees that have not reported back yet.") var pending = false
+        @Flag(help: "Only addressees with no feedback past the instruction's deadline (跟踪督办).") var overdue = false
+        @Flag var json = false
+
+        func run() async throws {
+            let receipts = try await Runtime(global).withHub { try await $0.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
+            if json { return try printJSON(receipts) }
+            for r in receipts {
+                print(
+                    "\(r.instructionNo) → \(r.addressee)  \(r.state)" + (r.overdue ? "  OVERDUE" : "") + "  delivery \(r.delivery)"
+                        + (r.acknowledgedAt.map { "  signed \($0.canonicalText)" + (r.acknowledgedBy.map { " by \($0)" } ?? "") } ?? "")
+                        + (r.feedbackDeadline.map { "  feedback by \($0.canonicalText)" } ?? "")
+                        + (r.feedback.map { "  feedback: \($0)" } ?? "") + (r.title.map { "  \($0)" } ?? ""))
+            }
+            print("\(receipts.count) receipt(s)" + (overdue ? " overdue" : pending ? " pending" : ""))
+        }
+    }
+}

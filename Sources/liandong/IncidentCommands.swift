@@ -75,6 +75,8 @@ struct IncidentCommand: AsyncParsableCommand {
             for c in file.candidates {
                 print("link candidate \(c.id): \(c.report) → #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)")
             }
+            for t in file.transfers { print("transfer \(t.line)") }
+            for r in file.instructions { print("instruction \(r.line)") }
             print("audit:")
             for entry in file.audit { print("  \(entry.seq)  \(entry.at.canonicalText)  \(entry.action)  \(entry.subject)") }
         }

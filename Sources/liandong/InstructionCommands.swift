@@ -18,14 +18,18 @@ struct Instructions: AsyncParsableCommand {
         func run() async throws {
             let receipts = try await Runtime(global).withHub { try await $0.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
             if json { return try printJSON(receipts) }
-            for r in receipts {
-                print(
-                    "\(r.instructionNo) → \(r.addressee)  \(r.state)" + (r.overdue ? "  OVERDUE" : "") + "  delivery \(r.delivery)"
-                        + (r.acknowledgedAt.map { "  signed \($0.canonicalText)" + (r.acknowledgedBy.map { " by \($0)" } ?? "") } ?? "")
-                        + (r.feedbackDeadline.map { "  feedback by \($0.canonicalText)" } ?? "")
-                        + (r.feedback.map { "  feedback: \($0)" } ?? "") + (r.title.map { "  \($0)" } ?? ""))
-            }
+            for r in receipts { print(r.line) }
             print("\(receipts.count) receipt(s)" + (overdue ? " overdue" : pending ? " pending" : ""))
         }
+    }
+}
+
+extension InstructionReceiptView {
+    /// One line for people: instruction, addressee, state, delivery, signature, deadline, feedback.
+    var line: String {
+        "\(instructionNo) → \(addressee)  \(state)" + (overdue ? "  OVERDUE" : "") + "  delivery \(delivery)"
+            + (acknowledgedAt.map { "  signed \($0.canonicalText)" + (acknowledgedBy.map { " by \($0)" } ?? "") } ?? "")
+            + (feedbackDeadline.map { "  feedback by \($0.canonicalText)" } ?? "")
+            + (feedback.map { "  feedback: \($0)" } ?? "") + (title.map { "  \($0)" } ?? "")
     }
 }

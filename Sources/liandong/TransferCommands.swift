@@ -16,14 +16,18 @@ struct Transfers: AsyncParsableCommand {
         func run() async throws {
             let transfers = try await Runtime(global).withHub { try await $0.transfers(overdueOnly: overdue) }
             if json { return try printJSON(transfers) }
-            for t in transfers {
-                print(
-                    "#\(t.no)  \(t.fromSystem) \(t.fromNumber) → \(t.toSystem) \(t.toNumber ?? "-")  \(t.state)"
-                        + (t.overdue.map { "  OVERDUE (\($0))" } ?? "") + "  \(t.reason) (\(t.mode))"
-                        + "  accept by \(t.acceptDeadline.canonicalText), feedback by \(t.feedbackDeadline.canonicalText)"
-                        + (t.feedback.map { "  feedback: \($0)" } ?? "") + (t.returnReason.map { "  returned: \($0)" } ?? ""))
-            }
+            for t in transfers { print(t.line) }
             print("\(transfers.count) transfer(s)" + (overdue ? " overdue" : ""))
         }
+    }
+}
+
+extension TransferView {
+    /// One line for people: numbers, state, what is overdue, deadlines, the answer.
+    var line: String {
+        "#\(no)  \(fromSystem) \(fromNumber) → \(toSystem) \(toNumber ?? "-")  \(state)"
+            + (overdue.map { "  OVERDUE (\($0))" } ?? "") + "  \(reason) (\(mode))"
+            + "  accept by \(acceptDeadline.canonicalText), feedback by \(feedbackDeadline.canonicalText)"
+            + (feedback.map { "  feedback: \($0)" } ?? "") + (returnReason.map { "  returned: \($0)" } ?? "")
     }
 }

@@ -18,8 +18,9 @@ import Testing
         let police = AgencySimulator(.init(agency: .police, seed: 11, records: 10))
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 11, records: 5))
         let agencies = [bureau, fire, police, hotline]
+        let location = try await TestDatabase.makeFreshDatabase()
         try await AgencySimulator.withRunning(all: agencies) {
-            try await TestDatabase.withFreshHub { plain in
+            try await Hub.withHub(at: location, logger: TestDatabase.logger) { plain in
                 let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
                 let hub = engine.hub
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: try agencies.map { try $0.makeTarget() }) {
@@ -69,6 +70,18 @@ import Testing
                 #expect(try await hub.verifyAudit().firstBad == nil)
             }
         }
+        // Admins follow them up from the command line, and in the file of the incident they concern.
+        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+        let listed = try await cli.run(["instructions", "list", "--overdue", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.objectValue?["overdue"] == .bool(true) && $0.objectValue?["feedback"] == nil })
+        let instruction = try #require(bureau.instructions.versions.first)
+        let shown = try await cli.run(["incident", "show", "emergency-bureau:\(instruction["GLSJBH"]!)", "--json"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let file = try #require(try FieldValue(jsonText: shown.stdout).objectValue)
+        let numbers = file["instructions"]?.arrayValue?.compactMap { $0.objectValue?["instructionNo"]?.stringValue } ?? []
+        #expect(Set(numbers) == [instruction.id] && numbers.count == instruction["JSDW"]!.split(separator: ";").count)
     }
 
     @Test(.timeLimit(.minutes(3))) func theBureauDecidesGradesAndIsNotifiedOfWhatItsAgreementAdmits() async throws {

@@ -97,7 +97,7 @@ import Testing
                     let inserts = try await hub.scalarForTests("SELECT count(*)::int FROM audit_entry WHERE action = 'insert'")
                     #expect(inserts == clean.entities.values.reduce(0, +))
                     let streams = try await hub.streams()
-                    #expect(streams.count == 3, "12345 work orders, 119 alarms and 119 acknowledgements")
+                    #expect(streams.count == 4, "12345 work orders; 119 alarms, acknowledgements and instruction replies")
                     #expect(streams.allSatisfy { $0.lastHolder == "second" || $0.lastHolder == "first" })
                     #expect(streams.contains { $0.lastHolder == "second" })
                     // 119 is a receiver too: every delivery owed to it arrives exactly once, though the

@@ -33,7 +33,7 @@ import Testing
 
     @Test func theRepositoryPolicyLoads() throws {
         let catalog = try MappingFixture.repositoryCatalog()
-        #expect(Set(catalog.sharingPolicy.agreements.keys.map(\.rawValue)) == ["fire-119", "hotline-12345", "police-110"])
+        #expect(Set(catalog.sharingPolicy.agreements.keys.map(\.rawValue)) == ["emergency-bureau", "fire-119", "hotline-12345", "police-110"])
         for agreement in catalog.sharingPolicy.agreements.values {
             for kind in agreement.grants.keys { #expect(catalog.outboundMapping(target: agreement.receiver, kind: kind) != nil) }
         }

@@ -41,8 +41,8 @@ extension Hub {
         return result
     }
 
-    /// An incident's file: every report and how it was linked, each field with its source and the
-    /// values that lost beside it, candidates, conflicts and the audit trail.
+    /// An incident's file (一事一档): every report and how it was linked, each field with its source and
+    /// the values that lost beside it, candidates, conflicts, transfers, instructions and the audit trail.
     public struct IncidentFile: Sendable, Codable {
         public var no: Int64
         public var id: UUID
@@ -52,6 +52,10 @@ extension Hub {
         public var reports: [Report]
         public var candidates: [Candidate]
         public var conflicts: [Conflict]
+        /// Transfers of its reports between platforms (12345 ↔ 110).
+        public var transfers: [TransferView]
+        /// The bureau's instructions about it, one line per addressee.
+        public var instructions: [InstructionReceiptView]
         public var audit: [AuditLine]
 
         /// A decided field.
@@ -134,7 +138,7 @@ extension Hub {
                         sourceTime: p["sourceTime"]?.stringValue.flatMap(Date.init(canonicalText:)), rule: p["rule"]?.stringValue,
                         alternates: [])
                 },
-                reports: [], candidates: [], conflicts: [], audit: [])
+                reports: [], candidates: [], conflicts: [], transfers: [], instructions: [], audit: [])
         }
         guard var file else { throw HubError(.notFound, "no incident \(reference)") }
         for try await (field, value, source, report, time, reason) in try await self.rows(
@@ -163,6 +167,8 @@ extension Hub {
         }
         file.candidates = try await candidates(Filter(incident: id, reports: reportIDs))
         file.conflicts = try await conflicts(Filter(incident: id))
+        file.transfers = try await transfers(of: reportIDs)
+        file.instructions = try await instructionReceipts(concerning: reportIDs)
         let subjects = [id.lowercasedText] + reportIDs.map(\.lowercasedText)
         for try await (seq, at, action, subject, body) in try await self.rows(
             "SELECT seq, at, action, entity_id, body FROM audit_entry WHERE entity_id = ANY(\(subjects)::text[]) ORDER BY seq",

@@ -28,8 +28,9 @@ public struct TransferView: Sendable, Codable {
 }
 
 extension Hub {
-    /// Transfers, newest first; with `overdueOnly`, those with no acceptance or no feedback by their deadline.
-    public func transfers(overdueOnly: Bool = false, limit: Int = 500) async throws -> [TransferView] {
+    /// Transfers, newest first; with `overdueOnly`, those with no acceptance or no feedback by their
+    /// deadline; with `of`, those of these records only.
+    public func transfers(overdueOnly: Bool = false, of records: [UUID]? = nil, limit: Int = 500) async throws -> [TransferView] {
         let rows = try await self.rows(
             """
             SELECT no, id, rule, from_system, to_system, from_number, to_number, reason, mode, created_at, accept_deadline,
@@ -37,7 +38,8 @@ extension Hub {
                    CASE WHEN returned_at IS NOT NULL THEN NULL
                         WHEN accepted_at IS NULL AND now() > accept_deadline THEN 'acceptance'
                         WHEN feedback IS NULL AND now() > feedback_deadline THEN 'feedback' END
-            FROM transfer ORDER BY no DESC LIMIT \(limit)
+            FROM transfer WHERE \(records == nil) OR from_entity = ANY(\(records ?? [])::uuid[])
+            ORDER BY no DESC LIMIT \(limit)
             """, logger: logger)
         var views: [TransferView] = []
         for try await row in rows {

@@ -18,11 +18,12 @@ extension IngestTransaction {
         let receipts = try await receiptSubjects(addressed + answered)
         try await enqueue(
             receipts.filter { answered.contains($0.id) || $0.fields["acknowledged_at"] != nil }.map(\.feedback), sharing: sharing)
-        return receipts.map { $0.auditDraft(answered.contains($0.id) ? "instruction.reply" : "instruction.address") }
+        return receipts.map { $0.auditDraft(answered.contains($0.id) ? "instruction.reply" : "instruction.receipt") }
     }
 
     /// A receipt for every addressee of `ids` not yet holding one (an addressee added by a later
-    /// version gets one then), with any reply that came before it. Returns the new receipts.
+    /// version gets one then), with any reply that came before it; a later version that moves the
+    /// feedback deadline moves it on every receipt. Returns the receipts written or changed.
     private func openReceipts(for ids: [UUID]) async throws -> [UUID] {
         guard !ids.isEmpty else { return [] }
         let rows = try await conn.guardedQuery(
@@ -38,7 +39,9 @@ extension IngestTransaction {
                                ORDER BY source_time DESC LIMIT 1) r ON true
             WHERE i.id = ANY(\(ids)::uuid[])
             ORDER BY i.external_id, a.addressee
-            ON CONFLICT (instruction, addressee) DO NOTHING
+            ON CONFLICT (instruction, addressee) DO UPDATE
+                SET feedback_deadline = EXCLUDED.feedback_deadline, version = instruction_receipt.version + 1
+                WHERE instruction_receipt.feedback_deadline IS DISTINCT FROM EXCLUDED.feedback_deadline
             RETURNING id
             """, logger: logger)
         var created: [UUID] = []
@@ -136,10 +139,11 @@ public struct InstructionReceiptView: Sendable, Codable {
 
 extension Hub {
     /// Every addressee's receipt of every instruction, newest instruction first; with `pendingOnly`,
-    /// those without feedback yet, and with `overdueOnly`, those without feedback past their deadline.
-    public func instructionReceipts(pendingOnly: Bool = false, overdueOnly: Bool = false, limit: Int = 500) async throws
-        -> [InstructionReceiptView]
-    {
+    /// those without feedback yet, with `overdueOnly`, those without feedback past their deadline,
+    /// and with `concerning`, those of instructions about these reports (their `concerns` link).
+    public func instructionReceipts(
+        pendingOnly: Bool = false, overdueOnly: Bool = false, concerning reports: [UUID]? = nil, limit: Int = 500
+    ) async throws -> [InstructionReceiptView] {
         let rows = try await self.rows(
             """
             SELECT r.instruction_no, i.data ->> 'title', r.issuer, r.addressee, i.issued_at, r.feedback_deadline,
@@ -149,6 +153,9 @@ extension Hub {
                    r.feedback IS NULL AND r.feedback_deadline IS NOT NULL AND now() > r.feedback_deadline
             FROM instruction_receipt r JOIN instruction i ON i.id = r.instruction
             WHERE (NOT \(pendingOnly || overdueOnly) OR r.feedback IS NULL)
+              AND (\(reports == nil) OR EXISTS (
+                  SELECT 1 FROM entity_link l JOIN xref x ON x.source_system = l.target_source AND x.external_id = l.target_external_id
+                  WHERE l.from_entity = r.instruction AND l.link_type = 'concerns' AND x.entity_id = ANY(\(reports ?? [])::uuid[])))
             ORDER BY i.issued_at DESC NULLS LAST, r.instruction_no DESC, r.addressee LIMIT \(limit)
             """, logger: logger)
         var views: [InstructionReceiptView] = []

@@ -117,16 +117,25 @@ import Testing
     }
 
     /// An agreement past its expiry holds deliveries back with an error naming the file, the key
-    /// and the fix; nothing reaches the receiver.
-    @Test(.timeLimit(.minutes(2))) func anExpiredAgreementStopsDeliveries() async throws {
+    /// and the fix; nothing reaches the receiver. For every receiver.
+    @Test(.timeLimit(.minutes(2)), arguments: [AgencySimulator.Agency.hotline, .police, .fire, .bureau])
+    func anExpiredAgreementStopsDeliveries(receiver agency: AgencySimulator.Agency) async throws {
         let repository = Repository.mappings
+        let receiver = agency.rawValue
         let catalog = try MappingFixture.catalog([
             "weather/cap-alert.yaml": try String(contentsOf: repository.appendingPathComponent("weather/cap-alert.yaml"), encoding: .utf8),
-            "hotline-12345/outbound/warning.yaml": try String(
-                contentsOf: repository.appendingPathComponent("hotline-12345/outbound/warning.yaml"), encoding: .utf8),
+            "\(receiver)/outbound/warning.yaml": """
+                version: 1
+                target: \(receiver)
+                entity: warning
+                document: {format: json}
+                fields:
+                  id: {from: identifier}
+                  colour: {from: colour}
+                """,
             "policies/sharing.yaml": """
                 agreements:
-                  hotline-12345:
+                  \(receiver):
                     version: 4
                     expires: 2020-01-01
                     kinds:
@@ -134,19 +143,19 @@ import Testing
                 """,
         ])
         let weather = AgencySimulator(.init(agency: .weather, seed: 5, records: 5))
-        let hotline = AgencySimulator(.init(agency: .hotline, seed: 5, records: 1))
-        try await AgencySimulator.withRunning(all: [weather, hotline]) {
+        let target = AgencySimulator(.init(agency: agency, seed: 5, records: 1))
+        try await AgencySimulator.withRunning(all: [weather, target]) {
             try await TestDatabase.withFreshHub { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
-                try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try hotline.makeTarget()]) {
+                try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try target.makeTarget()]) {
                     _ = try await engine.sync(try weather.makeAdapter())
                     try await Task.sleep(for: .milliseconds(500))
                 }
-                let held = try await hub.deliveries(statuses: nil, target: "hotline-12345", limit: 100)
+                let held = try await hub.deliveries(statuses: nil, target: receiver, limit: 100)
                 #expect(!held.isEmpty && held.allSatisfy { $0.status == .expired && $0.agreementVersion == 4 })
                 let error = held.first?.lastError ?? ""
                 #expect(error.contains("Mappings/policies/sharing.yaml") && error.contains("expires") && error.contains("retry --expired"))
-                #expect(hotline.inbox.documents.isEmpty)
+                #expect(target.inbox.documents.isEmpty)
             }
         }
     }

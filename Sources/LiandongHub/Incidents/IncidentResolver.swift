@@ -189,12 +189,15 @@ struct IncidentResolver {
     func reportNodes(ids: [UUID], near: [Date], incidents: [UUID]) async throws -> [ReportNode] {
         let windows = Self.windows(around: near, limit: policy.matching.timeLimit.isFinite ? policy.matching.timeLimit : 0)
         var result: [ReportNode] = []
+        var seen = Set<UUID>()
         for kind in EntityKind.reports {
             // Field names are written into the statement (they come from authority.yaml, never from
             // input, and are checked to be names), so that the expression index on the time field
             // (migration 0004) serves the windows. Of each report only what matching reads is sent,
-            // not its long texts and unit lists. Ids are gathered first and the rows read once: a
-            // UNION of whole rows would compare their JSON to drop duplicates.
+            // not its long texts and unit lists. The windows are disjoint, so each of their rows comes
+            // once, read where the index finds it; the reports named by id or incident come beside
+            // them (UNION ALL) and a report both ways is dropped here. Gathering ids first and joining
+            // the table again made PostgreSQL hash whole rows of the table (spilling to disk).
             let field = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
             let featureFields = policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind).sorted()
             for name in featureFields where !name.allSatisfy({ $0.isLetter || $0 == "_" }) {
@@ -206,17 +209,18 @@ struct IncidentResolver {
                        CASE WHEN k.id = ANY(\(Array(stored.keys))::uuid[]) THEN NULL
                             ELSE jsonb_strip_nulls(jsonb_build_object(\(unescaped: projection)))::text
                        END, r.incident_id, i.no
-                FROM (SELECT unnest(\(ids)::uuid[]) AS id
-                      UNION SELECT e.id FROM UNNEST(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) AS w(f, t)
-                            JOIN LATERAL (SELECT id FROM \(unescaped: kind.rawValue)
+                FROM (SELECT e.* FROM UNNEST(\(windows.map(\.from))::timestamptz[], \(windows.map(\.to))::timestamptz[]) AS w(f, t)
+                            JOIN LATERAL (SELECT * FROM \(unescaped: kind.rawValue)
                                           WHERE hub_time(data ->> '\(unescaped: field)') BETWEEN w.f AND w.t) e ON true
-                      UNION SELECT report_id FROM incident_report WHERE incident_id = ANY(\(incidents)::uuid[])) u
-                JOIN \(unescaped: kind.rawValue) k ON k.id = u.id
+                      UNION ALL
+                      SELECT * FROM \(unescaped: kind.rawValue)
+                      WHERE id = ANY(ARRAY(SELECT unnest(\(ids)::uuid[])
+                                           UNION SELECT report_id FROM incident_report WHERE incident_id = ANY(\(incidents)::uuid[])))) k
                 LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
                 """
             for try await (id, source, externalID, time, data, incident, no) in try await conn.guardedQuery(query, logger: logger)
                 .decode((UUID, String, String, Date, String?, UUID?, Int64?).self)
-            {
+            where seen.insert(id).inserted {
                 let report = stored[id]?.incidentReport ?? IncidentReport(
                     kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
                     fields: data.flatMap { try? FieldValue(jsonText: $0) }?.objectValue ?? [:])

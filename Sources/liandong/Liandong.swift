@@ -12,7 +12,7 @@ struct Liandong: AsyncParsableCommand {
         subcommands: [
             Demo.self, Sync.self, Ingest.self, Migrate.self, Database.self, Errors.self, Audit.self, Show.self, Stats.self,
             Serve.self, Streams.self, Incidents.self, IncidentCommand.self, Candidates.self, Conflicts.self, Rebuild.self,
-            Deliveries.self, Transfers.self, Instructions.self, Warnings.self, MappingCommand.self, Coords.self, Simulate.self, Bench.self,
+            Deliveries.self, Transfers.self, Instructions.self, Resources.self, Warnings.self, MappingCommand.self, Coords.self, Simulate.self, Bench.self,
         ])
 
     static func main() async {

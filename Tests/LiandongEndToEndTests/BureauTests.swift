@@ -82,6 +82,15 @@ import Testing
         let file = try #require(try FieldValue(jsonText: shown.stdout).objectValue)
         let numbers = file["instructions"]?.arrayValue?.compactMap { $0.objectValue?["instructionNo"]?.stringValue } ?? []
         #expect(Set(numbers) == [instruction.id] && numbers.count == instruction["JSDW"]!.split(separator: ";").count)
+        // The resource registers, by type and division.
+        let shelters = try await cli.run(["resources", "list", "--type", "shelter", "--json"])
+        #expect(shelters.status == 0, "\(shelters.stderr)")
+        let shelterRows = try #require(try FieldValue(jsonText: shelters.stdout).arrayValue).compactMap(\.objectValue)
+        #expect(Set(shelterRows.compactMap { $0["number"]?.stringValue }) == Set(bureau.resources.versions.filter { $0["ZYLX"] == "05" }.map(\.id)))
+        let beijing = try await cli.run(["resources", "list", "--division", "1101", "--json"])
+        let inBeijing = try #require(try FieldValue(jsonText: beijing.stdout).arrayValue).compactMap { $0.objectValue?["divisionCode"]?.stringValue }
+        #expect(!inBeijing.isEmpty && inBeijing.allSatisfy { $0.hasPrefix("1101") })
+        #expect(inBeijing.count == Set(bureau.resources.versions.filter { $0["XZQH"]!.hasPrefix("1101") }.map(\.id)).count)
     }
 
     @Test(.timeLimit(.minutes(3))) func theBureauDecidesGradesAndIsNotifiedOfWhatItsAgreementAdmits() async throws {

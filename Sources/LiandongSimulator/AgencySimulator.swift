@@ -112,8 +112,11 @@ public final class AgencySimulator: Sendable {
                 try await self.fireList(request, root: "ZLFKLB", item: "ZLFK", self.inbox.instructionReplies)
             }
         case .police:
-            router.get("jcj/api/jingdan") { request, _ in try await self.police(request) }
-            router.get("jcj/api/zhilingfankui") { request, _ in try await self.policeInstructionReplies(request) }
+            router.get("jcj/api/jingdan") { request, _ in try await self.police(request, self.timeline, released: self.released) }
+            router.get("jcj/api/zhilingfankui") { request, _ in
+                let replies = self.inbox.instructionReplies
+                return try await self.police(request, replies, released: replies.versions.count, named: "指令反馈")
+            }
         case .bureau:
             router.get("yjzh/api/sjxx") { request, _ in try await self.bureau(request, self.timeline, released: self.released) }
             router.get("yjzh/api/zlxx") { request, _ in
@@ -165,32 +168,39 @@ public final class AgencySimulator: Sendable {
             status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// The page a list request asks for in the agency's own query keys: at most `size` (else
+    /// `defaultSize`) of the latest released versions after the cursor `time` + `id`, and whether more follow.
+    private func page(
+        _ request: Request, of list: SimulatedTimeline, released: Int, size: String, defaultSize: Int, time: String, id: String
+    ) -> (items: [SimulatedVersion], hasMore: Bool) {
+        let q = request.uri.queryParameters
+        let pageSize = q[Substring(size)].flatMap { Int(String($0)) } ?? defaultSize
+        let after = q[Substring(time)].flatMap { Self.localDate(String($0)) }.map { ($0, String(q[Substring(id)] ?? "")) }
+        let items = list.latest(released: released, after: after)
+        return (Array(items.prefix(pageSize)), items.count > pageSize)
+    }
+
+    /// Answers a UTF-8 text document `render` writes (malformed or not); the wrong-encoding fault sends
+    /// the same text in GB18030.
+    private func respondUTF8(contentType: String, _ render: (_ malformed: Bool) -> [UInt8]) async throws -> Response {
+        try await respond(
+            body: render(false), contentType: contentType, render: render,
+            wrongEncoding: { Array(String(decoding: render(false), as: UTF8.self).data(using: Render.gb18030) ?? Data()) })
+    }
+
     private func hotline(_ request: Request) async throws -> Response {
         guard request.headers[.authorization] == "Bearer \(configuration.token)" else {
             return Response(status: .unauthorized)
         }
-        let q = request.uri.queryParameters
-        let pageSize = q["pageSize"].flatMap { Int(String($0)) } ?? 100
-        let after = q["updatedAfter"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["afterId"] ?? "")) }
-        let items = timeline.latest(released: released, after: after)
-        let page = Array(items.prefix(pageSize))
-        let hasMore = items.count > pageSize
-        return try await respond(
-            body: Render.hotlinePage(page, hasMore: hasMore, malformed: false), contentType: "application/json; charset=utf-8",
-            render: { Render.hotlinePage(page, hasMore: hasMore, malformed: $0) },
-            wrongEncoding: {
-                let text = String(decoding: Render.hotlinePage(page, hasMore: hasMore, malformed: false), as: UTF8.self)
-                return Array(text.data(using: Render.gb18030) ?? Data())
-            })
+        let (page, hasMore) = self.page(
+            request, of: timeline, released: released, size: "pageSize", defaultSize: 100, time: "updatedAfter", id: "afterId")
+        return try await respondUTF8(contentType: "application/json; charset=utf-8") {
+            Render.hotlinePage(page, hasMore: hasMore, malformed: $0)
+        }
     }
 
     private func fire(_ request: Request) async throws -> Response {
-        let q = request.uri.queryParameters
-        let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 50
-        let after = q["kssj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["ksbh"] ?? "")) }
-        let items = timeline.latest(released: released, after: after)
-        let page = Array(items.prefix(pageSize))
-        let hasMore = items.count > pageSize
+        let (page, hasMore) = self.page(request, of: timeline, released: released, size: "ts", defaultSize: 50, time: "kssj", id: "ksbh")
         func gbk(_ malformed: Bool) -> [UInt8] {
             Array(Render.firePage(page, hasMore: hasMore, malformed: malformed).data(using: Render.gb18030) ?? Data())
         }
@@ -202,71 +212,32 @@ public final class AgencySimulator: Sendable {
     /// A list 119 makes of what it received (acknowledgements of warnings, replies to instructions),
     /// paged like its alarms.
     private func fireList(_ request: Request, root: String, item: String, _ list: SimulatedTimeline) async throws -> Response {
-        let q = request.uri.queryParameters
-        let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 50
-        let after = q["kssj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["ksbh"] ?? "")) }
-        let items = list.latest(released: list.versions.count, after: after)
-        let page = Array(items.prefix(pageSize))
-        let xml = Render.fireList(root: root, item: item, page, hasMore: items.count > pageSize)
+        let (page, hasMore) = self.page(request, of: list, released: list.versions.count, size: "ts", defaultSize: 50, time: "kssj", id: "ksbh")
+        let xml = Render.fireList(root: root, item: item, page, hasMore: hasMore)
         return try await respond(
             body: Array(xml.data(using: Render.gb18030) ?? Data()), contentType: "application/xml", render: { _ in Array(xml.data(using: Render.gb18030) ?? Data()) },
             wrongEncoding: { Array(xml.utf8) })
     }
 
-    private func police(_ request: Request) async throws -> Response {
-        let q = request.uri.queryParameters
-        let pageSize = q["myts"].flatMap { Int(String($0)) } ?? 100
-        let after = q["gxsjq"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["qsbh"] ?? "")) }
-        let items = timeline.latest(released: released, after: after)
-        let page = Array(items.prefix(pageSize))
-        let hasMore = items.count > pageSize
-        return try await respond(
-            body: Render.policePage(page, hasMore: hasMore, malformed: false), contentType: "application/json; charset=utf-8",
-            render: { Render.policePage(page, hasMore: hasMore, malformed: $0) },
-            wrongEncoding: {
-                Array(String(decoding: Render.policePage(page, hasMore: hasMore, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
-            })
-    }
-
-    /// 110's replies (签收/反馈) to the bureau instructions it received, paged like its tickets.
-    private func policeInstructionReplies(_ request: Request) async throws -> Response {
-        let q = request.uri.queryParameters
-        let pageSize = q["myts"].flatMap { Int(String($0)) } ?? 100
-        let after = q["gxsjq"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["qsbh"] ?? "")) }
-        let replies = inbox.instructionReplies
-        let items = replies.latest(released: replies.versions.count, after: after)
-        let page = Array(items.prefix(pageSize))
-        let body = Render.policePage(page, list: "指令反馈", hasMore: items.count > pageSize, malformed: false)
-        return try await respond(body: body, contentType: "application/json; charset=utf-8", render: { _ in body }, wrongEncoding: { body })
+    /// A 110 list in its JSON: the tickets, or (`list` 指令反馈) its replies to bureau instructions.
+    private func police(_ request: Request, _ list: SimulatedTimeline, released: Int, named name: String = "警单") async throws -> Response {
+        let (page, hasMore) = self.page(request, of: list, released: released, size: "myts", defaultSize: 100, time: "gxsjq", id: "qsbh")
+        return try await respondUTF8(contentType: "application/json; charset=utf-8") {
+            Render.policePage(page, list: name, hasMore: hasMore, malformed: $0)
+        }
     }
 
     /// One of the bureau's lists (reports, instructions, resources) from `released` versions of `list`.
     private func bureau(_ request: Request, _ list: SimulatedTimeline, released: Int) async throws -> Response {
-        let q = request.uri.queryParameters
-        let pageSize = q["ts"].flatMap { Int(String($0)) } ?? 100
-        let after = q["gxsj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["bh"] ?? "")) }
-        let items = list.latest(released: released, after: after)
-        let page = Array(items.prefix(pageSize))
-        let hasMore = items.count > pageSize
-        return try await respond(
-            body: Render.bureauPage(page, hasMore: hasMore, malformed: false), contentType: "application/json; charset=utf-8",
-            render: { Render.bureauPage(page, hasMore: hasMore, malformed: $0) },
-            wrongEncoding: {
-                Array(String(decoding: Render.bureauPage(page, hasMore: hasMore, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
-            })
+        let (page, hasMore) = self.page(request, of: list, released: released, size: "ts", defaultSize: 100, time: "gxsj", id: "bh")
+        return try await respondUTF8(contentType: "application/json; charset=utf-8") {
+            Render.bureauPage(page, hasMore: hasMore, malformed: $0)
+        }
     }
 
     private func ambulance(_ request: Request) async throws -> Response {
-        let q = request.uri.queryParameters
-        let limit = q["limit"].flatMap { Int(String($0)) } ?? 100
-        let after = q["gxsj"].flatMap { Self.localDate(String($0)) }.map { ($0, String(q["hjbh"] ?? "")) }
-        let page = Array(timeline.latest(released: released, after: after).prefix(limit))
-        return try await respond(
-            body: Render.ambulanceCSV(page, malformed: false), contentType: "text/csv; charset=utf-8",
-            render: { Render.ambulanceCSV(page, malformed: $0) },
-            wrongEncoding: {
-                Array(String(decoding: Render.ambulanceCSV(page, malformed: false), as: UTF8.self).data(using: Render.gb18030) ?? Data())
-            })
+        let (page, _) = self.page(request, of: timeline, released: released, size: "limit", defaultSize: 100, time: "gxsj", id: "hjbh")
+        return try await respondUTF8(contentType: "text/csv; charset=utf-8") { Render.ambulanceCSV(page, malformed: $0) }
     }
 
     private func weatherFeed(_ request: Request) async throws -> Response {

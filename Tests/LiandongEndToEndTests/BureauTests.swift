@@ -91,6 +91,8 @@ import Testing
         let inBeijing = try #require(try FieldValue(jsonText: beijing.stdout).arrayValue).compactMap { $0.objectValue?["divisionCode"]?.stringValue }
         #expect(!inBeijing.isEmpty && inBeijing.allSatisfy { $0.hasPrefix("1101") })
         #expect(inBeijing.count == Set(bureau.resources.versions.filter { $0["XZQH"]!.hasPrefix("1101") }.map(\.id)).count)
+        let unknown = try await cli.run(["resources", "list", "--type", "boats"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("expected one of: rescue_team"), "\(unknown.stderr)")
     }
 
     @Test(.timeLimit(.minutes(3))) func theBureauDecidesGradesAndIsNotifiedOfWhatItsAgreementAdmits() async throws {

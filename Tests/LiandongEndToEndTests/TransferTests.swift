@@ -47,6 +47,9 @@ import Testing
                         $0["orderNo"] == .string(answered.fromNumber) && $0["policeTicketNo"] == answered.toNumber.map(FieldValue.string)
                             && $0["result"] == answered.feedback.map(FieldValue.string)
                     })
+                // The work order's incident file holds the transfer (一事一档).
+                let file = try await hub.incidentFile("hotline-12345:\(answered.fromNumber)")
+                #expect(file.transfers.contains { $0.no == answered.no && $0.toNumber == answered.toNumber })
                 // The other way: 110's non-police tickets went to 12345.
                 #expect(transfers.contains { $0.fromSystem == "police-110" && $0.toSystem == "hotline-12345" && $0.acceptedAt != nil })
                 #expect(hotline.inbox.documents.contains { $0.kind == "transfer" })

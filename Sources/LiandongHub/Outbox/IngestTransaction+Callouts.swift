@@ -34,9 +34,10 @@ extension IngestTransaction {
         return drafts
     }
 
-    /// Marks call-outs acknowledged by the acknowledgements these drafts stored. Returns audit drafts.
-    func recordAcknowledgements(for drafts: [AuditDraft]) async throws -> [AuditDraft] {
-        guard let ids = Self.changedEntities(in: drafts).first(where: { $0.kind == .acknowledgement })?.ids else { return [] }
+    /// Marks call-outs acknowledged by the acknowledgements just stored. Returns audit drafts.
+    func recordAcknowledgements(for changed: ChangedEntities) async throws -> [AuditDraft] {
+        let ids = changed.ids(of: .acknowledgement)
+        guard !ids.isEmpty else { return [] }
         let rows = try await conn.guardedQuery(
             """
             UPDATE callout c SET acknowledged_at = a.acknowledged_at, acknowledgement = a.id

@@ -8,10 +8,9 @@ extension IngestTransaction {
     /// and a changed reply from an addressee records its acknowledgement (签收) and feedback (反馈) on
     /// the receipt. Each new or changed receipt that holds an answer is owed back to the issuer as
     /// `instruction_feedback`. Returns audit drafts.
-    func carryInstructions(for drafts: [AuditDraft], sharing: SharingPolicy) async throws -> [AuditDraft] {
-        let changed = Self.changedEntities(in: drafts)
-        let instructions = changed.first { $0.kind == .instruction }?.ids ?? []
-        let replies = changed.first { $0.kind == .instructionReply }?.ids ?? []
+    func carryInstructions(for changed: ChangedEntities, sharing: SharingPolicy) async throws -> [AuditDraft] {
+        let instructions = changed.ids(of: .instruction)
+        let replies = changed.ids(of: .instructionReply)
         guard !instructions.isEmpty || !replies.isEmpty else { return [] }
         let addressed = try await openReceipts(for: instructions)
         let answered = try await recordReplies(replies)
@@ -153,6 +152,7 @@ extension Hub {
                    r.feedback IS NULL AND r.feedback_deadline IS NOT NULL AND now() > r.feedback_deadline
             FROM instruction_receipt r JOIN instruction i ON i.id = r.instruction
             WHERE (NOT \(pendingOnly || overdueOnly) OR r.feedback IS NULL)
+              AND (NOT \(overdueOnly) OR now() > r.feedback_deadline)
               AND (\(reports == nil) OR EXISTS (
                   SELECT 1 FROM entity_link l JOIN xref x ON x.source_system = l.target_source AND x.external_id = l.target_external_id
                   WHERE l.from_entity = r.instruction AND l.link_type = 'concerns' AND x.entity_id = ANY(\(reports ?? [])::uuid[])))
@@ -167,6 +167,6 @@ extension Hub {
                     instructionNo: c.0, title: c.1, issuer: c.2, addressee: c.3, issuedAt: c.4, feedbackDeadline: c.5, delivery: c.6,
                     acknowledgedAt: c.7, acknowledgedBy: c.8, feedback: c.9, feedbackAt: c.10, state: state, overdue: c.11))
         }
-        return overdueOnly ? views.filter(\.overdue) : views
+        return views
     }
 }

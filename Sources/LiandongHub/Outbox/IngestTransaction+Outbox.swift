@@ -7,14 +7,14 @@ extension IngestTransaction {
     static let changeActions: Set<String> = ["insert", "update", "incident.create", "incident.update"]
 
     /// The entities these drafts left at a new version, by kind (in kind order, each id once).
-    static func changedEntities(in drafts: [AuditDraft]) -> [(kind: EntityKind, ids: [UUID])] {
+    static func changedEntities(in drafts: [AuditDraft]) -> ChangedEntities {
         var changed: [EntityKind: [UUID]] = [:]
         var seen = Set<UUID>()
         for draft in drafts where changeActions.contains(draft.action) {
             guard let id = UUID(uuidString: draft.entityID), seen.insert(id).inserted else { continue }
             changed[EntityKind(rawValue: draft.entityKind), default: []].append(id)
         }
-        return changed.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) }
+        return ChangedEntities(byKind: changed.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) })
     }
 
     /// Appends `drafts` to the audit chain with what they entail, all in this transaction: transfers
@@ -23,10 +23,11 @@ extension IngestTransaction {
     func commit(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), sharing: SharingPolicy, routing: RoutingPolicy)
         async throws
     {
-        let consequences = try await carryTransfers(for: drafts, routing: routing, sharing: sharing)
-            + recordAcknowledgements(for: drafts) + carryInstructions(for: drafts, sharing: sharing)
+        let changed = Self.changedEntities(in: drafts)
+        let consequences = try await carryTransfers(for: changed, routing: routing, sharing: sharing)
+            + recordAcknowledgements(for: changed) + carryInstructions(for: changed, sharing: sharing)
         try await append(drafts + consequences, after: head)
-        try await enqueueDeliveries(for: drafts, sharing: sharing)
+        try await enqueueDeliveries(for: changed, sharing: sharing)
     }
 
     /// Wakes the pushers of `targets`, in one statement; PostgreSQL sends the notifications at commit.
@@ -40,10 +41,10 @@ extension IngestTransaction {
     /// transaction of the change: the granted, masked fields under the agreement's current version.
     /// Rows for an expired agreement are written as `expired`, so that admins see what is held back.
     /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits.
-    func enqueueDeliveries(for drafts: [AuditDraft], sharing: SharingPolicy, at now: Date = Date()) async throws {
+    func enqueueDeliveries(for changed: ChangedEntities, sharing: SharingPolicy, at now: Date = Date()) async throws {
         guard !sharing.agreements.isEmpty else { return }
         var entities: [CurrentEntity] = []
-        for (kind, ids) in Self.changedEntities(in: drafts) where !sharing.receivers(of: kind).isEmpty {
+        for (kind, ids) in changed.byKind where !sharing.receivers(of: kind).isEmpty {
             entities += try await currentVersions(of: kind, ids: ids)
         }
         let followers = try await receiversOfSuperseded(entities.map(\.id))
@@ -147,6 +148,15 @@ extension IngestTransaction {
         var status: String { expired ? DeliveryStatus.expired.rawValue : DeliveryStatus.pending.rawValue }
         var error: String { expired ? agreement.expiryMessage : "" }
     }
+}
+
+/// The entities a transaction left at a new version, by kind: worked out once per commit and read
+/// by each of its consequences (transfers, acknowledgements, instructions, deliveries).
+struct ChangedEntities {
+    var byKind: [(kind: EntityKind, ids: [UUID])]
+
+    /// The changed entities of `kind`.
+    func ids(of kind: EntityKind) -> [UUID] { byKind.first { $0.kind == kind }?.ids ?? [] }
 }
 
 /// An entity version about to be owed to receivers.

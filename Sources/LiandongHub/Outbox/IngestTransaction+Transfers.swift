@@ -8,9 +8,9 @@ extension IngestTransaction {
     /// a transfer (it names the transferred record by a `transferred_from` link) records the
     /// receiver's number, acceptance and result on it. Each new transfer is owed to its receiver and
     /// each changed one back to its sender, as far as their agreements grant. Returns audit drafts.
-    func carryTransfers(for drafts: [AuditDraft], routing: RoutingPolicy, sharing: SharingPolicy) async throws -> [AuditDraft] {
+    func carryTransfers(for entities: ChangedEntities, routing: RoutingPolicy, sharing: SharingPolicy) async throws -> [AuditDraft] {
         guard !routing.rules.isEmpty else { return [] }
-        let changed = Self.changedEntities(in: drafts).filter { EntityKind.all.contains($0.kind) }
+        let changed = entities.byKind.filter { EntityKind.all.contains($0.kind) }
         var created: [UUID] = []
         for (kind, ids) in changed where routing.kinds.contains(kind) {
             created += try await openTransfers(kind, ids: ids, routing: routing)

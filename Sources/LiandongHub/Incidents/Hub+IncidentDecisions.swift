@@ -117,8 +117,9 @@ extension Hub {
         try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
-            let (result, drafts) = try await body(conn, IncidentResolver(conn: conn, logger: logger, policy: policy))
-            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
+            let resolver = IncidentResolver(conn: conn, logger: logger, policy: policy)
+            let (result, drafts) = try await body(conn, resolver)
+            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing, decided: resolver.decided)
             return result
         }
     }

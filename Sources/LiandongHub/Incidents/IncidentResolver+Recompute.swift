@@ -13,8 +13,10 @@ extension IncidentResolver {
     }
 
     /// Recomputes each incident from its reports under the authority policy: fields, provenance, losing
-    /// values and conflicts. An incident with no reports left is skipped.
-    func recompute(_ incidents: Set<UUID>) async throws -> [AuditDraft] {
+    /// values and conflicts. An incident with no reports left is skipped. `created` are incidents
+    /// identity resolution has just opened, in the order they were opened: they are inserted here
+    /// with their first decision (numbered in that order), the others updated.
+    func recompute(_ incidents: Set<UUID>, created: [UUID] = []) async throws -> [AuditDraft] {
         guard !incidents.isEmpty else { return [] }
         let ids = Array(incidents)
         var stored: [UUID: StoredIncident] = [:]
@@ -23,6 +25,10 @@ extension IncidentResolver {
             logger: logger
         ).decode((UUID, Int64, Int, String, String).self) {
             stored[id] = StoredIncident(no: no, version: version, fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], contentHash: hash)
+        }
+        // Not numbered yet: after every stored incident, in the order they were opened.
+        for (index, id) in created.enumerated() where stored[id] == nil {
+            stored[id] = StoredIncident(no: .max - Int64(created.count - index), version: 0, fields: [:], contentHash: "")
         }
         let members = try await reports(of: ids)
         let resolutions = try await conflictResolutions()
@@ -33,7 +39,12 @@ extension IncidentResolver {
             guard let reports = members[id], !reports.isEmpty, let before = stored[id] else { continue }
             let decision = IncidentMerge.decide(reports, policy: policy.authority, resolutions: resolutions)
             let hash = Self.hash(decision)
-            writes.append((id, before.contentHash == hash ? before.version : before.version + 1, decision, hash))
+            let version = before.contentHash == hash ? before.version : before.version + 1
+            writes.append((id, version, decision, hash))
+            decided.record(
+                CurrentEntity(
+                    id: id, version: version,
+                    subject: SharedSubject(kind: .incident, fields: decision.fields, sources: Set(reports.map(\.source)))))
             guard before.contentHash != hash else { continue }
             let names = Set(before.fields.keys).union(decision.fields.keys).sorted().filter { before.fields[$0] != decision.fields[$0] }
             drafts.append(
@@ -51,15 +62,7 @@ extension IncidentResolver {
                     ]))
         }
         guard !writes.isEmpty else { return drafts }
-        try await conn.guardedQuery(
-            """
-            UPDATE incident i SET version = t.v, data = t.d::jsonb, provenance = t.p::jsonb, content_hash = decode(t.h, 'hex'),
-                updated_at = CASE WHEN i.content_hash = decode(t.h, 'hex') THEN i.updated_at ELSE now() END
-            FROM UNNEST(\(writes.map(\.id))::uuid[], \(writes.map(\.version))::int[],
-                        \(writes.map { FieldValue.object($0.decision.fields).canonicalJSON })::text[],
-                        \(writes.map { Self.provenanceJSON($0.decision) })::text[], \(writes.map(\.hash))::text[]) AS t(id, v, d, p, h)
-            WHERE i.id = t.id
-            """, logger: logger)
+        try await write(writes.map { ($0.id, $0.version, $0.decision, $0.hash) }, opened: Set(created))
         let written = writes.map(\.id)
         try await conn.guardedQuery("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])", logger: logger)
         let alternates = writes.flatMap { w in w.decision.alternates.map { (w.id, $0) } }
@@ -77,6 +80,38 @@ extension IncidentResolver {
         drafts += try await writeConflicts(
             writes.flatMap { w in w.decision.conflicts.map { (w.id, $0) } }, incidents: written, resolutions: resolutions)
         return drafts
+    }
+
+    /// Inserts the incidents of `opened` among `writes` (in the order of `writes`, so that they are
+    /// numbered in it) and updates the others.
+    private func write(_ writes: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)], opened: Set<UUID>) async throws {
+        let (inserts, updates) = (writes.filter { opened.contains($0.id) }, writes.filter { !opened.contains($0.id) })
+        let columns = { (rows: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)]) in
+            (rows.map(\.id), rows.map(\.version), rows.map { FieldValue.object($0.decision.fields).canonicalJSON },
+             rows.map { Self.provenanceJSON($0.decision) }, rows.map(\.hash))
+        }
+        if !inserts.isEmpty {
+            let (ids, versions, data, provenance, hashes) = columns(inserts)
+            try await conn.guardedQuery(
+                """
+                INSERT INTO incident (id, version, data, provenance, content_hash)
+                SELECT t.id, t.v, t.d::jsonb, t.p::jsonb, decode(t.h, 'hex')
+                FROM UNNEST(\(ids)::uuid[], \(versions)::int[], \(data)::text[], \(provenance)::text[], \(hashes)::text[])
+                     WITH ORDINALITY AS t(id, v, d, p, h, n)
+                ORDER BY t.n
+                """, logger: logger)
+        }
+        if !updates.isEmpty {
+            let (ids, versions, data, provenance, hashes) = columns(updates)
+            try await conn.guardedQuery(
+                """
+                UPDATE incident i SET version = t.v, data = t.d::jsonb, provenance = t.p::jsonb, content_hash = decode(t.h, 'hex'),
+                    updated_at = CASE WHEN i.content_hash = decode(t.h, 'hex') THEN i.updated_at ELSE now() END
+                FROM UNNEST(\(ids)::uuid[], \(versions)::int[], \(data)::text[], \(provenance)::text[], \(hashes)::text[])
+                     AS t(id, v, d, p, h)
+                WHERE i.id = t.id
+                """, logger: logger)
+        }
     }
 
     /// Opens conflicts not seen before (one a person already decided is stored resolved) and supersedes

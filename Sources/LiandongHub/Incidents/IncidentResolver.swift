@@ -15,6 +15,8 @@ struct IncidentResolver {
     /// Reports this transaction has just stored, as stored: read from here rather than from their
     /// tables, which would only give the same fields back as JSON to parse again.
     var stored: [UUID: CanonicalRecord] = [:]
+    /// The incidents this resolver wrote, handed to the outbox so that it does not read them back.
+    let decided = DecidedIncidents()
 
     /// A report as identity resolution loads it.
     struct ReportNode {
@@ -52,7 +54,8 @@ struct IncidentResolver {
 
     /// Clusters `nodes` and writes the outcome for the components that hold a report of `only` (all
     /// when nil): incident memberships, new and absorbed incidents, link candidates; then recomputes
-    /// every incident involved.
+    /// every incident involved. New incidents are written by `recompute`, once, with their fields: what
+    /// names them before that is checked at commit (migration 0011).
     func recluster(_ nodes: [ReportNode], only: Set<String>?, graph: IdentityGraph) async throws -> [AuditDraft] {
         let result = graph.components(nodes.map(\.node))
         let byKey = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.key, $0) })
@@ -73,13 +76,6 @@ struct IncidentResolver {
             for member in members where member.incident != incident {
                 moves.append((member, incident, result.joinedBy[member.node.key]))
             }
-        }
-        if !created.isEmpty {
-            try await conn.guardedQuery(
-                """
-                INSERT INTO incident (id, version, data, provenance, content_hash)
-                SELECT id, 0, '{}', '{}', '\\x' FROM UNNEST(\(created)::uuid[]) WITH ORDINALITY AS t(id, n) ORDER BY n
-                """, logger: logger)
         }
         if !moves.isEmpty {
             let reasons = moves.map { $0.edge?.reason ?? ($0.node.incident == nil ? "new" : "split") }
@@ -110,6 +106,7 @@ struct IncidentResolver {
         for old in before.subtracting(taken).sorted(by: { $0.uuidString < $1.uuidString }) {
             guard let into = moves.first(where: { $0.node.incident == old })?.incident else { continue }
             absorbed.append((old, into))
+            decided.forget(old)
         }
         if !absorbed.isEmpty {
             try await conn.guardedQuery(
@@ -132,7 +129,7 @@ struct IncidentResolver {
             }
         }
         drafts += try await writeCandidates(result.candidates, nodes: byKey, moves: moves, only: only)
-        drafts += try await recompute(taken.union(before))
+        drafts += try await recompute(taken.union(before), created: created)
         return drafts
     }
 
@@ -280,4 +277,15 @@ extension CanonicalRecord {
     var incidentReport: IncidentReport {
         IncidentReport(kind: kind, source: source, externalID: externalID, sourceTime: sourceTime, fields: fields)
     }
+}
+
+/// The incidents one transaction's resolver wrote, at the versions it wrote, as the sharing rules
+/// see them: their decided fields and the source systems of their reports.
+final class DecidedIncidents {
+    private(set) var entities: [UUID: CurrentEntity] = [:]
+
+    func record(_ entity: CurrentEntity) { entities[entity.id] = entity }
+
+    /// An incident absorbed into another: no longer current.
+    func forget(_ id: UUID) { entities[id] = nil }
 }

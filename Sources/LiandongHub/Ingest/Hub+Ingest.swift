@@ -19,12 +19,12 @@ extension Hub {
             let stored = try await tx.insertPayloads(batch)
             summary.newPayloads = stored.count
             summary.duplicatePayloads = batch.payloads.count - stored.count
-            let (planned, entityDrafts) = try await tx.apply(
+            let (planned, entityDrafts, decided) = try await tx.apply(
                 stored.flatMap { payload, id in payload.records.map { ($0, id) } }, policy: policy)
             summary.add(planned)
             let drafts = try await entityDrafts + tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
-            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
+            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing, decided: decided)
             if let cursor = batch.cursor {
                 try await conn.guardedQuery(Self.saveCursorQuery(source: batch.source, stream: batch.stream, cursor: cursor), logger: logger)
             }
@@ -41,7 +41,7 @@ extension Hub {
         return try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, logger: logger)
             let head = try await tx.lockAuditHead()
-            let (summary, drafts) = try await tx.apply(records, policy: policy)
+            let (summary, drafts, _) = try await tx.apply(records, policy: policy)
             try await tx.append(drafts, after: head)
             return summary
         }
@@ -102,10 +102,10 @@ struct IngestTransaction {
     }
 
     /// Plans and writes records (entities, alternates, links), resolves their incidents, and returns
-    /// the counts and the audit drafts.
+    /// the counts, the audit drafts and the incidents written.
     func apply(
         _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], policy: IncidentPolicy
-    ) async throws -> (IngestSummary, [AuditDraft]) {
+    ) async throws -> (IngestSummary, [AuditDraft], DecidedIncidents) {
         let planning = ContinuousClock.now
         var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
         for (record, id) in records { plan.apply(record, rawPayloadID: id) }
@@ -116,11 +116,11 @@ struct IngestTransaction {
         var summary = plan.summary
         summary.linked = drafts.count - plan.audits.count
         let incidents = ContinuousClock.now
-        drafts += try await IncidentResolver(conn: conn, logger: logger, policy: policy, stored: plan.storedReports)
-            .resolve(plan.touchedReports)
+        let resolver = IncidentResolver(conn: conn, logger: logger, policy: policy, stored: plan.storedReports)
+        drafts += try await resolver.resolve(plan.touchedReports)
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)
-        return (summary, drafts)
+        return (summary, drafts, resolver.decided)
     }
 
     /// Inserts payloads whose bytes are new; returns those with their ids.

@@ -19,15 +19,16 @@ extension IngestTransaction {
 
     /// Appends `drafts` to the audit chain with what they entail, all in this transaction: transfers
     /// opened or answered, call-outs acknowledged, instructions tracked per addressee, and the
-    /// deliveries owed for every change.
-    func commit(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), sharing: SharingPolicy, routing: RoutingPolicy)
-        async throws
-    {
+    /// deliveries owed for every change. `decided` are the incidents this transaction wrote, as written.
+    func commit(
+        _ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), sharing: SharingPolicy, routing: RoutingPolicy,
+        decided: DecidedIncidents? = nil
+    ) async throws {
         let changed = Self.changedEntities(in: drafts)
         let consequences = try await carryTransfers(for: changed, routing: routing, sharing: sharing)
             + recordAcknowledgements(for: changed) + carryInstructions(for: changed, sharing: sharing)
         try await append(drafts + consequences, after: head)
-        try await enqueueDeliveries(for: changed, sharing: sharing)
+        try await enqueueDeliveries(for: changed, sharing: sharing, known: decided?.entities ?? [:])
     }
 
     /// Wakes the pushers of `targets`, in one statement; PostgreSQL sends the notifications at commit.
@@ -40,12 +41,16 @@ extension IngestTransaction {
     /// Writes an outbox row for every receiver entitled to each entity these drafts changed, in the
     /// transaction of the change: the granted, masked fields under the agreement's current version.
     /// Rows for an expired agreement are written as `expired`, so that admins see what is held back.
-    /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits.
-    func enqueueDeliveries(for changed: ChangedEntities, sharing: SharingPolicy, at now: Date = Date()) async throws {
+    /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits. Entities in
+    /// `known` (this transaction wrote them and holds them as written) are not read back.
+    func enqueueDeliveries(
+        for changed: ChangedEntities, sharing: SharingPolicy, known: [UUID: CurrentEntity] = [:], at now: Date = Date()
+    ) async throws {
         guard !sharing.agreements.isEmpty else { return }
         var entities: [CurrentEntity] = []
         for (kind, ids) in changed.byKind where !sharing.receivers(of: kind).isEmpty {
-            entities += try await currentVersions(of: kind, ids: ids)
+            entities += ids.compactMap { known[$0] }
+            entities += try await currentVersions(of: kind, ids: ids.filter { known[$0] == nil })
         }
         let followers = try await receiversOfSuperseded(entities.map(\.id))
         for index in entities.indices { entities[index].followers = followers[entities[index].id] ?? [] }
@@ -107,6 +112,7 @@ extension IngestTransaction {
 
     /// The current version of each entity, as the sharing rules see it.
     private func currentVersions(of kind: EntityKind, ids: [UUID]) async throws -> [CurrentEntity] {
+        guard !ids.isEmpty else { return [] }
         let query: PostgresQuery
         if kind == .incident {
             query = """

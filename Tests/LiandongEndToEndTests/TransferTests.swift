@@ -1,5 +1,5 @@
 import Foundation
-import LiandongHub
+@testable import LiandongHub
 import LiandongMapping
 import LiandongModel
 import LiandongSimulator
@@ -90,6 +90,13 @@ import Testing
                 try await Task.sleep(for: .seconds(4.5))
                 let overdue = try await engine.hub.transfers(overdueOnly: true)
                 #expect(overdue.count == open.count && overdue.allSatisfy { $0.overdue == "acceptance" })
+                // With the newest answered, the overdue ones behind it are found within a limit of one.
+                try #require(open.count >= 2)
+                try await plain.rows(
+                    "UPDATE transfer SET accepted_at = now(), feedback = 'done', feedback_at = now() WHERE no = \(open[0].no)",
+                    logger: plain.logger)
+                let behind = try await engine.hub.transfers(overdueOnly: true, limit: 1)
+                #expect(behind.map(\.no) == [open[1].no])
             }
             let listed = try await CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url]).run(["transfers", "list", "--overdue", "--json"])
             #expect(listed.status == 0, "\(listed.stderr)")

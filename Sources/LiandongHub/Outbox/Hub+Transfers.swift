@@ -33,12 +33,14 @@ extension Hub {
     public func transfers(overdueOnly: Bool = false, of records: [UUID]? = nil, limit: Int = 500) async throws -> [TransferView] {
         let rows = try await self.rows(
             """
-            SELECT no, id, rule, from_system, to_system, from_number, to_number, reason, mode, created_at, accept_deadline,
-                   feedback_deadline, accepted_at, returned_at, return_reason, feedback, feedback_at,
-                   CASE WHEN returned_at IS NOT NULL THEN NULL
-                        WHEN accepted_at IS NULL AND now() > accept_deadline THEN 'acceptance'
-                        WHEN feedback IS NULL AND now() > feedback_deadline THEN 'feedback' END
-            FROM transfer WHERE \(records == nil) OR from_entity = ANY(\(records ?? [])::uuid[])
+            SELECT * FROM (
+                SELECT no, id, rule, from_system, to_system, from_number, to_number, reason, mode, created_at, accept_deadline,
+                       feedback_deadline, accepted_at, returned_at, return_reason, feedback, feedback_at,
+                       CASE WHEN returned_at IS NOT NULL THEN NULL
+                            WHEN accepted_at IS NULL AND now() > accept_deadline THEN 'acceptance'
+                            WHEN feedback IS NULL AND now() > feedback_deadline THEN 'feedback' END AS overdue
+                FROM transfer WHERE \(records == nil) OR from_entity = ANY(\(records ?? [])::uuid[])) t
+            WHERE NOT \(overdueOnly) OR t.overdue IS NOT NULL
             ORDER BY no DESC LIMIT \(limit)
             """, logger: logger)
         var views: [TransferView] = []
@@ -53,6 +55,6 @@ extension Hub {
                     createdAt: c.9, acceptDeadline: c.10, feedbackDeadline: c.11, acceptedAt: c.12, returnedAt: c.13, returnReason: c.14,
                     feedback: c.15, feedbackAt: c.16, state: state, overdue: c.17))
         }
-        return overdueOnly ? views.filter { $0.overdue != nil } : views
+        return views
     }
 }

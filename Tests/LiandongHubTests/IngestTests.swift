@@ -121,6 +121,25 @@ enum WorkOrders {
             #expect(applied.isEmpty)
         }
     }
+
+    /// Migration 0011: wide columns are compressed with lz4 when the server has it, else left as they were.
+    @Test func wideColumnsUseLZ4WhereTheServerHasIt() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            let lz4 = (try? await hub.rows("SELECT set_config('default_toast_compression', 'lz4', false)", logger: hub.logger)) != nil
+            var methods: [String: String] = [:]
+            for try await (column, method) in try await hub.rows(
+                """
+                SELECT attrelid::regclass::text || '.' || attname, attcompression::text FROM pg_attribute
+                WHERE (attrelid, attname) IN (('raw_payload'::regclass, 'body'), ('exchange_report'::regclass, 'data'),
+                                              ('audit_entry'::regclass, 'body'))
+                """, logger: hub.logger
+            ).decode((String, String).self) {
+                methods[column] = method
+            }
+            #expect(methods.count == 3)
+            #expect(methods.values.allSatisfy { $0 == (lz4 ? "l" : "") }, "\(methods)")
+        }
+    }
 }
 
 @Suite(.serialized) struct AuditTests {

@@ -4,6 +4,14 @@ import LiandongModel
 import PostgresNIO
 
 extension IncidentResolver {
+    /// An incident's new state, as `recompute` writes it.
+    struct IncidentWrite {
+        var id: UUID
+        var version: Int
+        var decision: IncidentDecision
+        var hash: String
+    }
+
     /// The stored state of an incident before recomputing it.
     struct StoredIncident {
         var no: Int64
@@ -32,7 +40,7 @@ extension IncidentResolver {
         }
         let members = try await reports(of: ids)
         let resolutions = try await conflictResolutions()
-        var writes: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)] = []
+        var writes: [IncidentWrite] = []
         var drafts: [AuditDraft] = []
         // By number, so that audit entries come in the same order on every run.
         for id in ids.sorted(by: { (stored[$0]?.no ?? 0) < (stored[$1]?.no ?? 0) }) {
@@ -40,7 +48,7 @@ extension IncidentResolver {
             let decision = IncidentMerge.decide(reports, policy: policy.authority, resolutions: resolutions)
             let hash = Self.hash(decision)
             let version = before.contentHash == hash ? before.version : before.version + 1
-            writes.append((id, version, decision, hash))
+            writes.append(IncidentWrite(id: id, version: version, decision: decision, hash: hash))
             decided.record(
                 CurrentEntity(
                     id: id, version: version,
@@ -62,7 +70,7 @@ extension IncidentResolver {
                     ]))
         }
         guard !writes.isEmpty else { return drafts }
-        try await write(writes.map { ($0.id, $0.version, $0.decision, $0.hash) }, opened: Set(created))
+        try await write(writes, opened: Set(created))
         let written = writes.map(\.id)
         try await conn.guardedQuery("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])", logger: logger)
         let alternates = writes.flatMap { w in w.decision.alternates.map { (w.id, $0) } }
@@ -84,9 +92,9 @@ extension IncidentResolver {
 
     /// Inserts the incidents of `opened` among `writes` (in the order of `writes`, so that they are
     /// numbered in it) and updates the others.
-    private func write(_ writes: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)], opened: Set<UUID>) async throws {
+    private func write(_ writes: [IncidentWrite], opened: Set<UUID>) async throws {
         let (inserts, updates) = (writes.filter { opened.contains($0.id) }, writes.filter { !opened.contains($0.id) })
-        let columns = { (rows: [(id: UUID, version: Int, decision: IncidentDecision, hash: String)]) in
+        let columns = { (rows: [IncidentWrite]) in
             (rows.map(\.id), rows.map(\.version), rows.map { FieldValue.object($0.decision.fields).canonicalJSON },
              rows.map { Self.provenanceJSON($0.decision) }, rows.map(\.hash))
         }

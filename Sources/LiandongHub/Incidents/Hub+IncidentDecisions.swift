@@ -114,12 +114,12 @@ extension Hub {
     func decide<T: Sendable>(
         _ body: (PostgresConnection, IncidentResolver) async throws -> (T, [AuditDraft])
     ) async throws -> T {
-        try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
-            let resolver = IncidentResolver(conn: conn, logger: logger, policy: policy)
-            let (result, drafts) = try await body(conn, resolver)
-            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing, decided: resolver.decided)
+        try await withIngestTransaction { tx, head in
+            let resolver = IncidentResolver(pending: tx.pending, policy: policy)
+            let (result, drafts) = try await body(tx.conn, resolver)
+            let trail = AuditTrail(after: head)
+            trail.add(drafts)
+            try await tx.commit(trail, sharing: sharing, routing: routing, decided: resolver.decided)
             return result
         }
     }

@@ -70,12 +70,12 @@ extension IncidentResolver {
                     ]))
         }
         guard !writes.isEmpty else { return drafts }
-        try await write(writes, opened: Set(created))
+        write(writes, opened: Set(created))
         let written = writes.map(\.id)
-        try await conn.guardedQuery("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])", logger: logger)
+        pending.send("DELETE FROM incident_alternate WHERE incident_id = ANY(\(written)::uuid[])")
         let alternates = writes.flatMap { w in w.decision.alternates.map { (w.id, $0) } }
         if !alternates.isEmpty {
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 INSERT INTO incident_alternate (incident_id, field, value, source_system, report, source_time, reason)
                 SELECT t.i, t.f, t.v::jsonb, t.s, t.r, t.st, t.why
@@ -83,16 +83,16 @@ extension IncidentResolver {
                             \(alternates.map(\.1.value.canonicalJSON))::text[], \(alternates.map(\.1.source))::text[],
                             \(alternates.map(\.1.report))::text[], \(alternates.map(\.1.sourceTime))::timestamptz[],
                             \(alternates.map(\.1.reason))::text[]) AS t(i, f, v, s, r, st, why)
-                """, logger: logger)
+                """)
         }
         drafts += try await writeConflicts(
             writes.flatMap { w in w.decision.conflicts.map { (w.id, $0) } }, incidents: written, resolutions: resolutions)
         return drafts
     }
 
-    /// Inserts the incidents of `opened` among `writes` (in the order of `writes`, so that they are
-    /// numbered in it) and updates the others.
-    private func write(_ writes: [IncidentWrite], opened: Set<UUID>) async throws {
+    /// Sends the inserts of the incidents of `opened` among `writes` (in the order of `writes`, so that
+    /// they are numbered in it) and the updates of the others.
+    private func write(_ writes: [IncidentWrite], opened: Set<UUID>) {
         let (inserts, updates) = (writes.filter { opened.contains($0.id) }, writes.filter { !opened.contains($0.id) })
         let columns = { (rows: [IncidentWrite]) in
             (rows.map(\.id), rows.map(\.version), rows.map { FieldValue.object($0.decision.fields).canonicalJSON },
@@ -100,25 +100,25 @@ extension IncidentResolver {
         }
         if !inserts.isEmpty {
             let (ids, versions, data, provenance, hashes) = columns(inserts)
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 INSERT INTO incident (id, version, data, provenance, content_hash)
                 SELECT t.id, t.v, t.d::jsonb, t.p::jsonb, decode(t.h, 'hex')
                 FROM UNNEST(\(ids)::uuid[], \(versions)::int[], \(data)::text[], \(provenance)::text[], \(hashes)::text[])
                      WITH ORDINALITY AS t(id, v, d, p, h, n)
                 ORDER BY t.n
-                """, logger: logger)
+                """)
         }
         if !updates.isEmpty {
             let (ids, versions, data, provenance, hashes) = columns(updates)
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 UPDATE incident i SET version = t.v, data = t.d::jsonb, provenance = t.p::jsonb, content_hash = decode(t.h, 'hex'),
                     updated_at = CASE WHEN i.content_hash = decode(t.h, 'hex') THEN i.updated_at ELSE now() END
                 FROM UNNEST(\(ids)::uuid[], \(versions)::int[], \(data)::text[], \(provenance)::text[], \(hashes)::text[])
                      AS t(id, v, d, p, h)
                 WHERE i.id = t.id
-                """, logger: logger)
+                """)
         }
     }
 
@@ -127,12 +127,12 @@ extension IncidentResolver {
     func writeConflicts(
         _ conflicts: [(UUID, IncidentDecision.Conflict)], incidents: [UUID], resolutions: [String: FieldValue]
     ) async throws -> [AuditDraft] {
-        try await conn.guardedQuery(
+        pending.send(
             """
             UPDATE conflict SET status = 'superseded', decided_at = now()
             WHERE status = 'open' AND incident_id = ANY(\(incidents)::uuid[])
               AND (incident_id, key) NOT IN (SELECT * FROM UNNEST(\(conflicts.map(\.0))::uuid[], \(conflicts.map(\.1.key))::text[]))
-            """, logger: logger)
+            """)
         guard !conflicts.isEmpty else { return [] }
         let rows = try await conn.guardedQuery(
             """

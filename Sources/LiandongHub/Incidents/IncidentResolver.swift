@@ -9,14 +9,17 @@ import PostgresNIO
 /// above the auto-link threshold, and admins' together/apart decisions), kept up to date around every
 /// report that changes: so the incidents do not depend on the order reports arrive in.
 struct IncidentResolver {
-    let conn: PostgresConnection
-    let logger: Logger
+    /// The transaction's connection; writes whose answers are not needed go through it unawaited.
+    let pending: PendingStatements
     let policy: IncidentPolicy
     /// Reports this transaction has just stored, as stored: read from here rather than from their
     /// tables, which would only give the same fields back as JSON to parse again.
     var stored: [UUID: CanonicalRecord] = [:]
     /// The incidents this resolver wrote, handed to the outbox so that it does not read them back.
     let decided = DecidedIncidents()
+
+    var conn: PostgresConnection { pending.conn }
+    var logger: Logger { pending.logger }
 
     /// A report as identity resolution loads it.
     struct ReportNode {
@@ -79,7 +82,7 @@ struct IncidentResolver {
         }
         if !moves.isEmpty {
             let reasons = moves.map { $0.edge?.reason ?? ($0.node.incident == nil ? "new" : "split") }
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 INSERT INTO incident_report (report_id, report_kind, incident_id, reason, score)
                 SELECT t.r, t.k, t.i, t.reason, NULLIF(t.s, '')::jsonb
@@ -87,7 +90,7 @@ struct IncidentResolver {
                             \(reasons)::text[], \(moves.map { $0.edge?.score.map(Self.json) ?? "" })::text[]) AS t(r, k, i, reason, s)
                 ON CONFLICT (report_id) DO UPDATE SET incident_id = EXCLUDED.incident_id, reason = EXCLUDED.reason,
                     score = EXCLUDED.score, linked_at = now()
-                """, logger: logger)
+                """)
             for (move, reason) in zip(moves, reasons) {
                 drafts.append(
                     AuditDraft(
@@ -109,14 +112,13 @@ struct IncidentResolver {
             decided.forget(old)
         }
         if !absorbed.isEmpty {
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 UPDATE incident i SET merged_into = t.target, updated_at = now()
                 FROM UNNEST(\(absorbed.map(\.0))::uuid[], \(absorbed.map(\.1))::uuid[]) AS t(id, target) WHERE i.id = t.id
-                """, logger: logger)
-            try await conn.guardedQuery(
-                "UPDATE conflict SET status = 'superseded', decided_at = now() WHERE incident_id = ANY(\(absorbed.map(\.0))::uuid[]) AND status = 'open'",
-                logger: logger)
+                """)
+            pending.send(
+                "UPDATE conflict SET status = 'superseded', decided_at = now() WHERE incident_id = ANY(\(absorbed.map(\.0))::uuid[]) AND status = 'open'")
             for (old, into) in absorbed {
                 drafts.append(
                     AuditDraft(

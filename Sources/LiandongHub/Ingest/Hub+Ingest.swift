@@ -12,21 +12,21 @@ extension Hub {
         for payload in batch.payloads {
             for record in payload.records { try Self.checkKind(record.kind) }
         }
-        let summary = try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger, clock: clock)
-            let head = try await tx.lockAuditHead()
+        let summary = try await withIngestTransaction { tx, head in
+            let trail = AuditTrail(after: head)
             var summary = IngestSummary()
             let stored = try await tx.insertPayloads(batch)
             summary.newPayloads = stored.count
             summary.duplicatePayloads = batch.payloads.count - stored.count
-            let (planned, entityDrafts, decided) = try await tx.apply(
-                stored.flatMap { payload, id in payload.records.map { ($0, id) } }, policy: policy)
+            let failures = tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
+            let (planned, decided) = try await tx.apply(
+                stored.flatMap { payload, id in payload.records.map { ($0, id) } }, policy: policy, trail: trail)
             summary.add(planned)
-            let drafts = try await entityDrafts + tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
+            trail.add(try await failures.drafts())
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
-            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing, decided: decided)
+            try await tx.commit(trail, sharing: sharing, routing: routing, decided: decided)
             if let cursor = batch.cursor {
-                try await conn.guardedQuery(Self.saveCursorQuery(source: batch.source, stream: batch.stream, cursor: cursor), logger: logger)
+                tx.pending.send(Self.saveCursorQuery(source: batch.source, stream: batch.stream, cursor: cursor))
             }
             return summary
         }
@@ -38,12 +38,33 @@ extension Hub {
     /// incidents and audit, in one transaction, in the order given.
     public func reingest(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> IngestSummary {
         for (record, _) in records { try Self.checkKind(record.kind) }
-        return try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
-            let (summary, drafts, _) = try await tx.apply(records, policy: policy)
-            try await tx.append(drafts, after: head)
+        return try await withIngestTransaction { tx, head in
+            let trail = AuditTrail(after: head)
+            let (summary, _) = try await tx.apply(records, policy: policy, trail: trail)
+            tx.append(trail)
             return summary
+        }
+    }
+
+    /// Runs `body` in one transaction with the audit chain head locked, and waits for the statements
+    /// it sent without waiting (`PendingStatements`) before `COMMIT`. When the body fails after one of
+    /// those statements failed, that first failure is thrown: what came after it only failed because
+    /// the transaction had aborted.
+    func withIngestTransaction<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (IngestTransaction, _ head: (seq: Int64, hash: [UInt8])) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await withTransaction { conn in
+            let tx = IngestTransaction(conn: conn, logger: logger, clock: clock)
+            let value: Result
+            do {
+                value = try await body(tx, try await tx.lockAuditHead())
+            } catch {
+                try await tx.pending.settle()
+                throw error
+            }
+            try await tx.pending.settle()
+            return value
         }
     }
 
@@ -92,7 +113,16 @@ struct IngestTransaction {
     let conn: PostgresConnection
     let logger: Logger
     /// Where identity time is moved from `write` to `resolve`, when measured.
-    var clock: StageClock? = nil
+    var clock: StageClock?
+    /// The writes sent without waiting for their answers; settled before `COMMIT`.
+    let pending: PendingStatements
+
+    init(conn: PostgresConnection, logger: Logger, clock: StageClock? = nil) {
+        self.conn = conn
+        self.logger = logger
+        self.clock = clock
+        self.pending = PendingStatements(conn: conn, logger: logger)
+    }
 
     /// Locks the audit chain head for the rest of the transaction.
     func lockAuditHead() async throws -> (seq: Int64, hash: [UInt8]) {
@@ -101,26 +131,27 @@ struct IngestTransaction {
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
 
-    /// Plans and writes records (entities, alternates, links), resolves their incidents, and returns
-    /// the counts, the audit drafts and the incidents written.
+    /// Plans and writes records (entities, alternates, links), resolves their incidents, adds the
+    /// audit entries to `trail`, and returns the counts and the incidents written.
     func apply(
-        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], policy: IncidentPolicy
-    ) async throws -> (IngestSummary, [AuditDraft], DecidedIncidents) {
+        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], policy: IncidentPolicy, trail: AuditTrail
+    ) async throws -> (IngestSummary, DecidedIncidents) {
         let planning = ContinuousClock.now
         var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
         for (record, id) in records { plan.apply(record, rawPayloadID: id) }
         var resolving = ContinuousClock.now - planning
-        try await write(plan)
-        var drafts = plan.audits
-        drafts += try await insertLinks(plan.links)
+        write(plan)
+        trail.add(plan.audits)
+        let links = try await insertLinks(plan.links)
+        trail.add(links)
         var summary = plan.summary
-        summary.linked = drafts.count - plan.audits.count
+        summary.linked = links.count
         let incidents = ContinuousClock.now
-        let resolver = IncidentResolver(conn: conn, logger: logger, policy: policy, stored: plan.storedReports)
-        drafts += try await resolver.resolve(plan.touchedReports)
+        let resolver = IncidentResolver(pending: pending, policy: policy, stored: plan.storedReports)
+        trail.add(try await resolver.resolve(plan.touchedReports))
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)
-        return (summary, drafts, resolver.decided)
+        return (summary, resolver.decided)
     }
 
     /// Inserts payloads whose bytes are new; returns those with their ids.
@@ -178,18 +209,18 @@ struct IngestTransaction {
         return states
     }
 
-    /// Writes the planned xrefs, entity versions and alternate values.
-    func write(_ plan: IngestPlan) async throws {
+    /// Sends the planned xrefs, entity versions and alternate values.
+    func write(_ plan: IngestPlan) {
         if !plan.newXrefs.isEmpty {
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 INSERT INTO xref (source_system, external_id, entity_kind, entity_id)
                 SELECT * FROM UNNEST(\(plan.newXrefs.map(\.source.rawValue))::text[], \(plan.newXrefs.map(\.externalID))::text[],
                                      \(plan.newXrefs.map(\.kind.rawValue))::text[], \(plan.newXrefs.map(\.id))::uuid[])
-                """, logger: logger)
+                """)
         }
         for (kind, writes) in Dictionary(grouping: plan.writes.values, by: \.kind) {
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 INSERT INTO \(unescaped: kind.rawValue)
                     (id, source_system, external_id, version, source_time, content_hash, data, mapping, mapping_version, raw_payload_id)
@@ -202,11 +233,11 @@ struct IngestTransaction {
                 ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, source_time = EXCLUDED.source_time,
                     content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, mapping = EXCLUDED.mapping,
                     mapping_version = EXCLUDED.mapping_version, raw_payload_id = EXCLUDED.raw_payload_id, updated_at = now()
-                """, logger: logger)
+                """)
         }
         let alternates = plan.alternates
         if !alternates.isEmpty {
-            try await conn.guardedQuery(
+            pending.send(
                 """
                 INSERT INTO alternate_value (entity_kind, entity_id, field, value, source_system, source_time, mapping, reason)
                 SELECT t.k, t.id, t.f, t.v::jsonb, t.s, t.st, t.m, t.r
@@ -215,7 +246,7 @@ struct IngestTransaction {
                             \(alternates.map(\.source.rawValue))::text[], \(alternates.map(\.sourceTime))::timestamptz[],
                             \(alternates.map(\.mapping.description))::text[], \(alternates.map(\.reason))::text[])
                      AS t(k, id, f, v, s, st, m, r)
-                """, logger: logger)
+                """)
         }
     }
 
@@ -241,14 +272,13 @@ struct IngestTransaction {
         return drafts
     }
 
-    /// Quarantines the failed records of stored payloads, in one statement; returns their audit drafts.
-    func insertFailures(
-        of stored: [(payload: ReceivedPayload, id: Int64)], source: SourceSystemID, stream: String
-    ) async throws -> [AuditDraft] {
+    /// Quarantines the failed records of stored payloads, in one statement sent now; their audit
+    /// drafts, which name the rows it inserts, come from the result's `drafts()`.
+    func insertFailures(of stored: [(payload: ReceivedPayload, id: Int64)], source: SourceSystemID, stream: String) -> SentFailures {
         let rows = stored.flatMap { payload, id in payload.failures.map { (failed: $0, payloadID: id, mapping: payload.mapping) } }
-        guard !rows.isEmpty else { return [] }
+        guard !rows.isEmpty else { return SentFailures(rows: [], source: source, inserted: nil, pending: pending) }
         let failuresJSON = rows.map { FieldValue.array($0.failed.failures.map(\.fieldValue)).canonicalJSON }
-        let inserted = try await conn.guardedQuery(
+        let inserted = pending.send(
             """
             INSERT INTO mapping_failure (raw_payload_id, record_index, source_system, stream, external_id, mapping, mapping_version, failures)
             SELECT t.p, t.i, \(source.rawValue), \(stream), NULLIF(t.ext, ''), t.m, t.mv, t.f::jsonb
@@ -258,29 +288,46 @@ struct IngestTransaction {
             ON CONFLICT (raw_payload_id, record_index) DO UPDATE SET mapping_version = EXCLUDED.mapping_version,
                 failures = EXCLUDED.failures, last_seen = now(), seen_count = mapping_failure.seen_count + 1, status = 'open'
             RETURNING id, raw_payload_id, record_index
-            """, logger: logger)
-        var ids: [String: Int64] = [:]
-        for try await (id, payloadID, index) in inserted.decode((Int64, Int64, Int).self) { ids["\(payloadID)/\(index)"] = id }
-        // In input order, so that audit entries are numbered the same way on every run.
-        return rows.compactMap { row in
-            ids["\(row.payloadID)/\(row.failed.index)"].map { id in
-                AuditDraft(
-                    action: "quarantine", entityKind: "mapping_failure", entityID: "\(id)",
-                    content: [
-                        "source": .string(source.rawValue), "mapping": .string(row.mapping.name),
-                        "mapping_version": .number(Double(row.mapping.version)), "record_index": .number(Double(row.failed.index)),
-                        "external_id": row.failed.externalID.map(FieldValue.string) ?? .null,
-                        "rules": .array(row.failed.failures.map { .string("\($0.path): \($0.rule)") }),
-                    ])
+            """)
+        return SentFailures(rows: rows, source: source, inserted: inserted, pending: pending)
+    }
+
+    /// The quarantine statement of `insertFailures`, sent, with what its audit drafts need.
+    struct SentFailures {
+        var rows: [(failed: FailedRecord, payloadID: Int64, mapping: MappingRef)]
+        var source: SourceSystemID
+        var inserted: EventLoopFuture<PostgresQueryResult>?
+        var pending: PendingStatements
+
+        /// One `quarantine` draft per failed record, in input order (so that audit entries are
+        /// numbered the same way on every run), once the statement has run.
+        func drafts() async throws -> [AuditDraft] {
+            guard let inserted else { return [] }
+            var ids: [String: Int64] = [:]
+            for row in try await pending.rows(of: inserted) {
+                let (id, payloadID, index) = try row.decode((Int64, Int64, Int).self)
+                ids["\(payloadID)/\(index)"] = id
+            }
+            return rows.compactMap { row in
+                ids["\(row.payloadID)/\(row.failed.index)"].map { id in
+                    AuditDraft(
+                        action: "quarantine", entityKind: "mapping_failure", entityID: "\(id)",
+                        content: [
+                            "source": .string(source.rawValue), "mapping": .string(row.mapping.name),
+                            "mapping_version": .number(Double(row.mapping.version)), "record_index": .number(Double(row.failed.index)),
+                            "external_id": row.failed.externalID.map(FieldValue.string) ?? .null,
+                            "rules": .array(row.failed.failures.map { .string("\($0.path): \($0.rule)") }),
+                        ])
+                }
             }
         }
     }
 
-    /// Numbers, chains and appends audit entries, and moves the head.
-    func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) async throws {
-        guard !drafts.isEmpty else { return }
-        let entries = AuditChain.chain(drafts, after: head, at: Date())
-        try await conn.guardedQuery(
+    /// Sends the entries of `trail` to the audit table and moves the head.
+    func append(_ trail: AuditTrail) {
+        guard let last = trail.entries.last else { return }
+        let entries = trail.entries
+        pending.send(
             """
             INSERT INTO audit_entry (seq, at, action, entity_kind, entity_id, body, prev_hash, hash)
             SELECT t.seq, t.at, t.a, t.k, t.e, t.b, t.p, t.h
@@ -288,10 +335,15 @@ struct IngestTransaction {
                         \(entries.map(\.entityKind))::text[], \(entries.map(\.entityID))::text[], \(entries.map(\.body))::text[],
                         \(entries.map { ByteBuffer(bytes: $0.previousHash) })::bytea[],
                         \(entries.map { ByteBuffer(bytes: $0.hash) })::bytea[]) AS t(seq, at, a, k, e, b, p, h)
-            """, logger: logger)
-        let last = entries[entries.count - 1]
-        try await conn.guardedQuery(
-            "UPDATE audit_head SET seq = \(last.seq), hash = \(ByteBuffer(bytes: last.hash)) WHERE id = 1", logger: logger)
+            """)
+        pending.send("UPDATE audit_head SET seq = \(last.seq), hash = \(ByteBuffer(bytes: last.hash)) WHERE id = 1")
+    }
+
+    /// Numbers, chains and appends `drafts` after `head`.
+    func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) {
+        let trail = AuditTrail(after: head)
+        trail.add(drafts)
+        append(trail)
     }
 }
 

@@ -32,15 +32,13 @@ extension Hub {
     /// incidents, candidates, conflicts) in one transaction, and audits the start of a rebuild. Raw
     /// payloads, mapping failures, admin decisions, cursors and the audit trail stay.
     public func clearDerivedState(reason: String) async throws {
-        try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
+        try await withIngestTransaction { tx, head in
             let tables = ["incident_alternate", "link_candidate", "conflict", "incident_report", "incident", "alternate_value", "entity_link"]
                 + EntityKind.all.map(\.rawValue) + ["xref"]
             for table in tables {
-                try await conn.guardedQuery(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
+                try await tx.conn.guardedQuery(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
             }
-            try await tx.append(
+            tx.append(
                 [AuditDraft(action: "rebuild", entityKind: "hub", entityID: "hub", content: ["reason": .string(reason)])], after: head)
         }
     }

@@ -168,9 +168,8 @@ extension Hub {
     /// is audited; a failure with attempts left only schedules the next one.
     public func record(_ outcome: DeliveryOutcome, of delivery: Delivery) async throws {
         let attempt = delivery.attempts + 1
-        try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
+        try await withIngestTransaction { tx, head in
+            let conn = tx.conn
             var audit: [String: FieldValue] = [
                 "target": .string(delivery.target), "entity_kind": .string(delivery.entityKind),
                 "entity_version": .number(Double(delivery.entityVersion)), "attempt": .number(Double(attempt)),
@@ -193,7 +192,7 @@ extension Hub {
                     drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: receipt, returned: nil, sharing: sharing)
                 }
                 drafts += try await tx.callOut(for: delivery, sharing: sharing)
-                try await tx.append(drafts, after: head)
+                tx.append(drafts, after: head)
             case .failed(let error, let retryAt?):
                 try await conn.guardedQuery(
                     """
@@ -213,7 +212,7 @@ extension Hub {
                 if case .rejected = outcome, delivery.entityKind == EntityKind.transfer.rawValue {
                     drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: nil, returned: error, sharing: sharing)
                 }
-                try await tx.append(drafts, after: head)
+                tx.append(drafts, after: head)
             }
         }
     }
@@ -222,9 +221,8 @@ extension Hub {
     /// given), audited. A delivery whose entity has since reached the receiver at a later version
     /// is marked superseded instead: the receiver already has newer data. Returns the rows changed.
     public func retryDeliveries(_ ids: [Int64]?, statuses: [DeliveryStatus]) async throws -> [(id: Int64, status: DeliveryStatus)] {
-        try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
+        try await withIngestTransaction { tx, head in
+            let conn = tx.conn
             let rows = try await conn.guardedQuery(
                 """
                 UPDATE outbox o SET
@@ -242,7 +240,7 @@ extension Hub {
                 targets.insert(target)
             }
             changed.sort { $0.id < $1.id }
-            try await tx.append(
+            tx.append(
                 changed.map {
                     AuditDraft(action: "delivery.retry", entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
                 }, after: head)

@@ -15,7 +15,7 @@ extension IngestTransaction {
         let addressed = try await openReceipts(for: instructions)
         let answered = try await recordReplies(replies)
         let receipts = try await receiptSubjects(addressed + answered)
-        try await enqueue(
+        enqueue(
             receipts.filter { answered.contains($0.id) || $0.fields["acknowledged_at"] != nil }.map(\.feedback), sharing: sharing)
         return receipts.map { $0.auditDraft(answered.contains($0.id) ? "instruction.reply" : "instruction.receipt") }
     }

@@ -6,28 +6,26 @@ extension IngestTransaction {
     /// Audit actions that leave an entity at a new version.
     static let changeActions: Set<String> = ["insert", "update", "incident.create", "incident.update"]
 
-    /// The entities these drafts left at a new version, by kind (in kind order, each id once).
-    static func changedEntities(in drafts: [AuditDraft]) -> ChangedEntities {
+    /// The entities these audit entries left at a new version, by kind (in kind order, each id once).
+    static func changedEntities(in entries: [AuditEntry]) -> ChangedEntities {
         var changed: [EntityKind: [UUID]] = [:]
         var seen = Set<UUID>()
-        for draft in drafts where changeActions.contains(draft.action) {
-            guard let id = UUID(uuidString: draft.entityID), seen.insert(id).inserted else { continue }
-            changed[EntityKind(rawValue: draft.entityKind), default: []].append(id)
+        for entry in entries where changeActions.contains(entry.action) {
+            guard let id = UUID(uuidString: entry.entityID), seen.insert(id).inserted else { continue }
+            changed[EntityKind(rawValue: entry.entityKind), default: []].append(id)
         }
         return ChangedEntities(byKind: changed.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) })
     }
 
-    /// Appends `drafts` to the audit chain with what they entail, all in this transaction: transfers
+    /// Writes the audit entries of `trail` with what they entail, all in this transaction: transfers
     /// opened or answered, call-outs acknowledged, instructions tracked per addressee, and the
     /// deliveries owed for every change. `decided` are the incidents this transaction wrote, as written.
-    func commit(
-        _ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), sharing: SharingPolicy, routing: RoutingPolicy,
-        decided: DecidedIncidents? = nil
-    ) async throws {
-        let changed = Self.changedEntities(in: drafts)
-        let consequences = try await carryTransfers(for: changed, routing: routing, sharing: sharing)
-            + recordAcknowledgements(for: changed) + carryInstructions(for: changed, sharing: sharing)
-        try await append(drafts + consequences, after: head)
+    func commit(_ trail: AuditTrail, sharing: SharingPolicy, routing: RoutingPolicy, decided: DecidedIncidents? = nil) async throws {
+        let changed = Self.changedEntities(in: trail.entries)
+        trail.add(
+            try await carryTransfers(for: changed, routing: routing, sharing: sharing)
+                + recordAcknowledgements(for: changed) + carryInstructions(for: changed, sharing: sharing))
+        append(trail)
         try await enqueueDeliveries(for: changed, sharing: sharing, known: decided?.entities ?? [:])
     }
 
@@ -52,9 +50,10 @@ extension IngestTransaction {
             entities += ids.compactMap { known[$0] }
             entities += try await currentVersions(of: kind, ids: ids.filter { known[$0] == nil })
         }
-        let followers = try await receiversOfSuperseded(entities.map(\.id))
+        // Incidents are the hub's own: no record names one as superseded.
+        let followers = try await receiversOfSuperseded(entities.filter { $0.subject.kind != .incident }.map(\.id))
         for index in entities.indices { entities[index].followers = followers[entities[index].id] ?? [] }
-        try await enqueue(entities, sharing: sharing, at: now)
+        enqueue(entities, sharing: sharing, at: now)
     }
 
     /// For each entity that supersedes others (a warning's update or cancel), the receivers owed
@@ -74,9 +73,9 @@ extension IngestTransaction {
         return followers
     }
 
-    /// Writes the outbox rows `entities` owe their receivers (those named, else every agreement
-    /// naming the kind), and `NOTIFY`s each target.
-    func enqueue(_ entities: [CurrentEntity], sharing: SharingPolicy, at now: Date = Date()) async throws {
+    /// Sends the outbox rows `entities` owe their receivers (those named, else every agreement
+    /// naming the kind), with a `NOTIFY` to each target a row was written for, in one statement.
+    func enqueue(_ entities: [CurrentEntity], sharing: SharingPolicy, at now: Date = Date()) {
         var rows: [OutboxRow] = []
         for entity in entities {
             for agreement in sharing.receivers(of: entity.subject.kind) where entity.onlyFor.map({ $0 == agreement.receiver }) ?? true {
@@ -91,8 +90,9 @@ extension IngestTransaction {
             }
         }
         guard !rows.isEmpty else { return }
-        let inserted = try await conn.guardedQuery(
+        pending.send(
             """
+            WITH inserted AS (
             INSERT INTO outbox (target, entity_kind, entity_id, entity_version, idempotency_key, agreement_version, payload,
                                 status, last_error)
             SELECT t.target, t.kind, t.id, t.version, t.key, t.av, t.payload::jsonb, t.status, NULLIF(t.error, '')
@@ -103,11 +103,9 @@ extension IngestTransaction {
                  AS t(target, kind, id, version, key, av, payload, status, error)
             ORDER BY t.kind, t.id, t.version
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING target
-            """, logger: logger)
-        var targets = Set<String>()
-        for try await target in inserted.decode(String.self) { targets.insert(target) }
-        try await notifyPushers(targets)
+            RETURNING target)
+            SELECT pg_notify(\(Hub.outboxChannel), target) FROM (SELECT DISTINCT target FROM inserted ORDER BY target) AS t
+            """)
     }
 
     /// The current version of each entity, as the sharing rules see it.

@@ -20,7 +20,7 @@ extension IngestTransaction {
             answered += try await recordAnswers(kind, ids: ids)
         }
         let transfers = try await transferSubjects(created + answered)
-        try await enqueue(
+        enqueue(
             transfers.filter { created.contains($0.id) }.map { $0.as(.transfer) }
                 + transfers.filter { answered.contains($0.id) }.map { $0.as(.transferFeedback) },
             sharing: sharing)
@@ -103,7 +103,7 @@ extension IngestTransaction {
         var changed: [UUID] = []
         for try await id in rows.decode(UUID.self) { changed.append(id) }
         let transfers = try await transferSubjects(changed)
-        try await enqueue(transfers.map { $0.as(.transferFeedback) }, sharing: sharing)
+        enqueue(transfers.map { $0.as(.transferFeedback) }, sharing: sharing)
         return transfers.map { $0.auditDraft("transfer.answer") }
     }
 

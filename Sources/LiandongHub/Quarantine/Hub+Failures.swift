@@ -99,12 +99,10 @@ extension Hub {
         guard view.status == "open" else {
             throw HubError(.invalidState, "mapping failure \(id) is \(view.status), not open")
         }
-        try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
-            try await conn.guardedQuery(
+        try await withIngestTransaction { tx, head in
+            try await tx.conn.guardedQuery(
                 "UPDATE mapping_failure SET status = 'ignored', decision_reason = \(reason) WHERE id = \(id)", logger: logger)
-            try await tx.append(
+            tx.append(
                 [
                     AuditDraft(
                         action: "ignore", entityKind: "mapping_failure", entityID: "\(id)",
@@ -131,9 +129,8 @@ extension Hub {
     ) async throws -> ReplayOutcome {
         let view = try await failure(id)
         for record in records { try Self.checkKind(record.kind) }
-        return try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger)
-            let head = try await tx.lockAuditHead()
+        return try await withIngestTransaction { tx, head in
+            let conn = tx.conn
             // Checked under the row lock: two replays of one failure cannot both apply it.
             let rows = try await conn.guardedQuery("SELECT status FROM mapping_failure WHERE id = \(id) FOR UPDATE", logger: logger)
             for try await status in rows.decode(String.self) where status != "open" {
@@ -150,7 +147,7 @@ extension Hub {
                 failureID: id, result: stillFailing.isEmpty ? "replayed" : "still failing", summary: plan.summary,
                 changes: changes, failures: stillFailing)
             if dryRun { return outcome }
-            try await tx.write(plan)
+            tx.write(plan)
             var drafts = plan.audits + (try await tx.insertLinks(plan.links))
             outcome.summary.linked = drafts.count - plan.audits.count
             let failuresJSON = FieldValue.array(stillFailing.map(\.fieldValue)).canonicalJSON
@@ -172,7 +169,9 @@ extension Hub {
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
-            try await tx.commit(drafts, after: head, sharing: sharing, routing: routing)
+            let trail = AuditTrail(after: head)
+            trail.add(drafts)
+            try await tx.commit(trail, sharing: sharing, routing: routing)
             return outcome
         }
     }

@@ -30,6 +30,20 @@ public struct DocumentNode: Sendable, Hashable {
         select(Self.segments(of: path))
     }
 
+    /// The first node `path` selects. A path of one plain name is looked up among the children
+    /// without building the list of every match (most mapping paths are one name).
+    public func first(_ path: String) -> DocumentNode? {
+        guard Self.isPlainName(path) else { return select(path).first }
+        return children.first { $0.name == path }
+    }
+
+    /// Whether `path` is one segment without `*` or a predicate.
+    static func isPlainName(_ path: String) -> Bool {
+        !path.isEmpty && !path.utf8.contains {
+            $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "*")
+        }
+    }
+
     /// The nodes a parsed path selects.
     func select(_ segments: some Sequence<Segment>) -> [DocumentNode] {
         var current = [self]

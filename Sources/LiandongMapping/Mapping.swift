@@ -5,7 +5,11 @@ import LiandongModel
 public struct Mapping: Sendable {
     /// `system/record`, the file's path below `Mappings/` without extension.
     public var name: String
-    public var spec: MappingSpec
+    public var spec: MappingSpec {
+        didSet { fieldNames = spec.fields.keys.sorted() }
+    }
+    /// The names of `spec.fields` in order, sorted once rather than for every record.
+    private var fieldNames: [String]
     public var codeLists: [String: CodeList]
     public var divisions: DivisionList?
 
@@ -17,6 +21,7 @@ public struct Mapping: Sendable {
     public init(name: String, spec: MappingSpec, codeLists: [String: CodeList], divisions: DivisionList?) {
         self.name = name
         self.spec = spec
+        self.fieldNames = spec.fields.keys.sorted()
         self.codeLists = codeLists
         self.divisions = divisions
     }
@@ -101,7 +106,7 @@ public struct Mapping: Sendable {
         timeSpec.required = true
         let timeValue = evaluate(timeSpec, at: node, path: timeSpec.path ?? "", failures: &failures)
         var fields: [String: FieldValue] = [:]
-        for name in spec.fields.keys.sorted() {
+        for name in fieldNames {
             if let value = evaluate(spec.fields[name]!, at: node, path: spec.fields[name]!.path ?? name, failures: &failures) {
                 fields[name] = value
             }
@@ -174,15 +179,14 @@ public struct Mapping: Sendable {
             raw = items.isEmpty ? nil : .array(items)
         } else if let latPath = field.lat, let lonPath = field.lon {
             where_ = "\(latPath),\(lonPath)"
-            let lat = node.select(latPath).first?.text.flatMap(Self.nonEmpty)
-            let lon = node.select(lonPath).first?.text.flatMap(Self.nonEmpty)
+            let lat = node.first(latPath)?.text.flatMap(Self.nonEmpty)
+            let lon = node.first(lonPath)?.text.flatMap(Self.nonEmpty)
             if let lat, let lon { raw = .object(["lat": .string(lat), "lon": .string(lon)]) }
         } else if let p = field.path {
-            let nodes = node.select(p)
             if field.many {
-                let texts = nodes.compactMap { $0.text.flatMap(Self.nonEmpty) }
+                let texts = node.select(p).compactMap { $0.text.flatMap(Self.nonEmpty) }
                 raw = texts.isEmpty ? nil : .array(texts.map(FieldValue.string))
-            } else if let first = nodes.first {
+            } else if let first = node.first(p) {
                 raw = first.children.isEmpty ? first.text.flatMap(Self.nonEmpty).map(FieldValue.string) : first.value
             }
         }

@@ -8,18 +8,22 @@ struct AuditDraft {
     var entityKind: String
     var entityID: String
     var content: [String: FieldValue]
+    /// Members of `content` already written as canonical JSON (a record's fields, written for its row
+    /// and content hash): the body takes these bytes instead of writing the value again.
+    var written: [String: [UInt8]] = [:]
 
-    /// A change to an entity by a mapped record.
-    static func entity(action: String, record: CanonicalRecord, id: UUID, before: FieldValue?, after: FieldValue)
-        -> AuditDraft
-    {
+    /// A change to an entity by a mapped record; `afterJSON`, when given, is `after` as canonical JSON.
+    static func entity(
+        action: String, record: CanonicalRecord, id: UUID, before: FieldValue?, after: FieldValue, afterJSON: [UInt8]? = nil
+    ) -> AuditDraft {
         AuditDraft(
             action: action, entityKind: record.kind.rawValue, entityID: id.uuidString.lowercased(),
             content: [
                 "source": .string(record.source.rawValue), "external_id": .string(record.externalID),
                 "mapping": .string(record.mapping.name), "mapping_version": .number(Double(record.mapping.version)),
                 "source_time": .string(record.sourceTime.canonicalText), "before": before ?? .null, "after": after,
-            ])
+            ],
+            written: afterJSON.map { ["after": $0] } ?? [:])
     }
 }
 
@@ -49,7 +53,20 @@ public enum AuditChain {
         content["action"] = .string(draft.action)
         content["entity_kind"] = .string(draft.entityKind)
         content["entity_id"] = .string(draft.entityID)
-        return FieldValue.object(content).canonicalJSON
+        guard !draft.written.isEmpty else { return FieldValue.object(content).canonicalJSON }
+        // The same bytes as `canonicalJSON` of the whole object: members sorted by their keys' UTF-8.
+        let members = (content.filter { draft.written[$0.key] == nil }.map { ($0.key, $0.value.canonicalJSONBytes) }
+            + draft.written.map { ($0.key, $0.value) })
+            .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, (key, json)) in members.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += FieldValue.string(key).canonicalJSONBytes
+            out.append(UInt8(ascii: ":"))
+            out += json
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The hash of an entry given the previous one.

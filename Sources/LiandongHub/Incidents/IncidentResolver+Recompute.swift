@@ -9,7 +9,22 @@ extension IncidentResolver {
         var id: UUID
         var version: Int
         var decision: IncidentDecision
+        /// The decision as stored and hashed: canonical JSON of its fields and of their provenance.
+        var stored: StoredDecision
+    }
+
+    /// A decision's fields and provenance as canonical JSON, and the content hash over both: written
+    /// once per decision, since the hash and the row need the same text.
+    struct StoredDecision {
+        var data: String
+        var provenance: String
         var hash: String
+
+        init(_ decision: IncidentDecision) {
+            data = FieldValue.object(decision.fields).canonicalJSON
+            provenance = FieldValue.object(decision.provenance.mapValues(\.fieldValue)).canonicalJSON
+            hash = Array(SHA256.hash(data: Data((data + "\n" + provenance).utf8))).hexString
+        }
     }
 
     /// The stored state of an incident before recomputing it.
@@ -46,9 +61,10 @@ extension IncidentResolver {
         for id in ids.sorted(by: { (stored[$0]?.no ?? 0) < (stored[$1]?.no ?? 0) }) {
             guard let reports = members[id], !reports.isEmpty, let before = stored[id] else { continue }
             let decision = IncidentMerge.decide(reports, policy: policy.authority, resolutions: resolutions)
-            let hash = Self.hash(decision)
+            let stored = StoredDecision(decision)
+            let hash = stored.hash
             let version = before.contentHash == hash ? before.version : before.version + 1
-            writes.append(IncidentWrite(id: id, version: version, decision: decision, hash: hash))
+            writes.append(IncidentWrite(id: id, version: version, decision: decision, stored: stored))
             decided.record(
                 CurrentEntity(
                     id: id, version: version,
@@ -95,8 +111,7 @@ extension IncidentResolver {
     private func write(_ writes: [IncidentWrite], opened: Set<UUID>) {
         let (inserts, updates) = (writes.filter { opened.contains($0.id) }, writes.filter { !opened.contains($0.id) })
         let columns = { (rows: [IncidentWrite]) in
-            (rows.map(\.id), rows.map(\.version), rows.map { FieldValue.object($0.decision.fields).canonicalJSON },
-             rows.map { Self.provenanceJSON($0.decision) }, rows.map(\.hash))
+            (rows.map(\.id), rows.map(\.version), rows.map(\.stored.data), rows.map(\.stored.provenance), rows.map(\.stored.hash))
         }
         if !inserts.isEmpty {
             let (ids, versions, data, provenance, hashes) = columns(inserts)
@@ -216,17 +231,5 @@ extension IncidentResolver {
             result[key] = (try? FieldValue(jsonText: value)) ?? .null
         }
         return result
-    }
-
-    /// The content hash of a decision: its fields and provenance.
-    static func hash(_ decision: IncidentDecision) -> String {
-        let text = FieldValue.object(decision.fields).canonicalJSON + "\n" + provenanceJSON(decision)
-        return Array(SHA256.hash(data: Data(text.utf8))).hexString
-    }
-
-    /// The provenance of a decision's fields as canonical JSON (`JSONEncoder` was a tenth of the
-    /// ingest's CPU time here).
-    static func provenanceJSON(_ decision: IncidentDecision) -> String {
-        FieldValue.object(decision.provenance.mapValues(\.fieldValue)).canonicalJSON
     }
 }

@@ -92,8 +92,7 @@ struct IngestPlan {
             summary.inserted += 1
             touch(record, id: id)
             audits.append(
-                .entity(
-                    action: "insert", record: record, id: id, before: nil, after: .object(record.fields)))
+                .entity(action: "insert", record: record, id: id, before: nil, after: .object(record.fields), afterJSON: json))
             return
         }
         if current.contentHash == hash {

@@ -129,11 +129,18 @@ public struct SharingGrant: Sendable, Equatable {
     /// Only the granted paths of `fields`, masked. A masked value whose shape the mask does not know
     /// is withheld rather than sent in clear.
     public func project(_ fields: [String: FieldValue]) -> [String: FieldValue] {
-        var out = FieldValue.object([:])
+        var granted: [String: FieldValue] = [:]
         for path in self.fields {
+            // Most paths are a whole field: taken as it is, it holds whatever part of it was taken before.
+            guard path.utf8.contains(UInt8(ascii: ".")) else {
+                if let value = fields[path] { granted[path] = value }
+                continue
+            }
             let parts = path.split(separator: ".").map(String.init)
-            if let value = FieldValue.object(fields).copy(parts) { out = out.merging(value) }
+            guard let part = fields[parts[0]]?.copy(parts.dropFirst()) else { continue }
+            granted[parts[0]] = granted[parts[0]].map { $0.merging(part) } ?? part
         }
+        var out = FieldValue.object(granted)
         for (path, mask) in masks {
             out = out.transforming(path.split(separator: ".").map(String.init)) { value in
                 guard case .string(let text) = value else { return nil }

@@ -79,15 +79,30 @@ public enum FieldValue: Hashable, Sendable {
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (i, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                FieldValue.writeString(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.write(into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            FieldValue.writeObject(members, into: &out) { value, out in value.write(into: &out) }
         }
+    }
+
+    /// Canonical JSON of an object whose members are canonical JSON bytes already (written once for
+    /// a hash or a row and reused): the same bytes as `canonicalJSONBytes` of the object of their values.
+    public static func canonicalJSONBytes(ofWrittenMembers members: [String: [UInt8]]) -> [UInt8] {
+        var out: [UInt8] = []
+        writeObject(members, into: &out) { bytes, out in out += bytes }
+        return out
+    }
+
+    /// `{` members sorted by their keys' UTF-8 bytes `}`, each value written by `writeValue`.
+    private static func writeObject<Value>(
+        _ members: [String: Value], into out: inout [UInt8], writeValue: (Value, inout [UInt8]) -> Void
+    ) {
+        out.append(UInt8(ascii: "{"))
+        for (i, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            writeString(member.key, into: &out)
+            out.append(UInt8(ascii: ":"))
+            writeValue(member.value, &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     static func format(_ n: Double) -> String {

@@ -54,19 +54,8 @@ public enum AuditChain {
         content["entity_kind"] = .string(draft.entityKind)
         content["entity_id"] = .string(draft.entityID)
         guard !draft.written.isEmpty else { return FieldValue.object(content).canonicalJSON }
-        // The same bytes as `canonicalJSON` of the whole object: members sorted by their keys' UTF-8.
-        let members = (content.filter { draft.written[$0.key] == nil }.map { ($0.key, $0.value.canonicalJSONBytes) }
-            + draft.written.map { ($0.key, $0.value) })
-            .sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, (key, json)) in members.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += FieldValue.string(key).canonicalJSONBytes
-            out.append(UInt8(ascii: ":"))
-            out += json
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+        let members = content.filter { draft.written[$0.key] == nil }.mapValues(\.canonicalJSONBytes).merging(draft.written) { $1 }
+        return String(decoding: FieldValue.canonicalJSONBytes(ofWrittenMembers: members), as: UTF8.self)
     }
 
     /// The hash of an entry given the previous one.
@@ -107,6 +96,12 @@ final class AuditTrail {
     init(after head: (seq: Int64, hash: [UInt8]), at: Date = Date()) {
         self.tail = head
         self.at = at
+    }
+
+    /// A trail holding `drafts` chained after `head`.
+    convenience init(after head: (seq: Int64, hash: [UInt8]), _ drafts: [AuditDraft]) {
+        self.init(after: head)
+        add(drafts)
     }
 
     /// Chains `drafts` after the entries added before.

@@ -117,9 +117,7 @@ extension Hub {
         try await withIngestTransaction { tx, head in
             let resolver = IncidentResolver(pending: tx.pending, policy: policy)
             let (result, drafts) = try await body(tx.conn, resolver)
-            let trail = AuditTrail(after: head)
-            trail.add(drafts)
-            try await tx.commit(trail, sharing: sharing, routing: routing, decided: resolver.decided)
+            try await tx.commit(AuditTrail(after: head, drafts), sharing: sharing, routing: routing, decided: resolver.decided)
             return result
         }
     }

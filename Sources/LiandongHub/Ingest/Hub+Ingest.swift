@@ -341,9 +341,7 @@ struct IngestTransaction {
 
     /// Numbers, chains and appends `drafts` after `head`.
     func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) {
-        let trail = AuditTrail(after: head)
-        trail.add(drafts)
-        append(trail)
+        append(AuditTrail(after: head, drafts))
     }
 }
 

@@ -244,7 +244,7 @@ extension Hub {
                 changed.map {
                     AuditDraft(action: "delivery.retry", entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
                 }, after: head)
-            try await tx.notifyPushers(targets)
+            tx.notifyPushers(targets)
             return changed
         }
     }

@@ -29,11 +29,10 @@ extension IngestTransaction {
         try await enqueueDeliveries(for: changed, sharing: sharing, known: decided?.entities ?? [:])
     }
 
-    /// Wakes the pushers of `targets`, in one statement; PostgreSQL sends the notifications at commit.
-    func notifyPushers(_ targets: Set<String>) async throws {
+    /// Sends the wake-up of the pushers of `targets`; PostgreSQL sends the notifications at commit.
+    func notifyPushers(_ targets: Set<String>) {
         guard !targets.isEmpty else { return }
-        try await conn.guardedQuery(
-            "SELECT pg_notify(\(Hub.outboxChannel), t) FROM UNNEST(\(targets.sorted())::text[]) AS t", logger: logger)
+        pending.send("SELECT pg_notify(\(Hub.outboxChannel), t) FROM UNNEST(\(targets.sorted())::text[]) AS t")
     }
 
     /// Writes an outbox row for every receiver entitled to each entity these drafts changed, in the

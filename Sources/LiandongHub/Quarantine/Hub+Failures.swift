@@ -169,9 +169,7 @@ extension Hub {
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
-            let trail = AuditTrail(after: head)
-            trail.add(drafts)
-            try await tx.commit(trail, sharing: sharing, routing: routing)
+            try await tx.commit(AuditTrail(after: head, drafts), sharing: sharing, routing: routing)
             return outcome
         }
     }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The floor of the hub's schema beside the limit, on one embedded PostgreSQL (docs/performance.md,
+# "The floor"). The hub ingests the peers' files; then PostgreSQL alone writes exactly the rows the hub
+# wrote, by COPY, in one transaction, with no client work and no reads — the initial rows into empty
+# tables, the update phase's rows (inserted or changed: xmin at or after the phase's start) by the
+# limit's own technique (COPY into a temporary table, ANALYZE, one upsert per table) into a copy of the
+# database as it was before the phase. The limit's loader runs on the same server, alternating with
+# the floor, REPS times.
+#
+# From the project root, after `swift build -c release --product liandong` and the peers' run.sh
+# (which writes the data and a Python with psycopg and orjson):
+#   bash docs/performance-floor.sh /tmp/peerdata
+set -euo pipefail
+DATA=${1:?usage: performance-floor.sh DATA_DIR (holding initial.jsonl and update.jsonl from gen.py)}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LIANDONG=${LIANDONG:-$ROOT/.build/release/liandong}
+PEERS=${PEERS:-$ROOT/../shared/bench/peers}
+PY=${PEER_PY:-/tmp/peervenv/bin/python}
+REPS=${REPS:-3}
+export PGOPTIONS="-c client_min_messages=warning"
+
+WORK=$(mktemp -d /tmp/liandong-floor.XXXXXX)
+chmod 777 "$WORK" # the server writes and reads the row files itself
+"$LIANDONG" db start --data-dir "$WORK/hub" >/dev/null
+trap '"$LIANDONG" db stop --data-dir "$WORK/hub" >/dev/null; rm -rf "$WORK"' EXIT
+URL=$("$LIANDONG" db url --data-dir "$WORK/hub")
+base=${URL%%\?*}
+query=${URL#*\?}
+db() { echo "${base%/*}/$1?$query"; } # another database on the same server
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+seconds() { local start=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $start" | bc; }
+
+# Writes into $2 a psql script loading the rows of database $1 that match $4 ("true": all), one file
+# per table, parents first; $3 is "copy" (into empty tables) or "upsert" (into tables holding rows).
+write_load_script() {
+    local from=$1 dir=$2 mode=$3 where=$4 t cols key rows set_list
+    mkdir -p "$dir" && chmod 777 "$dir"
+    echo 'BEGIN;' >"$dir/load.sql"
+    for t in $(sql "$from" -c "
+        WITH RECURSIVE d(oid, depth) AS (
+            SELECT c.oid, 0 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'r'
+            UNION ALL
+            SELECT k.conrelid, d.depth + 1 FROM d JOIN pg_constraint k ON k.confrelid = d.oid AND k.contype = 'f'
+            WHERE k.conrelid <> k.confrelid AND d.depth < 10)
+        SELECT relname FROM d JOIN pg_class USING (oid) GROUP BY relname ORDER BY max(depth), relname"); do
+        cols=$(sql "$from" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                               WHERE attrelid = 'public.$t'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''")
+        key=$(sql "$from" -c "SELECT string_agg(quote_ident(a.attname), ', ') FROM pg_index i
+                              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                              WHERE i.indrelid = 'public.$t'::regclass AND i.indisprimary")
+        rows=$(psql -X -At -v ON_ERROR_STOP=1 "$from" -c "COPY (SELECT $cols FROM public.$t WHERE $where) TO '$dir/$t.bin' WITH (FORMAT binary)" | awk '{print $2}')
+        [ "${rows:-0}" = 0 ] && continue
+        echo "$t $rows" >>"$dir/rows.txt"
+        if [ "$mode" = copy ]; then
+            echo "COPY public.$t ($cols) FROM '$dir/$t.bin' WITH (FORMAT binary);" >>"$dir/load.sql"
+            continue
+        fi
+        echo "CREATE TEMP TABLE stage_$t AS SELECT $cols FROM public.$t LIMIT 0;
+              COPY stage_$t FROM '$dir/$t.bin' WITH (FORMAT binary);
+              ANALYZE stage_$t;" >>"$dir/load.sql"
+        # audit_entry is append-only: its UPDATE trigger would fire on any upsert, and its rows are new.
+        if [ -z "$key" ] || [ "$t" = audit_entry ]; then
+            echo "INSERT INTO public.$t ($cols) SELECT * FROM stage_$t;" >>"$dir/load.sql"
+        else
+            set_list=$(echo "$cols" | tr ',' '\n' | sed 's/^ *//' |
+                awk -v k=", $key," 'index(k, ", " $0 ",") == 0 { printf "%s%s = EXCLUDED.%s", sep, $0, $0; sep = ", " }')
+            echo "INSERT INTO public.$t ($cols) SELECT * FROM stage_$t ON CONFLICT ($key) DO UPDATE SET $set_list;" >>"$dir/load.sql"
+        fi
+    done
+    echo 'COMMIT;' >>"$dir/load.sql"
+}
+
+echo "== the hub: liandong bench ingest"
+"$LIANDONG" bench ingest --database-url "$URL" --input "$DATA/initial.jsonl" | head -1
+xid=$(sql "$URL" -c "SELECT txid_current()")
+sql "$URL" -c "CREATE DATABASE floor_schema" -c "CREATE DATABASE floor_before_update"
+pg_dump -s "$URL" | psql -X -q "$(db floor_schema)" >/dev/null
+pg_dump -Fc "$URL" | pg_restore -d "$(db floor_before_update)"
+sql "$(db floor_before_update)" -c "VACUUM ANALYZE"
+"$LIANDONG" bench ingest --database-url "$URL" --input "$DATA/update.jsonl" | head -1
+
+write_load_script "$(db floor_before_update)" "$WORK/initial" copy true
+write_load_script "$URL" "$WORK/update" upsert "xmin::text::bigint >= $xid"
+echo "== rows of the floor (initial, then update)"
+cat "$WORK/initial/rows.txt" "$WORK/update/rows.txt"
+
+sql "$URL" -c "CREATE DATABASE peer"
+limit() { "$PY" "$PEERS/load_copy.py" --dsn "$(db peer)" --mode typed --audit 1 "$@"; }
+floor() {
+    sql "$URL" -c "DROP DATABASE IF EXISTS floor" -c "CREATE DATABASE floor TEMPLATE $1" -c "CHECKPOINT"
+    seconds psql -X -q -v ON_ERROR_STOP=1 -f "$2/load.sql" "$(db floor)"
+}
+rate() { echo "scale=0; $1 / $2" | bc; }
+initial=$(grep -c . "$DATA/initial.jsonl")
+update=$(grep -c . "$DATA/update.jsonl")
+echo "== the limit and the floor, alternating (records/s)"
+for rep in $(seq "$REPS"); do
+    limit --setup --file - && sql "$(db peer)" -c CHECKPOINT
+    l_init=$(limit --file "$DATA/initial.jsonl" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["elapsed_s"])')
+    f_init=$(floor floor_schema "$WORK/initial")
+    sql "$(db peer)" -c "VACUUM ANALYZE" -c CHECKPOINT
+    l_upd=$(limit --file "$DATA/update.jsonl" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["elapsed_s"])')
+    f_upd=$(floor floor_before_update "$WORK/update")
+    echo "rep $rep: initial limit $(rate "$initial" "$l_init") floor $(rate "$initial" "$f_init");" \
+        "update limit $(rate "$update" "$l_upd") floor $(rate "$update" "$f_upd")"
+done

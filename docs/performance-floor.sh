@@ -14,6 +14,8 @@
 set -euo pipefail
 DATA=${1:?usage: performance-floor.sh DATA_DIR (holding initial.jsonl and update.jsonl from gen.py)}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA=$(cd "$DATA" && pwd)
+cd "$ROOT" # liandong reads Mappings/ from here
 LIANDONG=${LIANDONG:-$ROOT/.build/release/liandong}
 PEERS=${PEERS:-$ROOT/../shared/bench/peers}
 PY=${PEER_PY:-/tmp/peervenv/bin/python}
@@ -29,7 +31,7 @@ base=${URL%%\?*}
 query=${URL#*\?}
 db() { echo "${base%/*}/$1?$query"; } # another database on the same server
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-seconds() { local start=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $start" | bc; }
+seconds() { local start=$(date +%s.%N); "$@" >/dev/null; awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }'; }
 
 # Writes into $2 a psql script loading the rows of database $1 that match $4 ("true": all), one file
 # per table, parents first; $3 is "copy" (into empty tables) or "upsert" (into tables holding rows);
@@ -105,7 +107,7 @@ floor() {
     sql "$URL" -c "DROP DATABASE IF EXISTS floor" -c "CREATE DATABASE floor TEMPLATE $1" -c "CHECKPOINT"
     seconds psql -X -q -v ON_ERROR_STOP=1 -f "$2/load.sql" "$(db floor)"
 }
-rate() { echo "scale=0; $1 / $2" | bc; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%d", n / t }'; }
 initial=$(grep -c . "$DATA/initial.jsonl")
 update=$(grep -c . "$DATA/update.jsonl")
 echo "== the limit and the floors, alternating (records/s; rep 0 warms the server up and is not counted)"

@@ -53,6 +53,7 @@ write_load_script() {
         key=$(sql "$from" -c "SELECT string_agg(quote_ident(a.attname), ', ') FROM pg_index i
                               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
                               WHERE i.indrelid = 'public.$t'::regclass AND i.indisprimary")
+        # Without -q: psql's "COPY n" is the row count.
         rows=$(psql -X -At -v ON_ERROR_STOP=1 "$from" -c "COPY (SELECT $cols FROM public.$t WHERE $where) TO '$dir/$t.bin' WITH (FORMAT binary)" | awk '{print $2}')
         [ "${rows:-0}" = 0 ] && continue
         echo "$t $rows" >>"$dir/rows.txt"
@@ -84,15 +85,20 @@ pg_dump -Fc "$URL" | pg_restore -d "$(db floor_before_update)"
 sql "$(db floor_before_update)" -c "VACUUM ANALYZE"
 "$LIANDONG" bench ingest --database-url "$URL" --input "$DATA/update.jsonl" | head -1
 
-# A leaner schema: the same tables and indexes without what is derived or could be (the generated
-# columns, the incident's provenance, the outbox's copy of the payload).
+# A leaner schema: the same tables and indexes without what is derived or could be (every generated
+# column, with the indexes and views on them; the incident's provenance; the outbox's copy of the payload).
 sql "$URL" -c "CREATE DATABASE floor_lean_schema TEMPLATE floor_schema"
 sql "$(db floor_lean_schema)" -c "
-    ALTER TABLE exchange_report DROP COLUMN member_system, DROP COLUMN status, DROP COLUMN division_code,
-        DROP COLUMN reported_at, DROP COLUMN lat, DROP COLUMN lon;
-    ALTER TABLE incident DROP COLUMN provenance, DROP COLUMN category, DROP COLUMN incident_type, DROP COLUMN event_code,
-        DROP COLUMN grade, DROP COLUMN response_level, DROP COLUMN status, DROP COLUMN division_code,
-        DROP COLUMN reported_at, DROP COLUMN lat, DROP COLUMN lon;
+    DO \$\$
+    DECLARE col record;
+    BEGIN
+        FOR col IN SELECT attrelid::regclass AS tab, attname FROM pg_attribute
+                   WHERE attgenerated = 's' AND NOT attisdropped AND attrelid::regclass::text NOT LIKE 'pg_%'
+        LOOP
+            EXECUTE format('ALTER TABLE %s DROP COLUMN %I CASCADE', col.tab, col.attname); -- with views on them
+        END LOOP;
+    END \$\$;
+    ALTER TABLE incident DROP COLUMN provenance;
     ALTER TABLE outbox DROP COLUMN payload"
 
 write_load_script "$(db floor_before_update)" "$WORK/initial" copy true
@@ -103,6 +109,7 @@ cat "$WORK/initial/rows.txt" "$WORK/update/rows.txt"
 
 sql "$URL" -c "CREATE DATABASE peer"
 limit() { "$PY" "$PEERS/load_copy.py" --dsn "$(db peer)" --mode typed --audit 1 "$@"; }
+limit_seconds() { limit --file "$1" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["elapsed_s"])'; }
 floor() {
     sql "$URL" -c "DROP DATABASE IF EXISTS floor" -c "CREATE DATABASE floor TEMPLATE $1" -c "CHECKPOINT"
     seconds psql -X -q -v ON_ERROR_STOP=1 -f "$2/load.sql" "$(db floor)"
@@ -113,11 +120,11 @@ update=$(grep -c . "$DATA/update.jsonl")
 echo "== the limit and the floors, alternating (records/s; rep 0 warms the server up and is not counted)"
 for rep in $(seq 0 "$REPS"); do
     limit --setup --file - && sql "$(db peer)" -c CHECKPOINT
-    l_init=$(limit --file "$DATA/initial.jsonl" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["elapsed_s"])')
+    l_init=$(limit_seconds "$DATA/initial.jsonl")
     f_init=$(floor floor_schema "$WORK/initial")
     f_lean=$(floor floor_lean_schema "$WORK/lean")
     sql "$(db peer)" -c "VACUUM ANALYZE" -c CHECKPOINT
-    l_upd=$(limit --file "$DATA/update.jsonl" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["elapsed_s"])')
+    l_upd=$(limit_seconds "$DATA/update.jsonl")
     f_upd=$(floor floor_before_update "$WORK/update")
     [ "$rep" = 0 ] && continue
     echo "rep $rep: initial limit $(rate "$initial" "$l_init") floor $(rate "$initial" "$f_init") lean $(rate "$initial" "$f_lean");" \

@@ -107,8 +107,10 @@ public struct Mapping: Sendable {
         let timeValue = evaluate(timeSpec, at: node, path: timeSpec.path ?? "", failures: &failures)
         var fields: [String: FieldValue] = [:]
         for name in fieldNames {
-            if let value = evaluate(spec.fields[name]!, at: node, path: spec.fields[name]!.path ?? name, failures: &failures) {
+            let field = spec.fields[name]!
+            if let value = evaluate(field, at: node, path: field.path ?? name, failures: &failures) {
                 fields[name] = value
+                noteSuccessor(of: value, field: field, name: name, in: &fields)
             }
         }
         var links: [CanonicalRecord.Link] = []
@@ -161,7 +163,10 @@ public struct Mapping: Sendable {
             var object: [String: FieldValue] = [:]
             for name in subfields.keys.sorted() {
                 let sub = subfields[name]!
-                if let v = evaluate(sub, at: node, path: sub.path ?? name, failures: &failures) { object[name] = v }
+                if let v = evaluate(sub, at: node, path: sub.path ?? name, failures: &failures) {
+                    object[name] = v
+                    noteSuccessor(of: v, field: sub, name: name, in: &object)
+                }
             }
             raw = object.isEmpty ? nil : .object(object)
         } else if let each = field.each, let subfields = field.fields {
@@ -172,6 +177,7 @@ public struct Mapping: Sendable {
                     let sub = subfields[name]!
                     if let v = evaluate(sub, at: item, path: "\(each).\(sub.path ?? name)", failures: &failures) {
                         object[name] = v
+                        noteSuccessor(of: v, field: sub, name: name, in: &object)
                     }
                 }
                 return .object(object)
@@ -199,6 +205,21 @@ public struct Mapping: Sendable {
         }
         return apply(field.transforms, to: raw, path: where_, failures: &failures)
     }
+
+    /// When `field`'s `division` transform accepted an abolished code, notes the current code that took
+    /// its place beside it as `<name>_successor`: the field itself keeps the code the source sent, and
+    /// nothing is noted when no successor is known.
+    private func noteSuccessor(
+        of value: FieldValue, field: MappingSpec.FieldSpec, name: String, in object: inout [String: FieldValue]
+    ) {
+        guard field.transforms.contains(where: \.isDivision), case .string(let code) = value, let divisions,
+            let successor = divisions.successor(of: code)
+        else { return }
+        object[name + Self.successorSuffix] = .string(successor)
+    }
+
+    /// The suffix of the field that notes an abolished division's successor (`division_code_successor`).
+    static let successorSuffix = "_successor"
 
     private static func nonEmpty(_ s: String) -> String? {
         s.allSatisfy(\.isWhitespace) ? nil : s
@@ -234,6 +255,12 @@ extension TransformSpec {
     /// Transforms that take the whole value even when it is an array.
     var isWholeValue: Bool {
         if case .coordinates = self { return true }
+        return false
+    }
+
+    /// The `division` transform, whose abolished codes get their successor noted.
+    var isDivision: Bool {
+        if case .division = self { return true }
         return false
     }
 }

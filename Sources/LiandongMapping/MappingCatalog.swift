@@ -7,6 +7,7 @@ public struct MappingCatalog: Sendable {
     /// Mappings by name (`fire-119/alarm`).
     public var mappings: [String: Mapping]
     public var codeLists: [String: CodeList]
+    /// The GB/T 2260 list of `codes/divisions-*.tsv`, with the abolished codes of its changes table.
     public var divisions: DivisionList?
     /// Authority and matching rules from `policies/`.
     public var incidentPolicy: IncidentPolicy
@@ -38,6 +39,7 @@ public struct MappingCatalog: Sendable {
         let codes = directory.appendingPathComponent("codes")
         var lists: [String: CodeList] = [:]
         var divisions: DivisionList?
+        var changes: (url: URL, abolished: [String: DivisionList.Abolished])?
         let codeFiles = (try? fm.contentsOfDirectory(atPath: codes.path))?.sorted() ?? []
         for file in codeFiles {
             let url = codes.appendingPathComponent(file)
@@ -45,6 +47,16 @@ public struct MappingCatalog: Sendable {
                 let spec: CodeListSpec = try Self.decode(url)
                 let name = String(file.dropLast(5))
                 lists[name] = CodeList(name: name, codes: spec.codes, crosswalks: spec.crosswalks ?? [:])
+            } else if file.hasPrefix("divisions"), file.hasSuffix("-changes.tsv") {
+                do {
+                    let text = try String(contentsOf: url, encoding: .utf8)
+                    let abolished = try DivisionList.abolishedCodes(fromChanges: text)
+                    changes = (url, abolished)
+                } catch {
+                    throw LoadError(
+                        file: url.path, key: "",
+                        message: "not a table of 'Code Name Successor …' rows after a header: \(error)")
+                }
             } else if file.hasPrefix("divisions"), file.hasSuffix(".tsv") {
                 do {
                     divisions = try DivisionList(tsv: String(contentsOf: url, encoding: .utf8))
@@ -52,6 +64,10 @@ public struct MappingCatalog: Sendable {
                     throw LoadError(file: url.path, key: "", message: "not a 'Source Revision Code Name' list: \(error)")
                 }
             }
+        }
+        if let changes {
+            try Self.checkChanges(changes.abolished, file: changes.url.path, divisions: divisions)
+            divisions?.abolished = changes.abolished
         }
         var mappings: [String: Mapping] = [:]
         var outbound: [String: OutboundMapping] = [:]
@@ -121,6 +137,29 @@ public struct MappingCatalog: Sendable {
         }
     }
 
+    /// A changes table goes with a list, and names none of its current codes as abolished and no
+    /// successor it does not have.
+    private static func checkChanges(
+        _ abolished: [String: DivisionList.Abolished], file: String, divisions: DivisionList?
+    ) throws(LoadError) {
+        guard let divisions else {
+            throw LoadError(
+                file: file, key: "", message: "a changes table needs the current divisions-*.tsv list beside it")
+        }
+        for code in abolished.keys.sorted() {
+            if divisions.names[code] != nil {
+                throw LoadError(
+                    file: file, key: code,
+                    message: "is a current code of list \(divisions.revision): remove it from the changes")
+            }
+            if let successor = abolished[code]?.successor, divisions.names[successor] == nil {
+                throw LoadError(
+                    file: file, key: code,
+                    message: "successor \(successor) is not a code of list \(divisions.revision)")
+            }
+        }
+    }
+
     private static func checkReferences(
         _ spec: MappingSpec, file: String, codeLists: [String: CodeList], divisions: DivisionList?
     ) throws(LoadError) {
@@ -148,6 +187,12 @@ public struct MappingCatalog: Sendable {
                         throw LoadError(
                             file: file, key: "fields.\(prefix)\(name).transforms",
                             message: "no divisions-*.tsv list in Mappings/codes/")
+                    }
+                    if case .division = transform, fields[name + Mapping.successorSuffix] != nil {
+                        throw LoadError(
+                            file: file, key: "fields.\(prefix)\(name)\(Mapping.successorSuffix)",
+                            message: "the division transform of '\(name)' writes this field (the successor of an "
+                                + "abolished code): rename the field")
                     }
                 }
                 if let sub = field.fields { try walk(sub, prefix: "\(prefix)\(name).fields.") }

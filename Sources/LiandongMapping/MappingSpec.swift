@@ -155,7 +155,8 @@ public enum TransformSpec: Sendable, Decodable {
     case code(list: String, crosswalk: String?, otherwise: String? = nil)
     /// Convert coordinates from `crs` to WGS-84, keeping the original.
     case coordinates(crs: CoordinateSystem)
-    /// Validate a GB/T 2260 division code against the kept list.
+    /// Validate a GB/T 2260 division code against the kept list and its changes table; a field
+    /// holding an abolished code gets its successor in `<field>_successor`.
     case division
     /// Mask personal data.
     case mask(Masking)

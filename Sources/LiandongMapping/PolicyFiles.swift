@@ -65,7 +65,10 @@ struct AuthorityFile: Decodable {
 struct MatchingFile: Decodable {
     var policy: MatchingPolicy
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case version, thresholds, weights, distance, time, families }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case version, thresholds, weights, distance, time, families, vague
+        case nonEmergency = "non_emergency", sameSource = "same_source"
+    }
 
     init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -75,34 +78,64 @@ struct MatchingFile: Decodable {
         let distance = try c.decode(Limits<Double>.self, forKey: .distance)
         let time = try c.decode(Limits<PolicyDuration>.self, forKey: .time)
         let families = try c.decodeIfPresent([String: [String]].self, forKey: .families) ?? [:]
-        var family: [String: String] = [:]
-        for (name, types) in families.sorted(by: { $0.key < $1.key }) {
-            for type in types {
-                if let other = family[type] {
+        let vague = try c.decodeIfPresent(Vague.self, forKey: .vague)
+        let nonEmergency = Set(try c.decodeIfPresent([String].self, forKey: .nonEmergency) ?? [])
+        var family: [String: Set<String>] = [:]
+        for (name, types) in families {
+            for type in types { family[type, default: []].insert(name) }
+        }
+        // A type is one of: in families, vague, or no emergency.
+        let groups: [(CodingKeys, Set<String>)] = [
+            (.families, Set(family.keys)), (.vague, vague?.types ?? []), (.nonEmergency, nonEmergency),
+        ]
+        for (i, (key, types)) in groups.enumerated() {
+            for (otherKey, otherTypes) in groups[(i + 1)...] {
+                if let type = types.intersection(otherTypes).sorted().first {
                     throw DecodingError.dataCorrupted(
                         .init(
-                            codingPath: decoder.codingPath + [CodingKeys.families],
-                            debugDescription: "'\(type)' is in both '\(other)' and '\(name)'; a type belongs to one family"))
+                            codingPath: decoder.codingPath + [otherKey],
+                            debugDescription: "'\(type)' is also under '\(key.rawValue)'; a type is in families, vague or non_emergency"))
                 }
-                family[type] = name
             }
         }
         policy = MatchingPolicy(
-            autoLink: thresholds.autoLink, candidate: thresholds.candidate,
+            autoLink: thresholds.autoLink, candidate: thresholds.candidate, margin: thresholds.margin,
             weights: .init(family: weights.family, distance: weights.distance, time: weights.time, text: weights.text),
-            distanceFull: distance.fullWithin, distanceLimit: distance.limit, timeFull: time.fullWithin.seconds,
-            timeLimit: time.limit.seconds, families: family, version: try c.decode(Int.self, forKey: .version))
+            distanceFull: distance.fullWithin, distanceLimit: distance.limit, distanceReach: distance.askWithin,
+            timeFull: time.fullWithin.seconds, timeLimit: time.limit.seconds, timeReach: time.askWithin?.seconds, families: family,
+            vague: vague.map { .init(types: $0.types, family: $0.family, distance: $0.distance, time: $0.time.seconds) } ?? .none,
+            nonEmergency: nonEmergency, sameSource: try c.decodeIfPresent(Bool.self, forKey: .sameSource) ?? true,
+            version: try c.decode(Int.self, forKey: .version))
+    }
+
+    /// `vague:`: the types that need strong evidence, their family part, and the evidence.
+    struct Vague: Decodable {
+        var types: Set<String>
+        var family: Double
+        var distance: Double
+        var time: PolicyDuration
+        enum CodingKeys: String, CodingKey, CaseIterable { case types, family, distance, time }
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            types = Set(try c.decode([String].self, forKey: .types))
+            family = try c.decode(Double.self, forKey: .family)
+            distance = try c.decode(Double.self, forKey: .distance)
+            time = try c.decode(PolicyDuration.self, forKey: .time)
+        }
     }
 
     struct Thresholds: Decodable {
         var autoLink: Double
         var candidate: Double
-        enum CodingKeys: String, CodingKey, CaseIterable { case autoLink = "auto_link", candidate }
+        var margin: Double
+        enum CodingKeys: String, CodingKey, CaseIterable { case autoLink = "auto_link", candidate, margin }
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             autoLink = try c.decode(Double.self, forKey: .autoLink)
             candidate = try c.decode(Double.self, forKey: .candidate)
+            margin = try c.decodeIfPresent(Double.self, forKey: .margin) ?? 0
             guard candidate <= autoLink else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: decoder.codingPath + [CodingKeys.candidate], debugDescription: "must not be above auto_link"))
@@ -123,16 +156,19 @@ struct MatchingFile: Decodable {
         }
     }
 
-    /// Full score within `full_within`; no match beyond `limit`.
+    /// Full score within `full_within`; never joined by score beyond `limit`, never proposed beyond
+    /// `ask_within` (default: the limit).
     struct Limits<Value: Decodable>: Decodable {
         var fullWithin: Value
         var limit: Value
-        enum CodingKeys: String, CodingKey, CaseIterable { case fullWithin = "full_within", limit }
+        var askWithin: Value?
+        enum CodingKeys: String, CodingKey, CaseIterable { case fullWithin = "full_within", limit, askWithin = "ask_within" }
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             fullWithin = try c.decode(Value.self, forKey: .fullWithin)
             limit = try c.decode(Value.self, forKey: .limit)
+            askWithin = try c.decodeIfPresent(Value.self, forKey: .askWithin)
         }
     }
 }

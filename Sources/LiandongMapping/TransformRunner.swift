@@ -47,12 +47,16 @@ struct TransformRunner {
                 throw Refusal(rule: .division, message: "no division list in Mappings/codes/")
             }
             guard let text = value.scalarText else { throw Refusal(rule: .division, message: "not a division code") }
+            // An abolished code is kept as the source sent it; `Mapping` notes its successor beside it.
             switch divisions.normalize(text) {
-            case .success(let code): return .string(code)
+            case .success(let division): return .string(division.code)
             case .failure(.malformed):
                 throw Refusal(rule: .division, message: "a GB/T 2260 division code has 6, 9 or 12 digits")
             case .failure(.unknown(let revision)):
-                throw Refusal(rule: .division, message: "not a division code in GB/T 2260 list \(revision)")
+                throw Refusal(
+                    rule: .division,
+                    message: "not a division code in GB/T 2260 list \(revision), nor one abolished since an "
+                        + "earlier list")
             }
         case .mask(let masking):
             guard let text = value.scalarText, let masked = masking.apply(text) else {

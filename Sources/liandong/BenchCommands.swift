@@ -9,7 +9,7 @@ import LiandongSync
 /// `liandong bench`: measurements of the hub's own paths, printed so that runs can be compared.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self, LatencyBench.self])
+        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self, LatencyBench.self, IdentityBench.self])
 }
 
 /// Ingests JSON-lines files (the shape `bench/peers/gen.py` writes) through the real path — the

@@ -110,7 +110,7 @@ struct IncidentCommand: AsyncParsableCommand {
 
 struct Candidates: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Link candidates: reports that scored between the matching thresholds, waiting for a person.",
+        abstract: "Link candidates: one per report, an incident it may belong to (weak but alone, or strong with a rival), for a person.",
         subcommands: [List.self, Accept.self, Reject.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {

@@ -75,6 +75,17 @@ struct CommandLine_ {
         let errors = try await cli.run(["errors", "list", "--json", "--data-dir", dataDirectory.path])
         #expect(errors.status == 0)
         #expect(errors.stdout.contains("\"rule\""))
+        // At most one open link candidate per report, and far fewer reports asking than reports.
+        let listed = try await cli.run(["candidates", "list", "--json", "--data-dir", dataDirectory.path])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let candidates = try decoder.decode([Hub.Candidate].self, from: Data(listed.stdout.utf8))
+        #expect(Set(candidates.map(\.report)).count == candidates.count, "one candidate per report")
+        let reports = ["work_order", "fire_alarm", "police_ticket", "ambulance_call", "bureau_incident"].reduce(0) {
+            $0 + (parsed.entities[$1] ?? 0)
+        }
+        #expect(candidates.count * 10 <= reports, "\(candidates.count) open candidates on \(reports) reports")
         try await splitMergeAndRebuild(cli, dataDirectory.path)
     }
 
@@ -111,6 +122,24 @@ struct CommandLine_ {
         #expect(rebuilt.digest == before.digest)
         #expect(rebuilt.incidents == before.incidents)
         #expect(try await cli.run(["audit", "verify", "--data-dir", dataDirectory]).status == 0)
+    }
+
+    /// `bench identity` on two hours of a generated city: the real path, page by page, scored against
+    /// the true events (the six-hour figures are in docs/incidents.md).
+    @Test func identityBenchOnTwoHoursOfACity() async throws {
+        let result = try await CommandLine_().run(["bench", "identity", "--hours", "2", "--city", "chengdu", "--seed", "11", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let evaluation = try JSONDecoder().decode(IdentityOutcome.self, from: Data(result.stdout.utf8)).evaluation
+        #expect(result.stdout.contains("\"quarantined\" : 0"), "every generated report maps")
+        #expect(evaluation.truePairs >= 20, "the day has reports of one event from several agencies")
+        #expect(evaluation.precision >= 0.95, "\(evaluation.wrongPairs)")
+        #expect(evaluation.recall >= 0.85, "\(evaluation.missedPairs)")
+        #expect(evaluation.reviewLoad <= 0.05)
+        #expect(evaluation.largestIncident <= 4, "no chains")
+    }
+
+    struct IdentityOutcome: Decodable {
+        var evaluation: CityDay.Evaluation
     }
 
     /// kill -9 in the middle of a large sync, then a rerun: the same digest as an uninterrupted run,

@@ -31,6 +31,8 @@ import Yams
 
         struct Expectation: Decodable {
             var incidents: Int
+            /// Open link candidates, when given.
+            var candidates: Int?
             var each: [IncidentExpectation]
         }
 
@@ -49,7 +51,7 @@ import Yams
     }
 
     @Test func thereAreScenarios() {
-        #expect(Self.names.count >= 9)
+        #expect(Self.names.count >= 12)
     }
 
     @Test(arguments: names)
@@ -81,6 +83,9 @@ import Yams
             }
             let incidents = try await hub.incidents()
             #expect(incidents.count == scenario.expect.incidents, "\(name): \(incidents.map(\.reports))")
+            if let candidates = scenario.expect.candidates {
+                #expect(try await hub.candidates(openOnly: true).count == candidates, "\(name): open candidates")
+            }
             for expected in scenario.expect.each {
                 let file = try await hub.incidentFile(expected.reports[0])
                 #expect(file.reports.map(\.report).sorted() == expected.reports.sorted(), "\(name)")
@@ -112,7 +117,10 @@ import Yams
 
 extension ScenarioTests {
     /// The reports of one event arriving in any order make the same incidents: identity and fields.
-    @Test(arguments: ["same-fire-three-agencies.yaml", "traffic-accident-110-120.yaml", "casualties-conflict.yaml"])
+    @Test(arguments: [
+        "same-fire-three-agencies.yaml", "traffic-accident-110-120.yaml", "casualties-conflict.yaml", "transfer-after-hours.yaml",
+        "no-chain-along-a-street.yaml",
+    ])
     func arrivalOrderDoesNotChangeTheIncidents(_ name: String) async throws {
         let text = try String(contentsOf: Self.folder.appendingPathComponent(name), encoding: .utf8)
         let steps = try YAMLDecoder().decode(Scenario.self, from: text).steps

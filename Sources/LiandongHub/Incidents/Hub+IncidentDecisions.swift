@@ -122,21 +122,23 @@ extension Hub {
         }
     }
 
-    /// Puts two incidents together (their first reports, as a constraint; earlier decisions keeping
-    /// their reports apart are withdrawn) and re-clusters them.
+    /// Puts two incidents together (each report with the first one, as constraints; earlier decisions
+    /// keeping their reports apart are withdrawn) and re-clusters them.
     static func join(
         _ a: UUID, _ b: UUID, conn: PostgresConnection, logger: Logger, resolver: IncidentResolver
     ) async throws -> [AuditDraft] {
         let members = try await resolver.reportNodes(ids: [], near: [], incidents: [a, b])
         let left = members.filter { $0.incident == a }.map(\.node.key)
         let right = members.filter { $0.incident == b }.map(\.node.key)
-        guard let first = left.min(), let second = right.min() else { throw HubError(.invalidState, "an incident has no reports") }
+        guard let first = left.min(), !right.isEmpty else { throw HubError(.invalidState, "an incident has no reports") }
         try await conn.guardedQuery(
             """
             DELETE FROM identity_constraint WHERE NOT together
               AND ((a = ANY(\(left)::text[]) AND b = ANY(\(right)::text[])) OR (a = ANY(\(right)::text[]) AND b = ANY(\(left)::text[])))
             """, logger: logger)
-        try await constrain([(first, second)], together: true, conn: conn, logger: logger)
+        // Every report with the first one: a score joins only reports within each other's hard limits,
+        // but a person's merge holds whatever the distance between its reports.
+        try await constrain((left + right).filter { $0 != first }.map { (first, $0) }, together: true, conn: conn, logger: logger)
         return try await resolver.recluster(members, only: nil, graph: try await resolver.graph())
     }
 

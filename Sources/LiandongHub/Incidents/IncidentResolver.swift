@@ -35,32 +35,41 @@ struct IncidentResolver {
     func resolve(_ touched: [UUID: CanonicalRecord]) async throws -> [AuditDraft] {
         guard !touched.isEmpty else { return [] }
         let times = touched.values.compactMap { features(of: $0.incidentReport).time }
-        var nodes = try await reportNodes(ids: Array(touched.keys), near: times, incidents: [])
+        // The reports a touched one names or is named by come whatever their time: an explicit link
+        // joins across any gap, and one naming a report not seen yet is applied when that report arrives.
+        let partners = try await linkPartners(of: Array(touched.keys))
+        var nodes = try await reportNodes(ids: Array(touched.keys) + partners, near: times, incidents: [])
         let graph = try await graph()
-        // Grow the neighbourhood until it is closed: every incident that holds a report in a component
-        // with a touched report comes whole, so components are never cut by what was not loaded.
+        // Grow the neighbourhood until it is closed: every incident that holds a report in a group
+        // with a touched report comes whole, so groups are never cut by what was not loaded.
         var scope = Set(touched.values.map(\.reportKey))
         var loaded: Set<UUID> = []
+        var neighbourhood = IdentityGraph.Neighbourhood(policy: graph.policy)
+        neighbourhood.add(nodes.map(\.node))
         for _ in 0..<8 {
-            let groups = graph.components(nodes.map(\.node)).groups.filter { $0.contains { scope.contains($0) } }
+            let groups = graph.clusters(neighbourhood).groups.filter { $0.contains { scope.contains($0) } }
             let keys = Set(groups.flatMap { $0 })
             let involved = Set(nodes.filter { keys.contains($0.node.key) }.compactMap(\.incident)).subtracting(loaded)
             guard !involved.isEmpty else { break }
             loaded.formUnion(involved)
             let known = Set(nodes.map(\.id))
             let members = try await reportNodes(ids: [], near: [], incidents: Array(involved))
-            nodes += members.filter { !known.contains($0.id) }
+            let added = members.filter { !known.contains($0.id) }
+            nodes += added
+            neighbourhood.add(added.map(\.node))
             scope.formUnion(members.map(\.node.key))
         }
-        return try await recluster(nodes, only: scope, graph: graph)
+        return try await recluster(nodes, only: scope, graph: graph, neighbourhood: neighbourhood)
     }
 
-    /// Clusters `nodes` and writes the outcome for the components that hold a report of `only` (all
-    /// when nil): incident memberships, new and absorbed incidents, link candidates; then recomputes
+    /// Clusters `nodes` (scored already in `neighbourhood` when given) and writes the outcome for the
+    /// groups that hold a report of `only` (all when nil): incident memberships, new and absorbed incidents, link candidates; then recomputes
     /// every incident involved. New incidents are written by `recompute`, once, with their fields: what
     /// names them before that is checked at commit (migration 0011).
-    func recluster(_ nodes: [ReportNode], only: Set<String>?, graph: IdentityGraph) async throws -> [AuditDraft] {
-        let result = graph.components(nodes.map(\.node))
+    func recluster(
+        _ nodes: [ReportNode], only: Set<String>?, graph: IdentityGraph, neighbourhood: IdentityGraph.Neighbourhood? = nil
+    ) async throws -> [AuditDraft] {
+        let result = neighbourhood.map(graph.clusters) ?? graph.clusters(nodes.map(\.node))
         let byKey = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.key, $0) })
         let groups = result.groups.filter { group in only.map { keys in group.contains { keys.contains($0) } } ?? true }
         var taken: Set<UUID> = []
@@ -130,40 +139,73 @@ struct IncidentResolver {
                         content: ["into": .string(into.lowercasedText)]))
             }
         }
-        drafts += try await writeCandidates(result.candidates, nodes: byKey, moves: moves, only: only)
+        var incidentOf = byKey.compactMapValues(\.incident)
+        for move in moves { incidentOf[move.node.node.key] = move.incident }
+        drafts += try await writeCandidates(
+            result.candidates, nodes: byKey, incidentOf: incidentOf, rewritten: written, rewrittenIncidents: taken.union(before),
+            absorbed: Set(absorbed.map(\.0)))
         drafts += try await recompute(taken.union(before), created: created)
         return drafts
     }
 
-    /// Stores link candidates that involve a report of `only`: the report and the other side's incident.
+    /// Keeps one open link candidate per report, for its best incident (`IdentityGraph.Clustering`).
+    /// A report of a rewritten group takes the candidate computed now; another loaded report takes it
+    /// only if it beats the one it holds, since its own neighbourhood was not loaded whole and a report's
+    /// best candidate only improves as reports arrive. A candidate is superseded when its report has
+    /// joined the candidate incident, when that incident was absorbed, when a better one replaces it,
+    /// or when its report, rewritten with that incident, no longer has it.
     func writeCandidates(
-        _ candidates: [IdentityGraph.Pair: MatchScore], nodes: [String: ReportNode],
-        moves: [(node: ReportNode, incident: UUID, edge: IdentityGraph.Edge?)], only: Set<String>?
+        _ candidates: [String: IdentityGraph.Candidate], nodes: [String: ReportNode], incidentOf: [String: UUID],
+        rewritten: Set<String>, rewrittenIncidents: Set<UUID>, absorbed: Set<UUID>
     ) async throws -> [AuditDraft] {
-        let incidentOf = { (key: String) -> UUID? in
-            moves.first { $0.node.node.key == key }?.incident ?? nodes[key]?.incident
+        var held: [UUID: (id: Int64, incident: UUID, total: Double)] = [:]
+        for try await (id, report, incident, total) in try await conn.guardedQuery(
+            """
+            SELECT id, report_id, incident_id, (score ->> 'total')::float8 FROM link_candidate
+            WHERE status = 'open' AND report_id = ANY(\(nodes.values.map(\.id))::uuid[])
+            """, logger: logger
+        ).decode((Int64, UUID, UUID, Double).self) {
+            held[report] = (id, incident, total)
         }
         var rows: [(report: ReportNode, incident: UUID, score: MatchScore)] = []
-        for (pair, score) in candidates.sorted(by: { ($0.key.a, $0.key.b) < ($1.key.a, $1.key.b) }) {
-            // The report that arrived is the one asking; the other side's incident is the candidate.
-            for (asking, other) in [(pair.b, pair.a), (pair.a, pair.b)] where only?.contains(asking) ?? true {
-                guard let report = nodes[asking], let incident = incidentOf(other) else { continue }
-                rows.append((report, incident, score))
-                break
+        var superseded: [(id: Int64, incident: UUID, report: String)] = []
+        for (key, node) in nodes.sorted(by: { $0.key < $1.key }) {
+            let wanted = candidates[key].flatMap { c in incidentOf[c.other].map { (incident: $0, score: c.score) } }
+            let current = held[node.id].flatMap { c in c.incident != incidentOf[key] && !absorbed.contains(c.incident) ? c : nil }
+            if let wanted {
+                if let current, current.incident == wanted.incident || (!rewritten.contains(key) && current.total >= wanted.score.total) {
+                    continue
+                }
+                rows.append((node, wanted.incident, wanted.score))
+            } else if current != nil, !(rewritten.contains(key) && rewrittenIncidents.contains(current!.incident)) {
+                continue
+            }
+            if let old = held[node.id] { superseded.append((old.id, old.incident, key)) }
+        }
+        var drafts: [AuditDraft] = []
+        if !superseded.isEmpty {
+            pending.send(
+                "UPDATE link_candidate SET status = 'superseded', decided_at = now() WHERE id = ANY(\(superseded.map(\.id))::bigint[])")
+            for old in superseded {
+                drafts.append(
+                    AuditDraft(
+                        action: "candidate.supersede", entityKind: EntityKind.incident.rawValue, entityID: old.incident.lowercasedText,
+                        content: ["candidate": .number(Double(old.id)), "report": .string(old.report)]))
             }
         }
-        guard !rows.isEmpty else { return [] }
+        guard !rows.isEmpty else { return drafts }
         let inserted = try await conn.guardedQuery(
             """
             INSERT INTO link_candidate (report_id, report_kind, incident_id, score)
             SELECT * FROM UNNEST(\(rows.map(\.report.id))::uuid[], \(rows.map(\.report.kind.rawValue))::text[],
                                  \(rows.map(\.incident))::uuid[], \(rows.map { Self.json($0.score) })::jsonb[])
-            ON CONFLICT (report_id, incident_id) DO NOTHING
+            ON CONFLICT (report_id, incident_id) DO UPDATE SET status = 'open', score = EXCLUDED.score, decided_at = NULL
+                WHERE link_candidate.status = 'superseded'
             RETURNING id, report_id, incident_id
             """, logger: logger)
         var ids: [String: Int64] = [:]
         for try await (id, report, incident) in inserted.decode((Int64, UUID, UUID).self) { ids["\(report)\(incident)"] = id }
-        return rows.compactMap { row in
+        return drafts + rows.compactMap { row in
             ids["\(row.report.id)\(row.incident)"].map { id in
                 AuditDraft(
                     action: "incident.candidate", entityKind: EntityKind.incident.rawValue, entityID: row.incident.lowercasedText,
@@ -183,10 +225,12 @@ struct IncidentResolver {
         return graph
     }
 
-    /// Reports by id, reports whose time is within the matching limit of one of `near`, and the
+    /// Reports by id, reports whose time is within twice the matching reach of one of `near`, and the
     /// members of `incidents`, with their incidents and the reports they name.
     func reportNodes(ids: [UUID], near: [Date], incidents: [UUID]) async throws -> [ReportNode] {
-        let windows = Self.windows(around: near, limit: policy.matching.timeLimit.isFinite ? policy.matching.timeLimit : 0)
+        // Twice the reach: a neighbour's rivals (`IdentityGraph.Rivals`) lie within the reach of it.
+        let limit = policy.matching.timeReach.isFinite ? 2 * policy.matching.timeReach : 0
+        let windows = Self.windows(around: near, limit: limit)
         var result: [ReportNode] = []
         var seen = Set<UUID>()
         for kind in EntityKind.reports {
@@ -198,7 +242,8 @@ struct IncidentResolver {
             // them (UNION ALL) and a report both ways is dropped here. Gathering ids first and joining
             // the table again made PostgreSQL hash whole rows of the table (spilling to disk).
             let field = policy.authority.fields["reported_at"]?.reportField("reported_at", kind: kind) ?? "reported_at"
-            let featureFields = policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind).sorted()
+            let featureFields = Set(policy.authority.reportFields(deciding: MatchFeatures.incidentFields, kind: kind))
+                .union(["member_system"]).sorted()
             for name in featureFields where !name.allSatisfy({ $0.isLetter || $0 == "_" }) {
                 throw HubError(.invalidState, "authority.yaml: a 'from' of \(kind) must be a field name, got '\(name)'")
             }
@@ -242,6 +287,24 @@ struct IncidentResolver {
         return result
     }
 
+    /// The reports that `ids` name by explicit cross-reference and the reports that name them, among
+    /// those the hub holds.
+    func linkPartners(of ids: [UUID]) async throws -> [UUID] {
+        var partners: [UUID] = []
+        for try await id in try await conn.guardedQuery(
+            """
+            SELECT x.entity_id FROM entity_link l JOIN xref x ON x.source_system = l.target_source AND x.external_id = l.target_external_id
+            WHERE l.link_type <> 'supersedes' AND l.from_entity = ANY(\(ids)::uuid[])
+            UNION
+            SELECT l.from_entity FROM xref x JOIN entity_link l ON l.target_source = x.source_system AND l.target_external_id = x.external_id
+            WHERE l.link_type <> 'supersedes' AND x.entity_id = ANY(\(ids)::uuid[])
+            """, logger: logger
+        ).decode(UUID.self) {
+            partners.append(id)
+        }
+        return partners
+    }
+
     /// The spans within `limit` of each of `times`, overlapping spans merged, in time order: a page of
     /// changes spread over months loads the reports near each change, not everything in between.
     static func windows(around times: [Date], limit: TimeInterval) -> [(from: Date, to: Date)] {
@@ -257,10 +320,12 @@ struct IncidentResolver {
         return windows
     }
 
-    /// A report's features for matching: its own fields projected onto the incident's.
+    /// A report's features for matching: its own fields projected onto the incident's. Its source is
+    /// the system that took the call: the report's `member_system` when an exchange carries it.
     func features(of report: IncidentReport) -> MatchFeatures {
         MatchFeatures(
-            incidentFields: IncidentMerge.fields(ofOne: report, policy: policy.authority, names: MatchFeatures.incidentFields))
+            incidentFields: IncidentMerge.fields(ofOne: report, policy: policy.authority, names: MatchFeatures.incidentFields),
+            source: report.fields["member_system"]?.stringValue ?? report.source.rawValue)
     }
 
     static func json(_ value: some Encodable) -> String {

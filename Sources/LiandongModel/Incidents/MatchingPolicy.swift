@@ -1,23 +1,41 @@
 import Foundation
 
-/// How a report without an xref or explicit cross-reference is matched to an open incident
+/// How a report without an xref or explicit cross-reference is matched to another report
 /// (`Mappings/policies/matching.yaml`): a score from type family, distance, time gap and text, with
 /// hard limits beyond which nothing matches.
+///
+/// The hard limits are what identity resolution's complete linkage checks between every two reports
+/// joined by score (`IdentityGraph`): a pair that is `nil` here never ends up in one incident by score.
 public struct MatchingPolicy: Sendable, Hashable {
     /// At or above: link automatically.
     public var autoLink: Double
     /// At or above (and below `autoLink`): a link candidate for a person.
     public var candidate: Double
+    /// How far a score must stand above the next best score either report has with another report of
+    /// the other's source to join them; a pair with a rival about as likely is a candidate instead.
+    public var margin: Double
     public var weights: Weights
-    /// Full distance score within this many metres; no match beyond `distanceLimit`.
+    /// Full distance score within this many metres, falling to none at `distanceLimit`; reports beyond
+    /// the limit are never joined by score, and beyond `distanceReach` not even proposed to a person.
     public var distanceFull: Double
     public var distanceLimit: Double
-    /// Full time score within this gap; no match beyond `timeLimit`.
+    public var distanceReach: Double
+    /// Full time score within this gap, falling to none at `timeLimit`; beyond the limit never joined by
+    /// score, beyond `timeReach` not even proposed.
     public var timeFull: TimeInterval
     public var timeLimit: TimeInterval
-    /// Incident type → family (`fire`, `rescue`, …). Reports of different families never match; a type
-    /// in no family (or none at all) neither helps nor rules out a match.
-    public var families: [String: String]
+    public var timeReach: TimeInterval
+    /// Incident type → the families it belongs to: how different agencies describe one event (a
+    /// neighbour dispute to 110 is a noise complaint to 12345). Two types match when they share a family.
+    public var families: [String: Set<String>]
+    /// Types that say only that someone needs help (110's 求助, an unmapped 警情细类): they match any
+    /// emergency type, but only on strong place and time evidence.
+    public var vague: Vague
+    /// Types that are no emergency (12345 enquiries and complaints): never joined or proposed by score.
+    public var nonEmergency: Set<String>
+    /// Whether two reports of one source system may be joined by score. Agencies merge repeated calls
+    /// about one event at their own desk, so by default two of their reports are two events.
+    public var sameSource: Bool
     public var version: Int
 
     /// The weight of each part of the score; they should add up to 1.
@@ -34,52 +52,96 @@ public struct MatchingPolicy: Sendable, Hashable {
         }
     }
 
+    /// Vague types and the evidence they need: both locations known and within `distance` metres,
+    /// report times within `time`; their family part is `family`.
+    public struct Vague: Sendable, Hashable {
+        public var types: Set<String>
+        public var family: Double
+        public var distance: Double
+        public var time: TimeInterval
+        public init(types: Set<String>, family: Double, distance: Double, time: TimeInterval) {
+            self.types = types
+            self.family = family
+            self.distance = distance
+            self.time = time
+        }
+
+        /// No vague types.
+        public static let none = Vague(types: [], family: 0, distance: 0, time: 0)
+    }
+
     public init(
-        autoLink: Double, candidate: Double, weights: Weights, distanceFull: Double, distanceLimit: Double,
-        timeFull: TimeInterval, timeLimit: TimeInterval, families: [String: String], version: Int = 1
+        autoLink: Double, candidate: Double, margin: Double = 0, weights: Weights, distanceFull: Double, distanceLimit: Double,
+        distanceReach: Double? = nil, timeFull: TimeInterval, timeLimit: TimeInterval, timeReach: TimeInterval? = nil,
+        families: [String: Set<String>], vague: Vague = .none,
+        nonEmergency: Set<String> = [], sameSource: Bool = true, version: Int = 1
     ) {
         self.autoLink = autoLink
         self.candidate = candidate
+        self.margin = margin
         self.weights = weights
         self.distanceFull = distanceFull
         self.distanceLimit = distanceLimit
+        self.distanceReach = max(distanceLimit, distanceReach ?? distanceLimit)
         self.timeFull = timeFull
         self.timeLimit = timeLimit
+        self.timeReach = max(timeLimit, timeReach ?? timeLimit)
         self.families = families
+        self.vague = vague
+        self.nonEmergency = nonEmergency
+        self.sameSource = sameSource
         self.version = version
     }
 
-    /// Scores a report against an incident; `nil` when a hard limit rules the match out.
-    public func score(_ report: MatchFeatures, against incident: MatchFeatures) -> MatchScore? {
-        guard let reportTime = report.time, let incidentTime = incident.time else { return nil }
-        let gap = abs(reportTime.timeIntervalSince(incidentTime))
-        guard gap <= timeLimit else { return nil }
-        let family: Double
-        if let a = report.type, a == incident.type {
-            family = 1
-        } else if let a = report.type.flatMap({ families[$0] }), let b = incident.type.flatMap({ families[$0] }) {
-            guard a == b else { return nil }
-            family = 0.8
-        } else {
-            family = 0.5  // a type unknown, or one in no family ("other"): the type cannot tell
-        }
+    /// Scores a report against another; `nil` when the two cannot be one event: a type that is no
+    /// emergency, types of no common family, the same source (unless `sameSource`), distance or time
+    /// beyond the reach, or a vague type without strong evidence. A score beyond the limits (`joins`)
+    /// can only make a link candidate.
+    public func score(_ report: MatchFeatures, against other: MatchFeatures) -> MatchScore? {
+        guard let reportTime = report.time, let otherTime = other.time else { return nil }
+        let gap = abs(reportTime.timeIntervalSince(otherTime))
+        guard gap <= timeReach else { return nil }
+        if !sameSource, let a = report.source, a == other.source { return nil }
+        guard let family = familyScore(report.type, other.type) else { return nil }
+        let vagueEvidence = family.vague
         let distance: Double
         var metres: Double?
-        if let a = report.location, let b = incident.location {
+        if let a = report.location, let b = other.location {
             let d = a.distance(to: b)
-            guard d <= distanceLimit else { return nil }
+            guard d <= distanceReach else { return nil }
+            if vagueEvidence { guard d <= vague.distance, gap <= vague.time else { return nil } }
             metres = d
             distance = Self.falling(d, full: distanceFull, limit: distanceLimit)
         } else {
-            guard let a = report.division, let b = incident.division, a.prefix(6) == b.prefix(6) else { return nil }
+            guard !vagueEvidence else { return nil }
+            guard let a = report.division, let b = other.division, a.prefix(6) == b.prefix(6) else { return nil }
             distance = 0.5
         }
         let time = Self.falling(gap, full: timeFull, limit: timeLimit)
-        let text = Self.similarity(report.text, incident.text)
-        let total = weights.family * family + weights.distance * distance + weights.time * time + weights.text * text
+        // Text last: the bigrams are the costliest part, and most pairs are ruled out before.
+        let text = Self.similarity(report.text, other.text)
+        let total = weights.family * family.score + weights.distance * distance + weights.time * time + weights.text * text
         return MatchScore(
-            total: (total * 1000).rounded() / 1000, family: family, distance: distance, time: time, text: text,
+            total: (total * 1000).rounded() / 1000, family: family.score, distance: distance, time: time, text: text,
             metres: metres.map { $0.rounded() }, seconds: gap.rounded())
+    }
+
+    /// Whether a score is within the hard limits: two reports that may be joined by score.
+    public func joins(_ score: MatchScore) -> Bool {
+        score.seconds <= timeLimit && (score.metres ?? 0) <= distanceLimit
+    }
+
+    /// The family part of two types: `vague.family` when a side is vague (or has no type) and the other
+    /// an emergency, 1 the same type, 0.8 a shared family; `nil` when a side is no emergency or the two
+    /// share no family (a type in no family matches only itself and vague types).
+    func familyScore(_ a: String?, _ b: String?) -> (score: Double, vague: Bool)? {
+        if let a, nonEmergency.contains(a) { return nil }
+        if let b, nonEmergency.contains(b) { return nil }
+        let isVague = { (type: String?) in type.map { vague.types.contains($0) } ?? true }
+        if isVague(a) || isVague(b) { return (vague.family, true) }
+        if a == b { return (1, false) }
+        let (fa, fb) = (a.flatMap { families[$0] } ?? [], b.flatMap { families[$0] } ?? [])
+        return fa.isDisjoint(with: fb) ? nil : (0.8, false)
     }
 
     /// 1 up to `full`, falling linearly to 0 at `limit`.
@@ -89,7 +151,9 @@ public struct MatchingPolicy: Sendable, Hashable {
         return (limit - x) / (limit - full)
     }
 
-    /// Character-bigram Jaccard similarity of two texts, white space ignored (works for Chinese addresses).
+    /// Character-bigram overlap of two texts, white space and punctuation ignored: the share of the
+    /// shorter text's bigrams the longer one has, so that "五一北路128号附近" and "福州市鼓楼区五一北路128号"
+    /// agree although one says more (works for Chinese addresses).
     public static func similarity(_ a: String, _ b: String) -> Double {
         func bigrams(_ s: String) -> Set<String> {
             let chars = Array(s.filter { !$0.isWhitespace && !$0.isPunctuation })
@@ -98,20 +162,23 @@ public struct MatchingPolicy: Sendable, Hashable {
         }
         let (x, y) = (bigrams(a), bigrams(b))
         guard !x.isEmpty, !y.isEmpty else { return 0 }
-        return Double(x.intersection(y).count) / Double(x.union(y).count)
+        return Double(x.intersection(y).count) / Double(min(x.count, y.count))
     }
 }
 
 /// What matching compares: a report's or an incident's type, place, time and text.
 public struct MatchFeatures: Sendable, Hashable {
     public var type: String?
+    /// The source system of a report (`nil` for an incident's features).
+    public var source: String?
     public var location: GeoPoint?
     public var division: String?
     public var time: Date?
     public var text: String
 
-    public init(type: String?, location: GeoPoint?, division: String?, time: Date?, text: String) {
+    public init(type: String?, source: String? = nil, location: GeoPoint?, division: String?, time: Date?, text: String) {
         self.type = type
+        self.source = source
         self.location = location
         self.division = division
         self.time = time
@@ -122,13 +189,13 @@ public struct MatchFeatures: Sendable, Hashable {
     public static let incidentFields: Set<String> = ["incident_type", "location", "division_code", "reported_at", "address"]
 
     /// The features of a set of incident fields (`incident_type`, `location`, `division_code`,
-    /// `reported_at`, `address`).
-    public init(incidentFields fields: [String: FieldValue]) {
+    /// `reported_at`, `address`), of a report of `source` when given.
+    public init(incidentFields fields: [String: FieldValue], source: String? = nil) {
         let location = fields["location"]?.objectValue
         let lat = location?["lat"].flatMap(\.numberValue)
         let lon = location?["lon"].flatMap(\.numberValue)
         self.init(
-            type: fields["incident_type"]?.stringValue,
+            type: fields["incident_type"]?.stringValue, source: source,
             location: lat.flatMap { lat in lon.map { GeoPoint(latitude: lat, longitude: $0) } },
             division: fields["division_code"]?.stringValue,
             time: fields["reported_at"]?.stringValue.flatMap(Date.init(canonicalText:)),

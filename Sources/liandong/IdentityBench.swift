@@ -93,31 +93,26 @@ struct IdentityBench: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-identity-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let start = day.configuration.start
-        let pageSpan = pageMinutes * 60
-        let pages = Dictionary(grouping: day.reports) { report in
-            PageKey(number: Int((report.arrives.timeIntervalSince(start) / pageSpan).rounded(.down)), source: report.source)
-        }
+        let pages = day.pages(every: pageMinutes)
         var adapters: [String: any SourceAdapter] = [:]
         var quarantined = 0
         var perHour: [Double] = []
         var hourStart = (resolve: 0.0, reports: 0)
         var ingested = 0
         let started = ContinuousClock.now
-        for key in pages.keys.sorted() {
-            let hour = Int(Double(key.number) * pageSpan / 3600)
+        for page in pages {
+            let hour = Int(Double(page.number) * pageMinutes / 60)
             while perHour.count < hour {
                 let resolve = clock.seconds[.resolve] ?? 0
                 perHour.append(Self.perReport(resolve - hourStart.resolve, ingested - hourStart.reports))
                 hourStart = (resolve, ingested)
             }
-            let reports = pages[key]!
-            let file = folder.appendingPathComponent("\(key.number)-\(key.source)")
-            try Data(CityDay.document(reports, source: key.source)).write(to: file)
-            if adapters[key.source] == nil { adapters[key.source] = try AdapterRegistry.offline(key.source, logger: runtime.logger) }
-            let summary = try await engine.ingestFiles([file], source: adapters[key.source]!)
+            let file = folder.appendingPathComponent("\(page.number)-\(page.source)")
+            try Data(page.document).write(to: file)
+            if adapters[page.source] == nil { adapters[page.source] = try AdapterRegistry.offline(page.source, logger: runtime.logger) }
+            let summary = try await engine.ingestFiles([file], source: adapters[page.source]!)
             quarantined += summary.failures
-            ingested += reports.count
+            ingested += page.reports.count
         }
         perHour.append(Self.perReport((clock.seconds[.resolve] ?? 0) - hourStart.resolve, ingested - hourStart.reports))
         let wall = ContinuousClock.now - started
@@ -132,13 +127,6 @@ struct IdentityBench: AsyncParsableCommand {
             quarantined: quarantined, pages: pages.count, wallSeconds: seconds, recordsPerSecond: Double(day.reports.count) / seconds,
             resolveMillisecondsPerReport: perHour,
             evaluation: CityDay.Evaluation(reports: day.reports, incidentOf: incidentOf, candidates: candidates))
-    }
-
-    /// A page: a span of the day and a source, in time order, then by source.
-    struct PageKey: Hashable, Comparable {
-        var number: Int
-        var source: String
-        static func < (l: PageKey, r: PageKey) -> Bool { (l.number, l.source) < (r.number, r.source) }
     }
 
     static func perReport(_ seconds: Double, _ reports: Int) -> Double {

@@ -77,6 +77,11 @@ struct MatchingFile: Decodable {
         let weights = try c.decode(Weights.self, forKey: .weights)
         let distance = try c.decode(Limits<Double>.self, forKey: .distance)
         let time = try c.decode(Limits<PolicyDuration>.self, forKey: .time)
+        for (key, limits) in [(CodingKeys.distance, (distance.limit, distance.askWithin)), (.time, (time.limit.seconds, time.askWithin?.seconds))]
+        where (limits.1 ?? limits.0) < limits.0 {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath + [key], debugDescription: "ask_within must not be below limit"))
+        }
         let families = try c.decodeIfPresent([String: [String]].self, forKey: .families) ?? [:]
         let vague = try c.decodeIfPresent(Vague.self, forKey: .vague)
         let nonEmergency = Set(try c.decodeIfPresent([String].self, forKey: .nonEmergency) ?? [])
@@ -136,6 +141,10 @@ struct MatchingFile: Decodable {
             autoLink = try c.decode(Double.self, forKey: .autoLink)
             candidate = try c.decode(Double.self, forKey: .candidate)
             margin = try c.decodeIfPresent(Double.self, forKey: .margin) ?? 0
+            guard (0...1).contains(margin) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [CodingKeys.margin], debugDescription: "must be between 0 and 1"))
+            }
             guard candidate <= autoLink else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: decoder.codingPath + [CodingKeys.candidate], debugDescription: "must not be above auto_link"))

@@ -6,9 +6,13 @@ extension CityDay {
     public struct Evaluation: Sendable, Codable {
         /// Reports the hub holds (quarantined ones are not counted).
         public var reports: Int
+        /// Incidents those reports are in.
         public var incidents: Int
+        /// Pairs of reports of one event.
         public var truePairs: Int
+        /// Pairs of reports in one incident.
         public var joinedPairs: Int
+        /// Pairs of reports in one incident and of one event.
         public var correctPairs: Int
         /// Correct joined pairs over joined pairs (1 when nothing is joined).
         public var precision: Double
@@ -16,6 +20,7 @@ extension CityDay {
         public var recall: Double
         /// Reports with an open link candidate, over reports: the share a person must look at.
         public var reviewLoad: Double
+        /// Reports in the largest incident.
         public var largestIncident: Int
         /// Per kind of event: its reports, true pairs found and missed, wrong pairs a report of it is in.
         public var kinds: [KindSummary]
@@ -30,15 +35,19 @@ extension CityDay {
         public struct KindSummary: Sendable, Codable {
             public var kind: String
             public var reports: Int
+            /// Pairs of reports of one event of this kind, those found in one incident and those not.
             public var truePairs: Int
             public var found: Int
             public var missed: Int
+            /// Wrongly joined pairs with a report of this kind.
             public var wrong: Int
+            /// Reports of this kind with an open link candidate.
             public var withCandidate: Int
         }
 
         /// Pairs joined although of different events, by their kinds.
         public struct Confusion: Sendable, Codable {
+            /// The two kinds, sorted, joined by `+`.
             public var kinds: String
             public var pairs: Int
         }
@@ -80,8 +89,9 @@ extension CityDay {
                     wrong: wrong.filter { keys.contains($0.0) || keys.contains($0.1) }.count,
                     withCandidate: members.filter { candidates.contains($0.key) }.count)
             }.sorted { $0.kind < $1.kind }
-            wrongPairs = wrong.prefix(50).map { [$0.0, $0.1] }
-            missedPairs = truePairs.filter { !found.contains("\($0.0)|\($0.1)") }.prefix(50).map { [$0.0, $0.1] }
+            let sortedPairs = { (pairs: [(String, String)]) in pairs.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.prefix(50).map { [$0.0, $0.1] } }
+            wrongPairs = sortedPairs(wrong)
+            missedPairs = sortedPairs(truePairs.filter { !found.contains("\($0.0)|\($0.1)") })
             confusions = Dictionary(grouping: wrong, by: { pair in [kindOf[pair.0]!, kindOf[pair.1]!].sorted().joined(separator: "+") })
                 .map { Confusion(kinds: $0.key, pairs: $0.value.count) }
                 .sorted { ($1.pairs, $0.kinds) < ($0.pairs, $1.kinds) }

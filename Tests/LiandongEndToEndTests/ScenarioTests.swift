@@ -51,7 +51,7 @@ import Yams
     }
 
     @Test func thereAreScenarios() {
-        #expect(Self.names.count >= 12)
+        #expect(Self.names.count >= 13)
     }
 
     @Test(arguments: names)
@@ -119,7 +119,7 @@ extension ScenarioTests {
     /// The reports of one event arriving in any order make the same incidents: identity and fields.
     @Test(arguments: [
         "same-fire-three-agencies.yaml", "traffic-accident-110-120.yaml", "casualties-conflict.yaml", "transfer-after-hours.yaml",
-        "no-chain-along-a-street.yaml",
+        "no-chain-along-a-street.yaml", "complaint-between-two-disputes.yaml",
     ])
     func arrivalOrderDoesNotChangeTheIncidents(_ name: String) async throws {
         let text = try String(contentsOf: Self.folder.appendingPathComponent(name), encoding: .utf8)

@@ -192,3 +192,33 @@ import Testing
         }
     }
 }
+
+/// `policies/matching.yaml`: the repository's file loads, and mistakes name the file and the key.
+@Suite struct MatchingFileTests {
+    static let matching = try! String(
+        contentsOf: Repository.mappings.appendingPathComponent("policies/matching.yaml"), encoding: .utf8)
+
+    @Test func theRepositorysPolicyLoads() throws {
+        let policy = try MappingFixture.catalog(["policies/matching.yaml": Self.matching]).incidentPolicy.matching
+        #expect(policy.distanceReach > policy.distanceLimit && policy.timeReach > policy.timeLimit)
+        #expect(policy.families["rescue"]?.count ?? 0 > 1, "a type may be in several families")
+        #expect(policy.nonEmergency.contains("civic_matter") && !policy.sameSource && policy.margin > 0)
+    }
+
+    @Test(arguments: [
+        ("distance: {full_within: 100, limit: 400, ask_within: 1000}", "distance: {full_within: 100, limit: 400, ask_within: 300}",
+         "ask_within must not be below limit"),
+        ("margin: 0.15}", "margin: 2}", "margin"),
+        ("non_emergency: [civic_matter]", "non_emergency: [civic_matter, fire]", "'fire' is also under 'families'"),
+        ("same_source: false", "same_sources: false", "same_sources"),
+    ])
+    func mistakesNameTheKey(replacing: String, with: String, expected: String) {
+        #expect(Self.matching.contains(replacing))
+        let text = Self.matching.replacingOccurrences(of: replacing, with: with)
+        #expect {
+            try MappingFixture.catalog(["policies/matching.yaml": text])
+        } throws: { error in
+            "\(error)".contains("matching.yaml") && "\(error)".contains(expected)
+        }
+    }
+}

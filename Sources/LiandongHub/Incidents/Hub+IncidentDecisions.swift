@@ -17,13 +17,19 @@ extension Hub {
             guard !others.isEmpty else {
                 throw HubError(.invalidState, "\(report.key) is the only report of its incident: nothing to split")
             }
+            // A merge pins every report to one of them (`join`): when that one is taken out, the others it
+            // held stay together, pinned to the first of them.
+            let pinned = try await Self.pinnedTogether(with: report.key, among: others, conn: conn, logger: logger)
             try await Self.constrain(others.map { (report.key, $0) }, together: false, conn: conn, logger: logger)
+            if let first = pinned.min(), pinned.count > 1 {
+                try await Self.constrain(pinned.filter { $0 != first }.map { (first, $0) }, together: true, conn: conn, logger: logger)
+            }
             var drafts = [
                 AuditDraft(
                     action: "incident.split", entityKind: EntityKind.incident.rawValue, entityID: report.incident.lowercasedText,
                     content: ["report": .string(report.key)])
             ]
-            drafts += try await resolver.recluster(members, only: nil, graph: try await resolver.graph())
+            drafts += try await resolver.resolve(around: members)
             return (try await Self.report(reference, conn: conn, logger: logger).incidentNo, drafts)
         }
     }
@@ -139,7 +145,21 @@ extension Hub {
         // Every report with the first one: a score joins only reports within each other's hard limits,
         // but a person's merge holds whatever the distance between its reports.
         try await constrain((left + right).filter { $0 != first }.map { (first, $0) }, together: true, conn: conn, logger: logger)
-        return try await resolver.recluster(members, only: nil, graph: try await resolver.graph())
+        return try await resolver.resolve(around: members)
+    }
+
+    /// The reports of `among` a person put together with `key`.
+    static func pinnedTogether(with key: String, among keys: [String], conn: PostgresConnection, logger: Logger) async throws -> [String] {
+        var pinned: [String] = []
+        for try await other in try await conn.guardedQuery(
+            """
+            SELECT CASE WHEN a = \(key) THEN b ELSE a END FROM identity_constraint
+            WHERE together AND (a = \(key) OR b = \(key))
+            """, logger: logger
+        ).decode(String.self) where keys.contains(other) {
+            pinned.append(other)
+        }
+        return pinned
     }
 
     /// Records pairs of reports as together or apart (a later decision on a pair replaces the earlier).

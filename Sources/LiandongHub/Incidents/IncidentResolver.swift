@@ -4,10 +4,10 @@ import LiandongModel
 import Logging
 import PostgresNIO
 
-/// Identity resolution and the authority merge, inside a hub transaction. Incidents are the connected
-/// components of the reports' graph (`IdentityGraph`: explicit cross-references, match scores at or
-/// above the auto-link threshold, and admins' together/apart decisions), kept up to date around every
-/// report that changes: so the incidents do not depend on the order reports arrive in.
+/// Identity resolution and the authority merge, inside a hub transaction. Incidents are the groups
+/// `IdentityGraph` makes of the reports (explicit cross-references and admins' decisions, then
+/// decisive match scores by complete linkage), kept up to date around every report that changes: so
+/// the incidents do not depend on the order reports arrive in.
 struct IncidentResolver {
     /// The transaction's connection; writes whose answers are not needed go through it unawaited.
     let pending: PendingStatements
@@ -34,19 +34,37 @@ struct IncidentResolver {
     /// Returns the audit drafts, in a deterministic order.
     func resolve(_ touched: [UUID: CanonicalRecord]) async throws -> [AuditDraft] {
         guard !touched.isEmpty else { return [] }
-        let times = touched.values.compactMap { features(of: $0.incidentReport).time }
+        return try await resolve(
+            ids: Array(touched.keys), keys: Set(touched.values.map(\.reportKey)),
+            times: touched.values.compactMap { features(of: $0.incidentReport).time })
+    }
+
+    /// Re-clusters the neighbourhood of these reports, as after a person's decision about them: the same
+    /// way as when they arrived, so that a rebuild gives the same incidents.
+    func resolve(around reports: [ReportNode]) async throws -> [AuditDraft] {
+        try await resolve(ids: reports.map(\.id), keys: Set(reports.map(\.node.key)), times: reports.compactMap(\.node.features.time))
+    }
+
+    private func resolve(ids: [UUID], keys touched: Set<String>, times: [Date]) async throws -> [AuditDraft] {
         // The reports a touched one names or is named by come whatever their time: an explicit link
         // joins across any gap, and one naming a report not seen yet is applied when that report arrives.
-        let partners = try await linkPartners(of: Array(touched.keys))
-        var nodes = try await reportNodes(ids: Array(touched.keys) + partners, near: times, incidents: [])
-        let graph = try await graph()
-        // Grow the neighbourhood until it is closed: every incident that holds a report in a group
-        // with a touched report comes whole, so groups are never cut by what was not loaded.
-        var scope = Set(touched.values.map(\.reportKey))
-        var loaded: Set<UUID> = []
+        let partners = try await linkPartners(of: ids)
+        var nodes = try await reportNodes(ids: ids + partners, near: times, incidents: [])
+        var graph = IdentityGraph(policy: policy.matching)
+        try await addDecisions(among: nodes.map(\.node.key), to: &graph)
         var neighbourhood = IdentityGraph.Neighbourhood(policy: graph.policy)
         neighbourhood.add(nodes.map(\.node))
-        for _ in 0..<8 {
+        // A touched report changes what its neighbours' scores stand out from (a new rival can undo a
+        // join between two others), so every report it has a score with is rewritten too. Then grow the
+        // neighbourhood until it is closed: every incident that holds a report in a group with one of
+        // them comes whole, so groups are never cut by what was not loaded.
+        var scope = touched
+        for pair in neighbourhood.scores.keys where touched.contains(pair.a) || touched.contains(pair.b) {
+            scope.insert(pair.a)
+            scope.insert(pair.b)
+        }
+        var loaded: Set<UUID> = []
+        while true {
             let groups = graph.clusters(neighbourhood).groups.filter { $0.contains { scope.contains($0) } }
             let keys = Set(groups.flatMap { $0 })
             let involved = Set(nodes.filter { keys.contains($0.node.key) }.compactMap(\.incident)).subtracting(loaded)
@@ -56,22 +74,23 @@ struct IncidentResolver {
             let members = try await reportNodes(ids: [], near: [], incidents: Array(involved))
             let added = members.filter { !known.contains($0.id) }
             nodes += added
+            try await addDecisions(among: added.map(\.node.key), to: &graph)
             neighbourhood.add(added.map(\.node))
             scope.formUnion(members.map(\.node.key))
         }
         return try await recluster(nodes, only: scope, graph: graph, neighbourhood: neighbourhood)
     }
 
-    /// Clusters `nodes` (scored already in `neighbourhood` when given) and writes the outcome for the
-    /// groups that hold a report of `only` (all when nil): incident memberships, new and absorbed incidents, link candidates; then recomputes
+    /// Clusters `nodes` (scored in `neighbourhood`) and writes the outcome for the groups that hold a
+    /// report of `only`: incident memberships, new and absorbed incidents, link candidates; then recomputes
     /// every incident involved. New incidents are written by `recompute`, once, with their fields: what
     /// names them before that is checked at commit (migration 0011).
-    func recluster(
-        _ nodes: [ReportNode], only: Set<String>?, graph: IdentityGraph, neighbourhood: IdentityGraph.Neighbourhood? = nil
+    private func recluster(
+        _ nodes: [ReportNode], only: Set<String>, graph: IdentityGraph, neighbourhood: IdentityGraph.Neighbourhood
     ) async throws -> [AuditDraft] {
-        let result = neighbourhood.map(graph.clusters) ?? graph.clusters(nodes.map(\.node))
+        let result = graph.clusters(neighbourhood)
         let byKey = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.key, $0) })
-        let groups = result.groups.filter { group in only.map { keys in group.contains { keys.contains($0) } } ?? true }
+        let groups = result.groups.filter { group in group.contains { only.contains($0) } }
         var taken: Set<UUID> = []
         var created: [UUID] = []
         var moves: [(node: ReportNode, incident: UUID, edge: IdentityGraph.Edge?)] = []
@@ -150,8 +169,8 @@ struct IncidentResolver {
 
     /// Keeps one open link candidate per report, for its best incident (`IdentityGraph.Clustering`).
     /// A report of a rewritten group takes the candidate computed now; another loaded report takes it
-    /// only if it beats the one it holds, since its own neighbourhood was not loaded whole and a report's
-    /// best candidate only improves as reports arrive. A candidate is superseded when its report has
+    /// only if it beats the one it holds, since its own neighbourhood was not loaded whole (a candidate
+    /// it holds can so outlive a rival that arrived since; the next change near it replaces it). A candidate is superseded when its report has
     /// joined the candidate incident, when that incident was absorbed, when a better one replaces it,
     /// or when its report, rewritten with that incident, no longer has it.
     func writeCandidates(
@@ -171,6 +190,7 @@ struct IncidentResolver {
         var superseded: [(id: Int64, incident: UUID, report: String)] = []
         for (key, node) in nodes.sorted(by: { $0.key < $1.key }) {
             let wanted = candidates[key].flatMap { c in incidentOf[c.other].map { (incident: $0, score: c.score) } }
+                .flatMap { $0.incident != incidentOf[key] ? $0 : nil }
             let current = held[node.id].flatMap { c in c.incident != incidentOf[key] && !absorbed.contains(c.incident) ? c : nil }
             if let wanted {
                 if let current, current.incident == wanted.incident || (!rewritten.contains(key) && current.total >= wanted.score.total) {
@@ -214,22 +234,24 @@ struct IncidentResolver {
         }
     }
 
-    /// The graph with the admins' together/apart decisions.
-    func graph() async throws -> IdentityGraph {
-        var graph = IdentityGraph(policy: policy.matching)
+    /// Adds the admins' together/apart decisions about any of `keys` to `graph`.
+    func addDecisions(among keys: [String], to graph: inout IdentityGraph) async throws {
+        guard !keys.isEmpty else { return }
         for try await (a, b, together) in try await conn.guardedQuery(
-            "SELECT a, b, together FROM identity_constraint", logger: logger
+            "SELECT a, b, together FROM identity_constraint WHERE a = ANY(\(keys)::text[]) OR b = ANY(\(keys)::text[])",
+            logger: logger
         ).decode((String, String, Bool).self) {
             if together { graph.together.insert(.init(a, b)) } else { graph.apart.insert(.init(a, b)) }
         }
-        return graph
     }
 
-    /// Reports by id, reports whose time is within twice the matching reach of one of `near`, and the
+    /// Reports by id, reports whose time is within three times the matching reach of one of `near`, and the
     /// members of `incidents`, with their incidents and the reports they name.
     func reportNodes(ids: [UUID], near: [Date], incidents: [UUID]) async throws -> [ReportNode] {
-        // Twice the reach: a neighbour's rivals (`IdentityGraph.Rivals`) lie within the reach of it.
-        let limit = policy.matching.timeReach.isFinite ? 2 * policy.matching.timeReach : 0
+        // Three times the reach: a touched report's neighbours are within the reach of it, their partners
+        // within the reach of them, and those partners' rivals (`IdentityGraph.Rivals`) within the reach
+        // of those.
+        let limit = policy.matching.timeReach.isFinite ? 3 * policy.matching.timeReach : 0
         let windows = Self.windows(around: near, limit: limit)
         var result: [ReportNode] = []
         var seen = Set<UUID>()

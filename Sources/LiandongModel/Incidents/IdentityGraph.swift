@@ -12,10 +12,12 @@ public struct IdentityGraph: Sendable {
     public struct Node: Sendable, Hashable {
         /// `source:external_id`.
         public var key: String
+        /// What matching compares.
         public var features: MatchFeatures
         /// Keys of the reports this one names (transfer numbers, related tickets), with the link type.
         public var names: [String: String]
 
+        /// A report by its key, its features and the reports it names.
         public init(key: String, features: MatchFeatures, names: [String: String] = [:]) {
             self.key = key
             self.features = features
@@ -25,8 +27,11 @@ public struct IdentityGraph: Sendable {
 
     /// Why two reports are joined.
     public enum Edge: Sendable, Hashable {
+        /// A cross-reference of this link type.
         case explicit(String)
+        /// A decisive score.
         case match(MatchScore)
+        /// A person's decision.
         case together
 
         /// `explicit:<type>`, `match` or `merge`: how a report joined, as recorded.
@@ -38,6 +43,7 @@ public struct IdentityGraph: Sendable {
             }
         }
 
+        /// The score of a match.
         public var score: MatchScore? {
             if case .match(let score) = self { return score }
             return nil
@@ -52,18 +58,24 @@ public struct IdentityGraph: Sendable {
         }
     }
 
+    /// The matching policy scores are made and judged by.
     public var policy: MatchingPolicy
-    /// Pairs (sorted keys) a person put together or apart.
+    /// Pairs a person put together.
     public var together: Set<Pair>
+    /// Pairs a person put apart: never in one group.
     public var apart: Set<Pair>
 
     /// Two report keys, in order.
     public struct Pair: Sendable, Hashable {
+        /// The smaller key.
         public var a: String
+        /// The larger key.
         public var b: String
+        /// The pair of `x` and `y`, in either order.
         public init(_ x: String, _ y: String) { (a, b) = x < y ? (x, y) : (y, x) }
     }
 
+    /// A graph judging by `policy`, with people's decisions.
     public init(policy: MatchingPolicy, together: Set<Pair> = [], apart: Set<Pair> = []) {
         self.policy = policy
         self.together = together
@@ -84,7 +96,9 @@ public struct IdentityGraph: Sendable {
 
     /// A report of another group that a report may belong with, and the score of the two.
     public struct Candidate: Sendable, Hashable {
+        /// A report of the group asked about.
         public var other: String
+        /// The score of the asking report and `other`.
         public var score: MatchScore
     }
 
@@ -108,7 +122,17 @@ public struct IdentityGraph: Sendable {
             }
         }
         for pair in together where keys.contains(pair.a) && keys.contains(pair.b) { hard.append((pair, .together)) }
-        let rivals = Rivals(scores, sources: Dictionary(nodes.map { ($0.key, $0.features.source ?? "") }, uniquingKeysWith: { a, _ in a }))
+        hard.sort(by: Self.stronger)
+        var groups = Groups(nodes.map(\.key))
+        for (pair, _) in hard {
+            groups.join(pair.a, pair.b) { self.separated($0, $1) }
+        }
+        // Rivals are weighed once links and decisions have made their groups: a report linked with the
+        // partner is no rival, nor one a person put apart.
+        let hardGroups = groups
+        let rivals = Rivals(scores, sources: Dictionary(nodes.map { ($0.key, $0.features.source ?? "") }, uniquingKeysWith: { a, _ in a })) {
+            key, rival, partner in hardGroups.find(rival) == hardGroups.find(partner) || apart.contains(Pair(key, rival))
+        }
         // A score joins when it is within the hard limits, reaches auto_link and stands out from the
         // next best either report has. Between groups, a person is asked about a score that reaches
         // auto_link within the limits (two rivals about as likely, or refused by complete linkage) or
@@ -121,12 +145,7 @@ public struct IdentityGraph: Sendable {
                 || (score.total >= policy.candidate && score.total - rivals.runnerUp(pair) >= policy.margin)
         }
         var matches = scores.filter(decisive).map { ($0.key, Edge.match($0.value)) }
-        hard.sort(by: Self.stronger)
         matches.sort(by: Self.stronger)
-        var groups = Groups(nodes.map(\.key))
-        for (pair, _) in hard {
-            groups.join(pair.a, pair.b) { self.separated($0, $1) }
-        }
         // Complete linkage: a score joins two groups only if every pair across them is within the limits.
         for (pair, _) in matches {
             groups.join(pair.a, pair.b) { left, right in
@@ -159,26 +178,30 @@ public struct IdentityGraph: Sendable {
         return Clustering(groups: groups.sorted(), joinedBy: joinedBy, candidates: candidates)
     }
 
-    /// For each report and source, its two best scores with reports of that source: a score joins only
-    /// when it stands out from the next best either report has.
+    /// For each report and source, its scores with reports of that source, best first: a score joins
+    /// only when it stands out from the next best either report has.
     struct Rivals {
-        private var best: [String: [(score: Double, other: String)]] = [:]
-        private let sources: [String: String]
-
-        init(_ scores: [Pair: MatchScore], sources: [String: String]) {
-            self.sources = sources
-            for (pair, score) in scores {
-                note(pair.a, pair.b, score.total)
-                note(pair.b, pair.a, score.total)
-            }
+        /// A report and a source.
+        private struct Slot: Hashable {
+            var key: String
+            var source: String
         }
+        private var ranked: [Slot: [(score: Double, other: String)]] = [:]
+        private let sources: [String: String]
+        /// Whether `rival` does not count against the pair of `key` and `partner`.
+        private let ignored: (_ key: String, _ rival: String, _ partner: String) -> Bool
 
-        private mutating func note(_ key: String, _ other: String, _ score: Double) {
-            let slot = key + "\u{1F}" + (sources[other] ?? "")
-            var top = best[slot, default: []]
-            top.append((score, other))
-            top.sort { ($0.score, $1.other) > ($1.score, $0.other) }
-            best[slot] = Array(top.prefix(2))
+        init(
+            _ scores: [Pair: MatchScore], sources: [String: String],
+            ignoring ignored: @escaping (_ key: String, _ rival: String, _ partner: String) -> Bool
+        ) {
+            self.sources = sources
+            self.ignored = ignored
+            for (pair, score) in scores {
+                ranked[Slot(key: pair.a, source: sources[pair.b] ?? ""), default: []].append((score.total, pair.b))
+                ranked[Slot(key: pair.b, source: sources[pair.a] ?? ""), default: []].append((score.total, pair.a))
+            }
+            for slot in ranked.keys { ranked[slot]!.sort { ($0.score, $1.other) > ($1.score, $0.other) } }
         }
 
         /// The best score either report of `pair` has with another report of the other's source (0 for none).
@@ -186,8 +209,9 @@ public struct IdentityGraph: Sendable {
             max(runnerUp(pair.a, besides: pair.b), runnerUp(pair.b, besides: pair.a))
         }
 
-        private func runnerUp(_ key: String, besides other: String) -> Double {
-            (best[key + "\u{1F}" + (sources[other] ?? "")] ?? []).first { $0.other != other }?.score ?? 0
+        private func runnerUp(_ key: String, besides partner: String) -> Double {
+            let rivals = ranked[Slot(key: key, source: sources[partner] ?? "")] ?? []
+            return rivals.first { $0.other != partner && !ignored(key, $0.other, partner) }?.score ?? 0
         }
     }
 
@@ -234,36 +258,49 @@ public struct IdentityGraph: Sendable {
         func sorted() -> [[String]] { members.values.map { $0.sorted() }.sorted { $0[0] < $1[0] } }
     }
 
-    /// Reports and the scores of every pair of them within the hard limits, kept as reports are added:
-    /// each pair is scored once however often the neighbourhood grows.
+    /// Reports and the scores of every pair of them within the reach, kept as reports are added: each
+    /// pair is scored once however often the neighbourhood grows.
     public struct Neighbourhood: Sendable {
+        /// The policy the pairs are scored by.
         public let policy: MatchingPolicy
+        /// The reports, in the order added.
         public private(set) var nodes: [Node] = []
+        /// The score of every pair within the reach.
         public private(set) var scores: [Pair: MatchScore] = [:]
-        /// Timed nodes in (time, key) order: only reports within the time limit can match.
+        /// Timed nodes in (time, key) order: only reports within the reach in time can match.
         private var timed: [(time: Date, node: Node)] = []
         private var keys: Set<String> = []
 
+        /// An empty neighbourhood scored by `policy`.
         public init(policy: MatchingPolicy) { self.policy = policy }
 
-        /// Adds the nodes not held yet, scoring each against the held ones within the time limit.
+        /// Adds the nodes not held yet, scoring each against the held ones and the other added ones
+        /// within the reach in time.
         public mutating func add(_ added: [Node]) {
+            var fresh: [(time: Date, node: Node)] = []
             for node in added where keys.insert(node.key).inserted {
                 nodes.append(node)
-                guard let time = node.features.time else { continue }
-                let position = insertionPoint(time, node.key)
-                var i = position - 1
+                if let time = node.features.time { fresh.append((time, node)) }
+            }
+            fresh.sort { ($0.time, $0.node.key) < ($1.time, $1.node.key) }
+            for (n, (time, node)) in fresh.enumerated() {
+                // Against the held ones near it, then the added ones after it.
+                var i = insertionPoint(time, node.key) - 1
                 while i >= 0, time.timeIntervalSince(timed[i].time) <= policy.timeReach {
                     score(node, timed[i].node)
                     i -= 1
                 }
-                var j = position
+                var j = insertionPoint(time, node.key)
                 while j < timed.count, timed[j].time.timeIntervalSince(time) <= policy.timeReach {
                     score(node, timed[j].node)
                     j += 1
                 }
-                timed.insert((time, node), at: position)
+                for later in fresh[(n + 1)...] {
+                    guard later.time.timeIntervalSince(time) <= policy.timeReach else { break }
+                    score(node, later.node)
+                }
             }
+            timed = (timed + fresh).sorted { ($0.time, $0.node.key) < ($1.time, $1.node.key) }
         }
 
         private mutating func score(_ x: Node, _ y: Node) {

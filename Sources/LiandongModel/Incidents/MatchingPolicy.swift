@@ -7,13 +7,15 @@ import Foundation
 /// The hard limits are what identity resolution's complete linkage checks between every two reports
 /// joined by score (`IdentityGraph`): a pair that is `nil` here never ends up in one incident by score.
 public struct MatchingPolicy: Sendable, Hashable {
-    /// At or above: link automatically.
+    /// At or above, within the limits and standing out by `margin`: joined by score.
     public var autoLink: Double
-    /// At or above (and below `autoLink`): a link candidate for a person.
+    /// At or above and standing out by `margin`: a link candidate for a person (so is a score at or
+    /// above `autoLink` that does not stand out).
     public var candidate: Double
     /// How far a score must stand above the next best score either report has with another report of
     /// the other's source to join them; a pair with a rival about as likely is a candidate instead.
     public var margin: Double
+    /// The weight of each part of the score.
     public var weights: Weights
     /// Full distance score within this many metres, falling to none at `distanceLimit`; reports beyond
     /// the limit are never joined by score, and beyond `distanceReach` not even proposed to a person.
@@ -36,6 +38,7 @@ public struct MatchingPolicy: Sendable, Hashable {
     /// Whether two reports of one source system may be joined by score. Agencies merge repeated calls
     /// about one event at their own desk, so by default two of their reports are two events.
     public var sameSource: Bool
+    /// The policy file's version, recorded with the incidents it decided.
     public var version: Int
 
     /// The weight of each part of the score; they should add up to 1.
@@ -70,6 +73,8 @@ public struct MatchingPolicy: Sendable, Hashable {
         public static let none = Vague(types: [], family: 0, distance: 0, time: 0)
     }
 
+    /// Makes a policy; `distanceReach` and `timeReach` default to the limits (no candidates beyond
+    /// them), `vague` to none, `sameSource` to joining one system's reports like any others.
     public init(
         autoLink: Double, candidate: Double, margin: Double = 0, weights: Weights, distanceFull: Double, distanceLimit: Double,
         distanceReach: Double? = nil, timeFull: TimeInterval, timeLimit: TimeInterval, timeReach: TimeInterval? = nil,
@@ -126,7 +131,8 @@ public struct MatchingPolicy: Sendable, Hashable {
             metres: metres.map { $0.rounded() }, seconds: gap.rounded())
     }
 
-    /// Whether a score is within the hard limits: two reports that may be joined by score.
+    /// Whether a score is within the hard limits: two reports that may be joined by score. Reports
+    /// matched by their county division for want of coordinates count as within the distance limit.
     public func joins(_ score: MatchScore) -> Bool {
         score.seconds <= timeLimit && (score.metres ?? 0) <= distanceLimit
     }

@@ -28,7 +28,8 @@ public struct DivisionList: Sendable {
             revisions["\(cols[0]) \(cols[1])", default: 0] += 1
             names[String(cols[2])] = String(cols[3])
         }
-        guard let revision = revisions.max(by: { $0.value < $1.value })?.key else { throw ParseError(line: 1) }
+        // Most rows, then the later name on a tie, so that the revision does not depend on hashing.
+        guard let revision = revisions.max(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key else { throw ParseError(line: 1) }
         self.init(revision: revision, names: names)
     }
 

@@ -124,7 +124,7 @@ public struct MatchingPolicy: Sendable, Hashable {
         }
         let time = Self.falling(gap, full: timeFull, limit: timeLimit)
         // Text last: the bigrams are the costliest part, and most pairs are ruled out before.
-        let text = Self.similarity(report.text, other.text)
+        let text = Self.overlap(report.textBigrams, other.textBigrams)
         let total = weights.family * family.score + weights.distance * distance + weights.time * time + weights.text * text
         return MatchScore(
             total: (total * 1000).rounded() / 1000, family: family.score, distance: distance, time: time, text: text,
@@ -161,14 +161,21 @@ public struct MatchingPolicy: Sendable, Hashable {
     /// shorter text's bigrams the longer one has, so that "五一北路128号附近" and "福州市鼓楼区五一北路128号"
     /// agree although one says more (works for Chinese addresses).
     public static func similarity(_ a: String, _ b: String) -> Double {
-        func bigrams(_ s: String) -> Set<String> {
-            let chars = Array(s.filter { !$0.isWhitespace && !$0.isPunctuation })
-            guard chars.count > 1 else { return Set(chars.map(String.init)) }
-            return Set((0..<(chars.count - 1)).map { String(chars[$0...$0 + 1]) })
-        }
-        let (x, y) = (bigrams(a), bigrams(b))
+        overlap(bigrams(a), bigrams(b))
+    }
+
+    static func overlap(_ x: Set<String>, _ y: Set<String>) -> Double {
         guard !x.isEmpty, !y.isEmpty else { return 0 }
-        return Double(x.intersection(y).count) / Double(min(x.count, y.count))
+        let (small, large) = x.count <= y.count ? (x, y) : (y, x)
+        return Double(small.lazy.filter { large.contains($0) }.count) / Double(small.count)
+    }
+
+    /// The character bigrams of a text, white space and punctuation ignored (a one-character text is
+    /// its character).
+    static func bigrams(_ s: String) -> Set<String> {
+        let chars = Array(s.filter { !$0.isWhitespace && !$0.isPunctuation })
+        guard chars.count > 1 else { return Set(chars.map(String.init)) }
+        return Set((0..<(chars.count - 1)).map { String(chars[$0...$0 + 1]) })
     }
 }
 
@@ -180,7 +187,9 @@ public struct MatchFeatures: Sendable, Hashable {
     public var location: GeoPoint?
     public var division: String?
     public var time: Date?
-    public var text: String
+    public var text: String { didSet { textBigrams = MatchingPolicy.bigrams(text) } }
+    /// The text's bigrams, made once: a report is compared with hundreds of others.
+    private(set) var textBigrams: Set<String>
 
     public init(type: String?, source: String? = nil, location: GeoPoint?, division: String?, time: Date?, text: String) {
         self.type = type
@@ -189,6 +198,7 @@ public struct MatchFeatures: Sendable, Hashable {
         self.division = division
         self.time = time
         self.text = text
+        textBigrams = MatchingPolicy.bigrams(text)
     }
 
     /// The incident fields features are made of.

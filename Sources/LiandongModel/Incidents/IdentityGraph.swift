@@ -89,8 +89,8 @@ public struct IdentityGraph: Sendable {
         /// For each report, the strongest edge it has within its group (none for a report alone).
         public var joinedBy: [String: Edge]
         /// For a report, the one link candidate it asks a person about: the best-scoring report of
-        /// another group in the candidate band that it could join (within the hard limits of every
-        /// report there). Of a pair, the later report asks.
+        /// another group among those asked about (see `clusters`), where every report of the two groups
+        /// is within reach of every other. Of a pair, the later report asks.
         public var candidates: [String: Candidate]
     }
 

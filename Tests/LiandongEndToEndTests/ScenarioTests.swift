@@ -51,7 +51,7 @@ import Yams
     }
 
     @Test func thereAreScenarios() {
-        #expect(Self.names.count >= 13)
+        #expect(Self.names.count >= 14)
     }
 
     @Test(arguments: names)

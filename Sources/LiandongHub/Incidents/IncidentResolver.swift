@@ -65,10 +65,12 @@ struct IncidentResolver {
         }
         var loaded: Set<UUID> = []
         while true {
-            let groups = graph.clusters(neighbourhood).groups.filter { $0.contains { scope.contains($0) } }
+            let clustering = graph.clusters(neighbourhood)
+            let groups = clustering.groups.filter { $0.contains { scope.contains($0) } }
             let keys = Set(groups.flatMap { $0 })
             let involved = Set(nodes.filter { keys.contains($0.node.key) }.compactMap(\.incident)).subtracting(loaded)
-            guard !involved.isEmpty else { break }
+            // Closed: the last clustering is the one to write.
+            guard !involved.isEmpty else { return try await write(clustering, of: nodes, only: scope) }
             loaded.formUnion(involved)
             let known = Set(nodes.map(\.id))
             let members = try await reportNodes(ids: [], near: [], incidents: Array(involved))
@@ -78,17 +80,12 @@ struct IncidentResolver {
             neighbourhood.add(added.map(\.node))
             scope.formUnion(members.map(\.node.key))
         }
-        return try await recluster(nodes, only: scope, graph: graph, neighbourhood: neighbourhood)
     }
 
-    /// Clusters `nodes` (scored in `neighbourhood`) and writes the outcome for the groups that hold a
-    /// report of `only`: incident memberships, new and absorbed incidents, link candidates; then recomputes
+    /// Writes the clustering of `nodes` for the groups that hold a report of `only`: incident memberships, new and absorbed incidents, link candidates; then recomputes
     /// every incident involved. New incidents are written by `recompute`, once, with their fields: what
     /// names them before that is checked at commit (migration 0011).
-    private func recluster(
-        _ nodes: [ReportNode], only: Set<String>, graph: IdentityGraph, neighbourhood: IdentityGraph.Neighbourhood
-    ) async throws -> [AuditDraft] {
-        let result = graph.clusters(neighbourhood)
+    private func write(_ result: IdentityGraph.Clustering, of nodes: [ReportNode], only: Set<String>) async throws -> [AuditDraft] {
         let byKey = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.key, $0) })
         let groups = result.groups.filter { group in group.contains { only.contains($0) } }
         var taken: Set<UUID> = []
@@ -170,9 +167,10 @@ struct IncidentResolver {
     /// Keeps one open link candidate per report, for its best incident (`IdentityGraph.Clustering`).
     /// A report of a rewritten group takes the candidate computed now; another loaded report takes it
     /// only if it beats the one it holds, since its own neighbourhood was not loaded whole (a candidate
-    /// it holds can so outlive a rival that arrived since; the next change near it replaces it). A candidate is superseded when its report has
-    /// joined the candidate incident, when that incident was absorbed, when a better one replaces it,
-    /// or when its report, rewritten with that incident, no longer has it.
+    /// it holds can so outlive a rival that arrived since; the next change near it replaces it). A
+    /// candidate is superseded when its report has joined the candidate incident, when that incident
+    /// was absorbed, when a better one replaces it, or when its report, rewritten with that incident,
+    /// no longer has it.
     func writeCandidates(
         _ candidates: [String: IdentityGraph.Candidate], nodes: [String: ReportNode], incidentOf: [String: UUID],
         rewritten: Set<String>, rewrittenIncidents: Set<UUID>, absorbed: Set<UUID>
@@ -197,7 +195,7 @@ struct IncidentResolver {
                     continue
                 }
                 rows.append((node, wanted.incident, wanted.score))
-            } else if current != nil, !(rewritten.contains(key) && rewrittenIncidents.contains(current!.incident)) {
+            } else if let current, !(rewritten.contains(key) && rewrittenIncidents.contains(current.incident)) {
                 continue
             }
             if let old = held[node.id] { superseded.append((old.id, old.incident, key)) }

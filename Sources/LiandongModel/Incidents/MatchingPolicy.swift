@@ -20,12 +20,16 @@ public struct MatchingPolicy: Sendable, Hashable {
     /// Full distance score within this many metres, falling to none at `distanceLimit`; reports beyond
     /// the limit are never joined by score, and beyond `distanceReach` not even proposed to a person.
     public var distanceFull: Double
+    /// No join by score beyond this many metres.
     public var distanceLimit: Double
+    /// No candidate beyond this many metres (at least `distanceLimit`).
     public var distanceReach: Double
     /// Full time score within this gap, falling to none at `timeLimit`; beyond the limit never joined by
     /// score, beyond `timeReach` not even proposed.
     public var timeFull: TimeInterval
+    /// No join by score beyond this gap.
     public var timeLimit: TimeInterval
+    /// No candidate beyond this gap (at least `timeLimit`).
     public var timeReach: TimeInterval
     /// Incident type → the families it belongs to: how different agencies describe one event (a
     /// neighbour dispute to 110 is a noise complaint to 12345). Two types match when they share a family.
@@ -58,10 +62,15 @@ public struct MatchingPolicy: Sendable, Hashable {
     /// Vague types and the evidence they need: both locations known and within `distance` metres,
     /// report times within `time`; their family part is `family`.
     public struct Vague: Sendable, Hashable {
+        /// The vague types (`assistance`, `other`).
         public var types: Set<String>
+        /// Their family part against an emergency type.
         public var family: Double
+        /// The most metres apart the two may be located.
         public var distance: Double
+        /// The longest gap between the two report times.
         public var time: TimeInterval
+        /// Vague `types` and the evidence they need.
         public init(types: Set<String>, family: Double, distance: Double, time: TimeInterval) {
             self.types = types
             self.family = family

@@ -66,7 +66,7 @@ struct MatchingFile: Decodable {
     var policy: MatchingPolicy
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, thresholds, weights, distance, time, families, vague
+        case version, thresholds, weights, distance, time, families, lasting, vague
         case nonEmergency = "non_emergency", sameSource = "same_source"
     }
 
@@ -77,12 +77,24 @@ struct MatchingFile: Decodable {
         let weights = try c.decode(Weights.self, forKey: .weights)
         let distance = try c.decode(Limits<Double>.self, forKey: .distance)
         let time = try c.decode(Limits<PolicyDuration>.self, forKey: .time)
-        for (key, limits) in [(CodingKeys.distance, (distance.limit, distance.askWithin)), (.time, (time.limit.seconds, time.askWithin?.seconds))]
-        where (limits.1 ?? limits.0) < limits.0 {
+        let lasting = try c.decodeIfPresent(Lasting.self, forKey: .lasting)
+        var limits: [(path: [any CodingKey], limit: Double, askWithin: Double?)] = [
+            ([CodingKeys.distance], distance.limit, distance.askWithin), ([CodingKeys.time], time.limit.seconds, time.askWithin?.seconds),
+        ]
+        if let lasting {
+            limits.append(([CodingKeys.lasting, Lasting.CodingKeys.time], lasting.time.limit.seconds, lasting.time.askWithin?.seconds))
+        }
+        for (path, limit, askWithin) in limits where (askWithin ?? limit) < limit {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath + [key], debugDescription: "ask_within must not be below limit"))
+                .init(codingPath: decoder.codingPath + path, debugDescription: "ask_within must not be below limit"))
         }
         let families = try c.decodeIfPresent([String: [String]].self, forKey: .families) ?? [:]
+        if let unknown = lasting?.families.subtracting(families.keys).sorted().first {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath + [CodingKeys.lasting, Lasting.CodingKeys.families],
+                    debugDescription: "'\(unknown)' is no family under 'families'"))
+        }
         let vague = try c.decodeIfPresent(Vague.self, forKey: .vague)
         let nonEmergency = Set(try c.decodeIfPresent([String].self, forKey: .nonEmergency) ?? [])
         var family: [String: Set<String>] = [:]
@@ -108,9 +120,27 @@ struct MatchingFile: Decodable {
             weights: .init(family: weights.family, distance: weights.distance, time: weights.time, text: weights.text),
             distanceFull: distance.fullWithin, distanceLimit: distance.limit, distanceReach: distance.askWithin,
             timeFull: time.fullWithin.seconds, timeLimit: time.limit.seconds, timeReach: time.askWithin?.seconds, families: family,
+            lasting: lasting.map {
+                .init(
+                    families: $0.families, timeFull: $0.time.fullWithin.seconds, timeLimit: $0.time.limit.seconds,
+                    timeReach: $0.time.askWithin?.seconds)
+            } ?? .none,
             vague: vague.map { .init(types: $0.types, family: $0.family, distance: $0.distance, time: $0.time.seconds) } ?? .none,
             nonEmergency: nonEmergency, sameSource: try c.decodeIfPresent(Bool.self, forKey: .sameSource) ?? true,
             version: try c.decode(Int.self, forKey: .version))
+    }
+
+    /// `lasting:`: the families of events that last and their time scale.
+    struct Lasting: Decodable {
+        var families: Set<String>
+        var time: Limits<PolicyDuration>
+        enum CodingKeys: String, CodingKey, CaseIterable { case families, time }
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            families = Set(try c.decode([String].self, forKey: .families))
+            time = try c.decode(Limits<PolicyDuration>.self, forKey: .time)
+        }
     }
 
     /// `vague:`: the types that need strong evidence, their family part, and the evidence.

@@ -203,6 +203,8 @@ import Testing
         #expect(policy.distanceReach > policy.distanceLimit && policy.timeReach > policy.timeLimit)
         #expect(policy.families["rescue"]?.count ?? 0 > 1, "a type may be in several families")
         #expect(policy.nonEmergency.contains("civic_matter") && !policy.sameSource && policy.margin > 0)
+        #expect(policy.lasting.families == ["dispute"] && policy.lasting.timeLimit > policy.timeLimit)
+        #expect(policy.longestGap >= policy.lasting.timeReach)
     }
 
     @Test(arguments: [
@@ -211,6 +213,8 @@ import Testing
         ("margin: 0.15}", "margin: 2}", "margin"),
         ("non_emergency: [civic_matter]", "non_emergency: [civic_matter, fire]", "'fire' is also under 'families'"),
         ("same_source: false", "same_sources: false", "same_sources"),
+        ("families: [dispute]", "families: [disputes]", "'disputes' is no family under 'families'"),
+        ("{full_within: 30m, limit: 60m}", "{full_within: 30m, limit: 60m, ask_within: 50m}", "lasting"),
     ])
     func mistakesNameTheKey(replacing: String, with: String, expected: String) {
         #expect(Self.matching.contains(replacing))

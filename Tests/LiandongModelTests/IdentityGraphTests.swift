@@ -86,6 +86,24 @@ import Testing
         #expect((Self.policy.score(vague.features, against: call.features)?.family ?? 0) < 0.8)
     }
 
+    /// A noise complaint 35 minutes after the dispute ticket joins it when their family lasts, not
+    /// without `lasting`; a crash and an injury 70 minutes apart are beyond the reach of a moment.
+    @Test func lastingFamiliesScoreOnTheirOwnTimeScale() {
+        var policy = Self.policy
+        policy.families["public_order"] = ["order", "dispute"]
+        policy.families["noise"] = ["order", "dispute"]
+        policy.lasting = .init(families: ["dispute"], timeFull: 1800, timeLimit: 5400)
+        let ticket = Self.node("police-110:T", "public_order", east: 0, minutes: 0)
+        let complaint = Self.node("hotline-12345:H", "noise", east: 50, minutes: 35)
+        #expect(IdentityGraph(policy: policy).clusters([ticket, complaint]).groups.count == 1)
+        #expect(IdentityGraph(policy: Self.policy).clusters([ticket, complaint]).groups.count == 2)
+        let crash = Self.node("police-110:C", "traffic_accident", east: 0, minutes: 0)
+        let injury = Self.node("ambulance-120:I", "injury", east: 50, minutes: 70)
+        #expect(IdentityGraph(policy: policy).clusters([crash, injury]).groups.count == 2)
+        #expect(policy.score(complaint.features, against: ticket.features)?.withinLimits == true)
+        #expect(policy.score(injury.features, against: crash.features) == nil, "beyond the reach of a crash")
+    }
+
     /// A report near two incidents gets one candidate, for the better one; of a pair, the later asks.
     @Test func oneCandidatePerReport() {
         let graph = IdentityGraph(policy: Self.policy)

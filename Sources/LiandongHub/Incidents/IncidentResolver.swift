@@ -249,7 +249,7 @@ struct IncidentResolver {
         // Three times the reach: a touched report's neighbours are within the reach of it, their partners
         // within the reach of them, and those partners' rivals (`IdentityGraph.Rivals`) within the reach
         // of those.
-        let limit = policy.matching.timeReach.isFinite ? 3 * policy.matching.timeReach : 0
+        let limit = policy.matching.longestGap.isFinite ? 3 * policy.matching.longestGap : 0
         let windows = Self.windows(around: near, limit: limit)
         var result: [ReportNode] = []
         var seen = Set<UUID>()

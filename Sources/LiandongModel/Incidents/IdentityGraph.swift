@@ -138,10 +138,10 @@ public struct IdentityGraph: Sendable {
         // auto_link within the limits (two rivals about as likely, or refused by complete linkage) or
         // one that reaches `candidate` and stands out (weak, but alone).
         let decisive = { (pair: Pair, score: MatchScore) in
-            policy.joins(score) && score.total >= policy.autoLink && score.total - rivals.runnerUp(pair) >= policy.margin
+            score.withinLimits && score.total >= policy.autoLink && score.total - rivals.runnerUp(pair) >= policy.margin
         }
         let asked = { (pair: Pair, score: MatchScore) in
-            (policy.joins(score) && score.total >= policy.autoLink)
+            (score.withinLimits && score.total >= policy.autoLink)
                 || (score.total >= policy.candidate && score.total - rivals.runnerUp(pair) >= policy.margin)
         }
         var matches = scores.filter(decisive).map { ($0.key, Edge.match($0.value)) }
@@ -149,7 +149,7 @@ public struct IdentityGraph: Sendable {
         // Complete linkage: a score joins two groups only if every pair across them is within the limits.
         for (pair, _) in matches {
             groups.join(pair.a, pair.b) { left, right in
-                separated(left, right) || !left.allSatisfy { x in right.allSatisfy { scores[Pair(x, $0)].map(policy.joins) ?? false } }
+                separated(left, right) || !left.allSatisfy { x in right.allSatisfy { scores[Pair(x, $0)]?.withinLimits ?? false } }
             }
         }
         var joinedBy: [String: Edge] = [:]
@@ -286,17 +286,17 @@ public struct IdentityGraph: Sendable {
             for (n, (time, node)) in fresh.enumerated() {
                 // Against the held ones near it, then the added ones after it.
                 var i = insertionPoint(time, node.key) - 1
-                while i >= 0, time.timeIntervalSince(timed[i].time) <= policy.timeReach {
+                while i >= 0, time.timeIntervalSince(timed[i].time) <= policy.longestGap {
                     score(node, timed[i].node)
                     i -= 1
                 }
                 var j = insertionPoint(time, node.key)
-                while j < timed.count, timed[j].time.timeIntervalSince(time) <= policy.timeReach {
+                while j < timed.count, timed[j].time.timeIntervalSince(time) <= policy.longestGap {
                     score(node, timed[j].node)
                     j += 1
                 }
                 for later in fresh[(n + 1)...] {
-                    guard later.time.timeIntervalSince(time) <= policy.timeReach else { break }
+                    guard later.time.timeIntervalSince(time) <= policy.longestGap else { break }
                     score(node, later.node)
                 }
             }

@@ -31,6 +31,8 @@ public struct MatchingPolicy: Sendable, Hashable {
     public var timeLimit: TimeInterval
     /// No candidate beyond this gap (at least `timeLimit`).
     public var timeReach: TimeInterval
+    /// Families of events that last, scored on a time scale of their own.
+    public var lasting: Lasting
     /// Incident type → the families it belongs to: how different agencies describe one event (a
     /// neighbour dispute to 110 is a noise complaint to 12345). Two types match when they share a family.
     public var families: [String: Set<String>]
@@ -59,6 +61,30 @@ public struct MatchingPolicy: Sendable, Hashable {
         }
     }
 
+    /// Families of events that last, and their time scale: a neighbour dispute keeps the street awake,
+    /// so 12345 hears of it as a noise complaint half an hour after 110 attended, where a crash is a
+    /// moment. Two reports whose types share a lasting family are scored on this scale instead.
+    public struct Lasting: Sendable, Hashable {
+        /// The families (names under `families`).
+        public var families: Set<String>
+        /// Full time score within this gap, falling to none at `timeLimit`.
+        public var timeFull: TimeInterval
+        /// No join by score beyond this gap.
+        public var timeLimit: TimeInterval
+        /// No candidate beyond this gap (at least `timeLimit`).
+        public var timeReach: TimeInterval
+        /// Lasting `families` and their time scale.
+        public init(families: Set<String>, timeFull: TimeInterval, timeLimit: TimeInterval, timeReach: TimeInterval? = nil) {
+            self.families = families
+            self.timeFull = timeFull
+            self.timeLimit = timeLimit
+            self.timeReach = max(timeLimit, timeReach ?? timeLimit)
+        }
+
+        /// No lasting families.
+        public static let none = Lasting(families: [], timeFull: 0, timeLimit: 0)
+    }
+
     /// Vague types and the evidence they need: both locations known and within `distance` metres,
     /// report times within `time`; their family part is `family`.
     public struct Vague: Sendable, Hashable {
@@ -83,11 +109,11 @@ public struct MatchingPolicy: Sendable, Hashable {
     }
 
     /// Makes a policy; `distanceReach` and `timeReach` default to the limits (no candidates beyond
-    /// them), `vague` to none, `sameSource` to joining one system's reports like any others.
+    /// them), `lasting` and `vague` to none, `sameSource` to joining one system's reports like any others.
     public init(
         autoLink: Double, candidate: Double, margin: Double = 0, weights: Weights, distanceFull: Double, distanceLimit: Double,
         distanceReach: Double? = nil, timeFull: TimeInterval, timeLimit: TimeInterval, timeReach: TimeInterval? = nil,
-        families: [String: Set<String>], vague: Vague = .none,
+        families: [String: Set<String>], lasting: Lasting = .none, vague: Vague = .none,
         nonEmergency: Set<String> = [], sameSource: Bool = true, version: Int = 1
     ) {
         self.autoLink = autoLink
@@ -101,6 +127,7 @@ public struct MatchingPolicy: Sendable, Hashable {
         self.timeLimit = timeLimit
         self.timeReach = max(timeLimit, timeReach ?? timeLimit)
         self.families = families
+        self.lasting = lasting
         self.vague = vague
         self.nonEmergency = nonEmergency
         self.sameSource = sameSource
@@ -109,14 +136,18 @@ public struct MatchingPolicy: Sendable, Hashable {
 
     /// Scores a report against another; `nil` when the two cannot be one event: a type that is no
     /// emergency, types of no common family, the same source (unless `sameSource`), distance or time
-    /// beyond the reach, or a vague type without strong evidence. A score beyond the limits (`joins`)
-    /// can only make a link candidate.
+    /// beyond the reach, or a vague type without strong evidence. A score beyond the limits
+    /// (`withinLimits` false) can only make a link candidate.
     public func score(_ report: MatchFeatures, against other: MatchFeatures) -> MatchScore? {
         guard let reportTime = report.time, let otherTime = other.time else { return nil }
         let gap = abs(reportTime.timeIntervalSince(otherTime))
-        guard gap <= timeReach else { return nil }
+        guard gap <= longestGap else { return nil }
         if !sameSource, let a = report.source, a == other.source { return nil }
         guard let family = familyScore(report.type, other.type) else { return nil }
+        let (timeFull, timeLimit, timeReach) =
+            family.lasting
+            ? (lasting.timeFull, lasting.timeLimit, lasting.timeReach) : (self.timeFull, self.timeLimit, self.timeReach)
+        guard gap <= timeReach else { return nil }
         let vagueEvidence = family.vague
         let distance: Double
         var metres: Double?
@@ -132,31 +163,32 @@ public struct MatchingPolicy: Sendable, Hashable {
             distance = 0.5
         }
         let time = Self.falling(gap, full: timeFull, limit: timeLimit)
+        let withinLimits = gap <= timeLimit && (metres ?? 0) <= distanceLimit
         // Text last: the bigrams are the costliest part, and most pairs are ruled out before.
         let text = Self.overlap(report.textBigrams, other.textBigrams)
         let total = weights.family * family.score + weights.distance * distance + weights.time * time + weights.text * text
         return MatchScore(
             total: (total * 1000).rounded() / 1000, family: family.score, distance: distance, time: time, text: text,
-            metres: metres.map { $0.rounded() }, seconds: gap.rounded())
+            metres: metres.map { $0.rounded() }, seconds: gap.rounded(), withinLimits: withinLimits)
     }
 
-    /// Whether a score is within the hard limits: two reports that may be joined by score. Reports
-    /// matched by their county division for want of coordinates count as within the distance limit.
-    public func joins(_ score: MatchScore) -> Bool {
-        score.seconds <= timeLimit && (score.metres ?? 0) <= distanceLimit
-    }
+    /// The longest gap in time at which any two reports are scored: how far apart in time the reports
+    /// a report is compared with may be.
+    public var longestGap: TimeInterval { max(timeReach, lasting.timeReach) }
 
     /// The family part of two types: `vague.family` when a side is vague (or has no type) and the other
     /// an emergency, 1 the same type, 0.8 a shared family; `nil` when a side is no emergency or the two
-    /// share no family (a type in no family matches only itself and vague types).
-    func familyScore(_ a: String?, _ b: String?) -> (score: Double, vague: Bool)? {
+    /// share no family (a type in no family matches only itself and vague types). `lasting` when the
+    /// two types share a lasting family (a type shares its own families with itself).
+    func familyScore(_ a: String?, _ b: String?) -> (score: Double, vague: Bool, lasting: Bool)? {
         if let a, nonEmergency.contains(a) { return nil }
         if let b, nonEmergency.contains(b) { return nil }
         let isVague = { (type: String?) in type.map { vague.types.contains($0) } ?? true }
-        if isVague(a) || isVague(b) { return (vague.family, true) }
-        if a == b { return (1, false) }
-        let (fa, fb) = (a.flatMap { families[$0] } ?? [], b.flatMap { families[$0] } ?? [])
-        return fa.isDisjoint(with: fb) ? nil : (0.8, false)
+        if isVague(a) || isVague(b) { return (vague.family, true, false) }
+        let shared = (a.flatMap { families[$0] } ?? []).intersection(b.flatMap { families[$0] } ?? [])
+        let lasting = !shared.isDisjoint(with: lasting.families)
+        if a == b { return (1, false, lasting) }
+        return shared.isEmpty ? nil : (0.8, false, lasting)
     }
 
     /// 1 up to `full`, falling linearly to 0 at `limit`.
@@ -239,6 +271,10 @@ public struct MatchScore: Sendable, Hashable, Codable {
     public var metres: Double?
     /// Time gap in seconds.
     public var seconds: Double
+    /// Whether the pair is within the hard limits of distance and time: two reports that may be joined
+    /// by score. Reports matched by their county division for want of coordinates count as within the
+    /// distance limit.
+    public var withinLimits: Bool
 }
 
 extension GeoPoint {

@@ -46,6 +46,6 @@ public struct EmergencyBureauAdapter: SourceAdapter {
 /// `data.receiptNo` (接收编号).
 extension EmergencyBureauAdapter: TargetAdapter {
     public func push(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-        try await transport.deliver(message, to: "/yjzh/api/jieshou/\(message.kind.rawValue)", answer: .json, receiptPath: "data.receiptNo")
+        try await transport.deliver(message, to: "/yjzh/api/jieshou/\(message.kind.rawValue)", answer: .json, receiptPath: "data.receiptNo", reasonPath: "message")
     }
 }

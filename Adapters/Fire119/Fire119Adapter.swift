@@ -49,6 +49,6 @@ public struct Fire119Adapter: SourceAdapter {
 /// Deliveries: POST `/jqxx/jieshou/<kind>` with an `Idempotency-Key`; the platform's GBK XML answers with `FHXX.JSBH` (接收编号).
 extension Fire119Adapter: TargetAdapter {
     public func push(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-        try await transport.deliver(message, to: "/jqxx/jieshou/\(message.kind.rawValue)", answer: .xml, receiptPath: "FHXX.JSBH")
+        try await transport.deliver(message, to: "/jqxx/jieshou/\(message.kind.rawValue)", answer: .xml, receiptPath: "FHXX.JSBH", reasonPath: "FHXX.CWXX")
     }
 }

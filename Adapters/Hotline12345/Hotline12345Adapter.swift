@@ -41,6 +41,6 @@ public struct Hotline12345Adapter: SourceAdapter {
 /// Deliveries: POST `/api/v1/inbound/<kind>` with an `Idempotency-Key`; the platform's JSON answers with `data.receiptNo`.
 extension Hotline12345Adapter: TargetAdapter {
     public func push(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-        try await transport.deliver(message, to: "/api/v1/inbound/\(message.kind.rawValue)", answer: .json, receiptPath: "data.receiptNo")
+        try await transport.deliver(message, to: "/api/v1/inbound/\(message.kind.rawValue)", answer: .json, receiptPath: "data.receiptNo", reasonPath: "message")
     }
 }

@@ -39,6 +39,6 @@ public struct Police110Adapter: SourceAdapter {
 /// Deliveries: POST `/jcj/api/jieshou/<kind>` with an `Idempotency-Key`; the platform's JSON answers with `数据.接收编号` (receiving number).
 extension Police110Adapter: TargetAdapter {
     public func push(_ message: OutboundMessage) async throws -> DeliveryReceipt {
-        try await transport.deliver(message, to: "/jcj/api/jieshou/\(message.kind.rawValue)", answer: .json, receiptPath: "数据.接收编号")
+        try await transport.deliver(message, to: "/jcj/api/jieshou/\(message.kind.rawValue)", answer: .json, receiptPath: "数据.接收编号", reasonPath: "消息")
     }
 }

@@ -59,7 +59,8 @@ public struct HTTPTransport: Sendable {
     }
 
     /// POSTs `body` to `path` with an `Idempotency-Key` header, once. A 4xx answer is a rejection
-    /// (not transient) carrying the receiver's body; 5xx, 429 and transport failures are transient.
+    /// (not transient) with the receiver's body as its `answer`; 5xx, 429 and transport failures are
+    /// transient.
     public func post(_ path: String, body: [UInt8], contentType: String, idempotencyKey: String) async throws -> FetchedPayload {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = .POST
@@ -92,11 +93,11 @@ public struct HTTPTransport: Sendable {
             throw AdapterError(system: system, message: "reading the body of \(Self.redacted(path)) failed: \(error)", isTransient: true)
         }
         guard (200..<300).contains(response.status.code) else {
-            let answer = String(decoding: Array(buffer: body).prefix(300), as: UTF8.self)
             throw AdapterError(
-                system: system,
-                message: "\(method) \(Self.redacted(path)) answered HTTP \(response.status.code)" + (answer.isEmpty ? "" : ": \(answer)"),
-                isTransient: response.status.code >= 500 || response.status.code == 429)
+                system: system, message: "\(method) \(Self.redacted(path)) answered HTTP \(response.status.code)",
+                isTransient: response.status.code >= 500 || response.status.code == 429,
+                answer: body.readableBytes == 0
+                    ? nil : RemoteAnswer(body: body.readableBytesView, contentType: response.headers.first(name: "content-type")))
         }
         return FetchedPayload(name: path, contentType: response.headers.first(name: "content-type"), body: Array(buffer: body))
     }

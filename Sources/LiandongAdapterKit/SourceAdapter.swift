@@ -76,17 +76,22 @@ public struct FetchedPayload: Sendable {
     }
 }
 
-/// An adapter failure: what happened, where, and whether trying again may help.
+/// An adapter failure: what happened, where, and whether trying again may help. `message` is the
+/// hub's own words (method, path, status), safe for logs and the audit chain; what the agency answered
+/// is in `answer`, never in the description.
 public struct AdapterError: Error, CustomStringConvertible, Sendable {
     public var system: SourceSystemID
     public var message: String
     /// Whether a retry may succeed (5xx, timeouts, dropped connections).
     public var isTransient: Bool
+    /// What the remote system answered, when it answered.
+    public var answer: RemoteAnswer?
 
-    public init(system: SourceSystemID, message: String, isTransient: Bool) {
+    public init(system: SourceSystemID, message: String, isTransient: Bool, answer: RemoteAnswer? = nil) {
         self.system = system
         self.message = message
         self.isTransient = isTransient
+        self.answer = answer
     }
 
     public var description: String { "\(system): \(message)" }

@@ -41,15 +41,25 @@ public struct DeliveryReceipt: Sendable, Equatable {
 
 extension HTTPTransport {
     /// POSTs `message` to `path` and reads the receiver's acceptance number at `receiptPath` of its
-    /// answer (`data.receiptNo`). An answer without one is a rejection carrying the answer's text.
+    /// answer (`data.receiptNo`). An answer without one is a rejection with the answer as its `answer`;
+    /// a refusal's reason is read at `reasonPath` of the receiver's answer (`message`, `消息`).
     public func deliver(
-        _ message: OutboundMessage, to path: String, answer format: DocumentParser.Format, receiptPath: String
+        _ message: OutboundMessage, to path: String, answer format: DocumentParser.Format, receiptPath: String, reasonPath: String
     ) async throws -> DeliveryReceipt {
-        let answer = try await post(path, body: message.body, contentType: message.contentType, idempotencyKey: message.idempotencyKey)
+        let answer: FetchedPayload
+        do {
+            answer = try await post(path, body: message.body, contentType: message.contentType, idempotencyKey: message.idempotencyKey)
+        } catch var error as AdapterError {
+            if let refusal = error.answer {
+                let document = PageReader.document(FetchedPayload(name: path, contentType: refusal.contentType, body: refusal.body), format: format)
+                error.answer?.reason = document?.select(reasonPath).first?.text
+            }
+            throw error
+        }
         guard let reference = PageReader.document(answer, format: format)?.select(receiptPath).first?.text, !reference.isEmpty else {
             throw AdapterError(
-                system: system, message: "the answer to \(path) has no '\(receiptPath)': \(String(decoding: answer.body.prefix(300), as: UTF8.self))",
-                isTransient: false)
+                system: system, message: "the answer to \(path) has no '\(receiptPath)'", isTransient: false,
+                answer: RemoteAnswer(body: answer.body, contentType: answer.contentType))
         }
         return DeliveryReceipt(reference: reference)
     }

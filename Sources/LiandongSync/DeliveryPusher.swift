@@ -155,11 +155,11 @@ public struct DeliveryPusher: Service {
                 OutboundMessage(idempotencyKey: delivery.idempotencyKey, kind: kind, body: rendered.body, contentType: rendered.contentType))
             return .delivered(receipt: receipt.reference, body: rendered.body, contentType: rendered.contentType, agreementVersion: agreement.version)
         } catch let error as AdapterError where !error.isTransient {
-            return .rejected(error: error.message)
+            return .rejected(error: error.message, answer: error.answer)
         } catch {
             let attempts = delivery.attempts + 1
-            guard attempts < configuration.maxAttempts else { return .failed(error: "\(error)", retryAt: nil) }
-            return .failed(error: "\(error)", retryAt: Date().addingTimeInterval(backoff(after: attempts)))
+            let retryAt = attempts < configuration.maxAttempts ? Date().addingTimeInterval(backoff(after: attempts)) : nil
+            return .failed(error: "\(error)", retryAt: retryAt, answer: (error as? AdapterError)?.answer)
         }
     }
 

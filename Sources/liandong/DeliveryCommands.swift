@@ -54,6 +54,7 @@ struct Deliveries: AsyncParsableCommand {
             for a in detail.attempts {
                 print("  attempt \(a.attempt) at \(a.at.canonicalText): \(a.outcome)" + (a.receipt.map { " \($0)" } ?? "")
                     + (a.error.map { " — \($0)" } ?? ""))
+                if let answer = a.answer { print("    answered (\(a.answerContentType ?? "?")): \(answer)") }
             }
         }
     }

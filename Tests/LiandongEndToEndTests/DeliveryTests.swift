@@ -116,6 +116,36 @@ import Testing
         }
     }
 
+    /// A receiver's refusal keeps its answer with the attempt, for an admin to read, and out of
+    /// `last_error`, the error's description and the append-only audit chain: an agency's answer can
+    /// carry anything. (Before, the answer's text was in all three.)
+    @Test(.timeLimit(.minutes(2))) func aRefusalsAnswerStaysWithTheAttempt() async throws {
+        let catalog = try MappingFixture.repositoryCatalog()
+        let weather = AgencySimulator(.init(agency: .weather, seed: 6, records: 3))
+        let hotline = AgencySimulator(.init(agency: .hotline, seed: 6, records: 1))
+        try await AgencySimulator.withRunning(all: [weather, hotline]) {
+            try await TestDatabase.withFreshHub { hub in
+                hotline.inbox.faults.inject(.malformedRecord, count: 10_000)
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
+                try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try hotline.makeTarget()]) {
+                    _ = try await engine.sync(try weather.makeAdapter())
+                    #expect(try await hub.waitForDeliveries(to: "hotline-12345"))
+                }
+                let dead = try await hub.deliveries(statuses: [.dead], target: "hotline-12345", limit: 100)
+                #expect(!dead.isEmpty)
+                for delivery in dead {
+                    let error = delivery.lastError ?? ""
+                    #expect(error.contains("HTTP 400") && !error.contains("simulated refusal"), "\(error)")
+                    let attempt = try #require(try await hub.delivery(delivery.id).attempts.first)
+                    #expect(attempt.outcome == "rejected" && attempt.answer?.contains("simulated refusal") == true)
+                    #expect(attempt.answerContentType?.contains("json") == true)
+                    let trail = try await hub.auditTrail(of: "\(delivery.id)")
+                    #expect(!trail.isEmpty && !trail.contains { "\($0)".contains("simulated refusal") })
+                }
+            }
+        }
+    }
+
     /// An agreement past its expiry holds deliveries back with an error naming the file, the key
     /// and the fix; nothing reaches the receiver. For every receiver.
     @Test(.timeLimit(.minutes(2)), arguments: [AgencySimulator.Agency.hotline, .police, .fire, .bureau])

@@ -45,6 +45,10 @@ public struct DeliveryAttempt: Sendable, Codable {
     public var outcome: String
     public var error: String?
     public var receipt: String?
+    /// The receiver's answer to a failed or refused attempt, as text (UTF-8 with replacement), and
+    /// its content type.
+    public var answer: String?
+    public var answerContentType: String?
 }
 
 /// A delivery with its attempts and the document as sent, for `deliveries show`.
@@ -61,10 +65,12 @@ public struct DeliveryDetail: Sendable, Codable {
 public enum DeliveryOutcome: Sendable {
     /// Accepted: the receiver's answer, the document sent and the agreement version it went under.
     case delivered(receipt: String, body: [UInt8], contentType: String, agreementVersion: Int)
-    /// Failed in a way a retry may cure; `retryAt` nil means no attempts are left (dead).
-    case failed(error: String, retryAt: Date?)
+    /// Failed in a way a retry may cure; `retryAt` nil means no attempts are left (dead). `error` is
+    /// the hub's own words (it goes to `last_error` and, when final, the audit chain); what the
+    /// receiver answered is `answer`, kept with the attempt only.
+    case failed(error: String, retryAt: Date?, answer: RemoteAnswer? = nil)
     /// Refused by the receiver (its answer says the document is wrong): dead at once.
-    case rejected(error: String)
+    case rejected(error: String, answer: RemoteAnswer? = nil)
     /// Held back: the agreement expired before it could go.
     case expired(error: String)
 }
@@ -75,10 +81,18 @@ extension DeliveryOutcome {
     public var label: String {
         switch self {
         case .delivered: return "delivered"
-        case .failed(_, _?): return "failed"
-        case .failed(_, nil): return "dead"
+        case .failed(_, _?, _): return "failed"
+        case .failed(_, nil, _): return "dead"
         case .rejected: return "rejected"
         case .expired: return "expired"
+        }
+    }
+
+    /// What the receiver answered, when it failed or refused.
+    var answer: RemoteAnswer? {
+        switch self {
+        case .failed(_, _, let answer), .rejected(_, let answer): answer
+        case .delivered, .expired: nil
         }
     }
 
@@ -89,7 +103,7 @@ extension DeliveryOutcome {
     public var error: String? {
         switch self {
         case .delivered: return nil
-        case .failed(let error, _), .rejected(let error), .expired(let error): return error
+        case .failed(let error, _, _), .rejected(let error, _), .expired(let error): return error
         }
     }
 }
@@ -149,10 +163,17 @@ extension Hub {
         }
         var attempts: [DeliveryAttempt] = []
         let rows = try await self.rows(
-            "SELECT attempt, at, outcome, error, receipt FROM delivery_attempt WHERE outbox_id = \(id) ORDER BY attempt",
-            logger: logger)
-        for try await (attempt, at, outcome, error, receipt) in rows.decode((Int, Date, String, String?, String?).self) {
-            attempts.append(DeliveryAttempt(attempt: attempt, at: at, outcome: outcome, error: error, receipt: receipt))
+            """
+            SELECT attempt, at, outcome, error, receipt, answer, answer_content_type FROM delivery_attempt
+            WHERE outbox_id = \(id) ORDER BY attempt
+            """, logger: logger)
+        for try await (attempt, at, outcome, error, receipt, answer, answerType) in rows.decode(
+            (Int, Date, String, String?, String?, ByteBuffer?, String?).self)
+        {
+            attempts.append(
+                DeliveryAttempt(
+                    attempt: attempt, at: at, outcome: outcome, error: error, receipt: receipt,
+                    answer: answer.map { String(decoding: $0.readableBytesView, as: UTF8.self) }, answerContentType: answerType))
         }
         var body: String?
         var contentType: String?
@@ -183,7 +204,7 @@ extension Hub {
                         sent_agreement_version = \(agreementVersion), delivered_at = now()
                     WHERE id = \(delivery.id)
                     """, logger: logger)
-                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: nil, receipt: receipt)
+                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, receipt: receipt)
                 audit["receipt"] = .string(receipt)
                 audit["agreement_version"] = .number(Double(agreementVersion))
                 audit["sha256"] = .string(Self.sha256Hex(body))
@@ -193,24 +214,25 @@ extension Hub {
                 }
                 drafts += try await tx.callOut(for: delivery, sharing: sharing)
                 tx.append(drafts, after: head)
-            case .failed(let error, let retryAt?):
+            case .failed(let error, let retryAt?, let answer):
                 try await conn.guardedQuery(
                     """
                     UPDATE outbox SET attempts = \(attempt), last_error = \(error), next_attempt_at = \(retryAt) WHERE id = \(delivery.id)
                     """, logger: logger)
-                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, receipt: nil)
-            case .failed(let error, nil), .rejected(let error), .expired(let error):
+                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, answer: answer)
+            case .failed(let error, nil, _), .rejected(let error, _), .expired(let error):
                 let status: DeliveryStatus = if case .expired = outcome { .expired } else { .dead }
                 try await conn.guardedQuery(
                     """
                     UPDATE outbox SET status = \(status.rawValue), attempts = \(attempt), last_error = \(error) WHERE id = \(delivery.id)
                     """, logger: logger)
-                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, receipt: nil)
+                try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, answer: outcome.answer)
                 audit["error"] = .string(error)
                 var drafts = [AuditDraft(action: "delivery.\(status.rawValue)", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
                 // A receiver refusing a transfer returns it (退回): the sender hears of it.
-                if case .rejected = outcome, delivery.entityKind == EntityKind.transfer.rawValue {
-                    drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: nil, returned: error, sharing: sharing)
+                if case .rejected(_, let answer) = outcome, delivery.entityKind == EntityKind.transfer.rawValue {
+                    drafts += try await tx.recordDeliveryAnswer(
+                        transfer: delivery.entityID, accepted: nil, returned: answer?.reason ?? error, sharing: sharing)
                 }
                 tx.append(drafts, after: head)
             }
@@ -258,12 +280,13 @@ extension Hub {
     }
 
     private func insertAttempt(
-        _ conn: PostgresConnection, _ id: Int64, _ attempt: Int, _ outcome: String, error: String?, receipt: String?
+        _ conn: PostgresConnection, _ id: Int64, _ attempt: Int, _ outcome: String, error: String? = nil, receipt: String? = nil,
+        answer: RemoteAnswer? = nil
     ) async throws {
         try await conn.guardedQuery(
             """
-            INSERT INTO delivery_attempt (outbox_id, attempt, outcome, error, receipt)
-            VALUES (\(id), \(attempt), \(outcome), \(error), \(receipt))
+            INSERT INTO delivery_attempt (outbox_id, attempt, outcome, error, receipt, answer, answer_content_type)
+            VALUES (\(id), \(attempt), \(outcome), \(error), \(receipt), \(answer.map { ByteBuffer(bytes: $0.body) }), \(answer?.contentType))
             ON CONFLICT (outbox_id, attempt) DO NOTHING
             """, logger: logger)
     }

@@ -150,11 +150,14 @@ struct TransferSubject {
     var to: SourceSystemID
     var fields: [String: FieldValue]
 
-    /// The audit entry for this transfer's change: its own facts, not the transferred record's.
+    /// The audit entry for this transfer's change: its own facts, not the transferred record's. The
+    /// receiver's return reason is its words, so the append-only chain holds its SHA-256 instead.
     func auditDraft(_ action: String) -> AuditDraft {
-        AuditDraft(
-            action: action, entityKind: EntityKind.transfer.rawValue, entityID: id.uuidString.lowercased(),
-            content: fields.filter { $0.key != "record" })
+        var content = fields.filter { $0.key != "record" }
+        if let reason = content.removeValue(forKey: "return_reason")?.stringValue {
+            content["return_reason_sha256"] = .string(Hub.sha256Hex(Array(reason.utf8)))
+        }
+        return AuditDraft(action: action, entityKind: EntityKind.transfer.rawValue, entityID: id.uuidString.lowercased(), content: content)
     }
 
     /// As a `transfer` (for the receiver; it comes from the sender) or a `transfer_feedback` (for

@@ -21,13 +21,13 @@ public struct PayloadMapper: Sendable {
         var records: [CanonicalRecord] = []
         var failures: [FailedRecord] = []
         if let failure = result.documentFailure {
-            failures.append(FailedRecord(index: -1, externalID: nil, failures: [failure]))
+            failures.append(FailedRecord(.document, failures: [failure]))
         }
         for outcome in result.records {
             switch outcome {
             case .mapped(let record): records.append(record)
             case .failed(let index, let externalID, let reasons):
-                failures.append(FailedRecord(index: index, externalID: externalID, failures: reasons))
+                failures.append(FailedRecord(.record(index: index), externalID: externalID, failures: reasons))
             }
         }
         return ReceivedPayload(
@@ -38,6 +38,6 @@ public struct PayloadMapper: Sendable {
 
     /// Whether the whole document failed (its records could not even be listed).
     public static func documentFailed(_ payload: ReceivedPayload) -> Bool {
-        payload.failures.contains { $0.index == -1 }
+        payload.failures.contains { $0.scope == .document }
     }
 }

@@ -86,7 +86,7 @@ public struct SyncEngine: Sendable {
                     IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
                 clock?.add(.write, since: writing)
                 run.summary.add(summary)
-                let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.index >= 0 }.count }
+                let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.scope != .document }.count }
                 run.pulled += pulled
                 run.batches += 1
                 Counter(label: "liandong_records_pulled_total", dimensions: source).increment(by: pulled)

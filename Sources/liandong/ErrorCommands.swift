@@ -115,7 +115,10 @@ struct MappingCommand: AsyncParsableCommand {
                     for link in record.links { print("  link \(link.type) → \(link.targetSource):\(link.targetExternalID)") }
                 }
                 for failed in payload.failures {
-                    print(failed.index < 0 ? "document failed:" : "record \(failed.index) failed" + (failed.externalID.map { " (\($0))" } ?? "") + ":")
+                    switch failed.scope {
+                    case .document: print("document failed:")
+                    case .record(let index): print("record \(index) failed" + (failed.externalID.map { " (\($0))" } ?? "") + ":")
+                    }
                     for failure in failed.failures { print("  \(failure)") }
                 }
             }
@@ -151,7 +154,7 @@ struct MappingTestReport: Encodable {
                 externalID: $0.externalID, kind: $0.kind.rawValue, sourceTime: $0.sourceTime.canonicalText, fields: .object($0.fields),
                 links: $0.links.map { "\($0.type) \($0.targetSource):\($0.targetExternalID)" })
         }
-        failures = payload.failures.map { Failed(index: $0.index, externalID: $0.externalID, failures: $0.failures) }
+        failures = payload.failures.map { Failed(index: $0.recordIndex, externalID: $0.externalID, failures: $0.failures) }
     }
 }
 

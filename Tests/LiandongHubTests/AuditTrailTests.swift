@@ -14,9 +14,9 @@ import Testing
             source: "exchange", kind: .exchangeReport, externalID: "FJ-1", sourceTime: Date(timeIntervalSince1970: 1_790_000_000),
             fields: fields, mapping: MappingRef(name: "exchange/report", version: 1))
         let id = UUID()
-        let plain = AuditDraft.entity(action: "insert", record: record, id: id, before: nil, after: .object(fields))
+        let plain = AuditDraft.entity(action: .insert, record: record, id: id, before: nil, after: .object(fields))
         let written = AuditDraft.entity(
-            action: "insert", record: record, id: id, before: nil, after: .object(fields),
+            action: .insert, record: record, id: id, before: nil, after: .object(fields),
             afterJSON: FieldValue.object(fields).canonicalJSONBytes)
         let at = Date(timeIntervalSince1970: 1_790_000_001)
         #expect(!written.written.isEmpty)
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func aTrailChainsItsPartsAsOneChain() {
-        let drafts = (1...5).map { AuditDraft(action: "test", entityKind: "hub", entityID: "\($0)", content: ["n": .number(Double($0))]) }
+        let drafts = (1...5).map { AuditDraft(action: AuditAction(rawValue: "test"), entityKind: "hub", entityID: "\($0)", content: ["n": .number(Double($0))]) }
         let at = Date(timeIntervalSince1970: 1_790_000_000)
         let trail = AuditTrail(after: (10, AuditChain.genesis), at: at)
         trail.add(Array(drafts.prefix(2)))

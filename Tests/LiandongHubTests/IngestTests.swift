@@ -292,7 +292,7 @@ enum WorkOrders {
     @Test func entryTimesSitOnWholeMilliseconds() {
         let awkward = Date(timeIntervalSince1970: 1_795_000_000.012_499_6)
         let entries = AuditChain.chain(
-            [AuditDraft(action: "insert", entityKind: "work_order", entityID: "x", content: [:])],
+            [AuditDraft(action: .insert, entityKind: "work_order", entityID: "x", content: [:])],
             after: (0, AuditChain.genesis), at: awkward)
         let stored = Date(timeIntervalSince1970: (entries[0].at.timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000)
         #expect(entries[0].body.contains("\"at\":\"\(stored.canonicalText)\""))

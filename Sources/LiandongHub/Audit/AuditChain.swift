@@ -4,7 +4,7 @@ import LiandongModel
 
 /// An audit entry before it is numbered and chained.
 struct AuditDraft {
-    var action: String
+    var action: AuditAction
     var entityKind: String
     var entityID: String
     var content: [String: FieldValue]
@@ -14,7 +14,7 @@ struct AuditDraft {
 
     /// A change to an entity by a mapped record; `afterJSON`, when given, is `after` as canonical JSON.
     static func entity(
-        action: String, record: CanonicalRecord, id: UUID, before: FieldValue?, after: FieldValue, afterJSON: [UInt8]? = nil
+        action: AuditAction, record: CanonicalRecord, id: UUID, before: FieldValue?, after: FieldValue, afterJSON: [UInt8]? = nil
     ) -> AuditDraft {
         AuditDraft(
             action: action, entityKind: record.kind.rawValue, entityID: id.uuidString.lowercased(),
@@ -31,7 +31,7 @@ struct AuditDraft {
 public struct AuditEntry: Sendable, Hashable {
     public var seq: Int64
     public var at: Date
-    public var action: String
+    public var action: AuditAction
     public var entityKind: String
     public var entityID: String
     /// The canonical JSON the hash covers.
@@ -50,7 +50,7 @@ public enum AuditChain {
         var content = draft.content
         content["seq"] = .number(Double(seq))
         content["at"] = .string(at.canonicalText)
-        content["action"] = .string(draft.action)
+        content["action"] = .string(draft.action.rawValue)
         content["entity_kind"] = .string(draft.entityKind)
         content["entity_id"] = .string(draft.entityID)
         guard !draft.written.isEmpty else { return FieldValue.object(content).canonicalJSON }

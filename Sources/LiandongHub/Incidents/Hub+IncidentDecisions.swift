@@ -26,7 +26,7 @@ extension Hub {
             }
             var drafts = [
                 AuditDraft(
-                    action: "incident.split", entityKind: EntityKind.incident.rawValue, entityID: report.incident.lowercasedText,
+                    action: .incidentSplit, entityKind: EntityKind.incident.rawValue, entityID: report.incident.lowercasedText,
                     content: ["report": .string(report.key)])
             ]
             drafts += try await resolver.resolve(around: members)
@@ -58,7 +58,7 @@ extension Hub {
             try await conn.guardedQuery("UPDATE link_candidate SET status = 'accepted', decided_at = now() WHERE id = \(id)", logger: logger)
             drafts.append(
                 AuditDraft(
-                    action: "candidate.accept", entityKind: EntityKind.incident.rawValue, entityID: candidate.incident.lowercasedText,
+                    action: .candidateAccept, entityKind: EntityKind.incident.rawValue, entityID: candidate.incident.lowercasedText,
                     content: ["candidate": .number(Double(id))]))
             return ((), drafts)
         }
@@ -76,7 +76,7 @@ extension Hub {
                 (),
                 [
                     AuditDraft(
-                        action: "candidate.reject", entityKind: EntityKind.incident.rawValue, entityID: candidate.incident.lowercasedText,
+                        action: .candidateReject, entityKind: EntityKind.incident.rawValue, entityID: candidate.incident.lowercasedText,
                         content: ["candidate": .number(Double(id))])
                 ]
             )
@@ -106,7 +106,7 @@ extension Hub {
                 """, logger: logger)
             var drafts = [
                 AuditDraft(
-                    action: "conflict.resolve", entityKind: EntityKind.incident.rawValue, entityID: incident.lowercasedText,
+                    action: .conflictResolve, entityKind: EntityKind.incident.rawValue, entityID: incident.lowercasedText,
                     content: ["conflict": .number(Double(id)), "field": .string(field), "value": value])
             ]
             drafts += try await resolver.recompute([incident])
@@ -123,7 +123,7 @@ extension Hub {
         try await withIngestTransaction { tx, head in
             let resolver = IncidentResolver(pending: tx.pending, policy: policy)
             let (result, drafts) = try await body(tx.conn, resolver)
-            try await tx.commit(AuditTrail(after: head, drafts), sharing: sharing, routing: routing, decided: resolver.decided)
+            try await tx.recordChanges(AuditTrail(after: head, drafts), sharing: sharing, routing: routing, decided: resolver.decided)
             return result
         }
     }

@@ -73,7 +73,7 @@ extension IncidentResolver {
             let names = Set(before.fields.keys).union(decision.fields.keys).sorted().filter { before.fields[$0] != decision.fields[$0] }
             drafts.append(
                 AuditDraft(
-                    action: before.version == 0 ? "incident.create" : "incident.update", entityKind: EntityKind.incident.rawValue,
+                    action: before.version == 0 ? .incidentCreate : .incidentUpdate, entityKind: EntityKind.incident.rawValue,
                     entityID: id.uuidString.lowercased(),
                     content: [
                         "authority_policy_version": .number(Double(policy.authority.version)),
@@ -166,7 +166,7 @@ extension IncidentResolver {
             guard resolutions[conflict.key] == nil else { return nil }
             return ids["\(incident)\(conflict.key)"].map { id in
                 AuditDraft(
-                    action: "conflict.open", entityKind: EntityKind.incident.rawValue, entityID: incident.uuidString.lowercased(),
+                    action: .conflictOpen, entityKind: EntityKind.incident.rawValue, entityID: incident.uuidString.lowercased(),
                     content: [
                         "conflict": .number(Double(id)), "field": .string(conflict.field),
                         "values": .array(conflict.candidates.map { .string("\($0.report)=\($0.value.canonicalJSON)") }),

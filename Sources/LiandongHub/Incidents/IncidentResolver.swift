@@ -119,7 +119,7 @@ struct IncidentResolver {
             for (move, reason) in zip(moves, reasons) {
                 drafts.append(
                     AuditDraft(
-                        action: "incident.link", entityKind: EntityKind.incident.rawValue, entityID: move.incident.lowercasedText,
+                        action: .incidentLink, entityKind: EntityKind.incident.rawValue, entityID: move.incident.lowercasedText,
                         content: [
                             "report": .string(move.node.node.key), "report_kind": .string(move.node.kind.rawValue),
                             "reason": .string(reason), "score": move.edge?.score.map { .number($0.total) } ?? .null,
@@ -147,11 +147,11 @@ struct IncidentResolver {
             for (old, into) in absorbed {
                 drafts.append(
                     AuditDraft(
-                        action: "incident.merge", entityKind: EntityKind.incident.rawValue, entityID: into.lowercasedText,
+                        action: .incidentMerge, entityKind: EntityKind.incident.rawValue, entityID: into.lowercasedText,
                         content: ["merged": .string(old.lowercasedText)]))
                 drafts.append(
                     AuditDraft(
-                        action: "incident.merged", entityKind: EntityKind.incident.rawValue, entityID: old.lowercasedText,
+                        action: .incidentMerged, entityKind: EntityKind.incident.rawValue, entityID: old.lowercasedText,
                         content: ["into": .string(into.lowercasedText)]))
             }
         }
@@ -207,7 +207,7 @@ struct IncidentResolver {
             for old in superseded {
                 drafts.append(
                     AuditDraft(
-                        action: "candidate.supersede", entityKind: EntityKind.incident.rawValue, entityID: old.incident.lowercasedText,
+                        action: .candidateSupersede, entityKind: EntityKind.incident.rawValue, entityID: old.incident.lowercasedText,
                         content: ["candidate": .number(Double(old.id)), "report": .string(old.report)]))
             }
         }
@@ -226,7 +226,7 @@ struct IncidentResolver {
         return drafts + rows.compactMap { row in
             ids["\(row.report.id)\(row.incident)"].map { id in
                 AuditDraft(
-                    action: "incident.candidate", entityKind: EntityKind.incident.rawValue, entityID: row.incident.lowercasedText,
+                    action: .incidentCandidate, entityKind: EntityKind.incident.rawValue, entityID: row.incident.lowercasedText,
                     content: ["candidate": .number(Double(id)), "report": .string(row.report.node.key), "score": .number(row.score.total)])
             }
         }

@@ -39,7 +39,7 @@ extension Hub {
                 try await tx.conn.guardedQuery(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
             }
             tx.append(
-                [AuditDraft(action: "rebuild", entityKind: "hub", entityID: "hub", content: ["reason": .string(reason)])], after: head)
+                [AuditDraft(action: .rebuild, entityKind: "hub", entityID: "hub", content: ["reason": .string(reason)])], after: head)
         }
     }
 }

@@ -46,16 +46,31 @@ public struct ReceivedPayload: Sendable {
     }
 }
 
-/// A record (index ≥ 0) or a whole document (index −1) that did not map.
+/// A record, or a whole document, that did not map.
 public struct FailedRecord: Sendable, Hashable {
-    public var index: Int
+    /// What failed: the whole document (its records could not even be listed), or one record of it.
+    public enum Scope: Sendable, Hashable {
+        case document
+        case record(index: Int)
+    }
+
+    public var scope: Scope
     public var externalID: String?
     public var failures: [MappingFailure]
 
-    public init(index: Int, externalID: String?, failures: [MappingFailure]) {
-        self.index = index
+    public init(_ scope: Scope, externalID: String? = nil, failures: [MappingFailure]) {
+        self.scope = scope
         self.externalID = externalID
         self.failures = failures
+    }
+
+    /// The index as `mapping_failure.record_index` and JSON output keep it: the record's, or -1 for
+    /// the whole document.
+    public var recordIndex: Int {
+        switch scope {
+        case .document: -1
+        case .record(let index): index
+        }
     }
 }
 

@@ -92,7 +92,7 @@ struct IngestPlan {
             summary.inserted += 1
             touch(record, id: id)
             audits.append(
-                .entity(action: "insert", record: record, id: id, before: nil, after: .object(record.fields), afterJSON: json))
+                .entity(action: .insert, record: record, id: id, before: nil, after: .object(record.fields), afterJSON: json))
             return
         }
         if current.contentHash == hash {
@@ -117,7 +117,7 @@ struct IngestPlan {
             touch(record, id: current.id)
             audits.append(
                 .entity(
-                    action: "update", record: record, id: current.id,
+                    action: .update, record: record, id: current.id,
                     before: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, current.fields[$0] ?? .null) })),
                     after: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, record.fields[$0] ?? .null) }))))
         } else {
@@ -133,7 +133,7 @@ struct IngestPlan {
             }
             summary.older += 1
             touch(record, id: current.id)
-            audits.append(.entity(action: "alternate", record: record, id: current.id, before: nil, after: .object(kept)))
+            audits.append(.entity(action: .alternate, record: record, id: current.id, before: nil, after: .object(kept)))
         }
     }
 

@@ -208,7 +208,7 @@ extension Hub {
                 audit["receipt"] = .string(receipt)
                 audit["agreement_version"] = .number(Double(agreementVersion))
                 audit["sha256"] = .string(Self.sha256Hex(body))
-                var drafts = [AuditDraft(action: "delivery.sent", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
+                var drafts = [AuditDraft(action: .deliverySent, entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
                 if delivery.entityKind == EntityKind.transfer.rawValue {
                     drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: receipt, returned: nil, sharing: sharing)
                 }
@@ -228,7 +228,7 @@ extension Hub {
                     """, logger: logger)
                 try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, error: error, answer: outcome.answer)
                 audit["error"] = .string(error)
-                var drafts = [AuditDraft(action: "delivery.\(status.rawValue)", entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
+                var drafts = [AuditDraft(action: .delivery(status), entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
                 // A receiver refusing a transfer returns it (退回): the sender hears of it.
                 if case .rejected(_, let answer) = outcome, delivery.entityKind == EntityKind.transfer.rawValue {
                     drafts += try await tx.recordDeliveryAnswer(
@@ -264,7 +264,7 @@ extension Hub {
             changed.sort { $0.id < $1.id }
             tx.append(
                 changed.map {
-                    AuditDraft(action: "delivery.retry", entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
+                    AuditDraft(action: .deliveryRetry, entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
                 }, after: head)
             tx.notifyPushers(targets)
             return changed

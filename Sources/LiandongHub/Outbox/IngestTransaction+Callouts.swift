@@ -26,7 +26,7 @@ extension IngestTransaction {
         for try await (id, warning, person, colour) in rows.decode((Int64, String, String, String).self) {
             drafts.append(
                 AuditDraft(
-                    action: "callout.create", entityKind: "callout", entityID: "\(id)",
+                    action: .calloutCreate, entityKind: "callout", entityID: "\(id)",
                     content: [
                         "target": .string(delivery.target), "warning": .string(warning), "person": .string(person), "colour": .string(colour),
                     ]))
@@ -50,7 +50,7 @@ extension IngestTransaction {
         for try await (id, target, warning, person) in rows.decode((Int64, String, String, String).self) {
             acknowledged.append(
                 AuditDraft(
-                    action: "callout.acknowledge", entityKind: "callout", entityID: "\(id)",
+                    action: .calloutAcknowledge, entityKind: "callout", entityID: "\(id)",
                     content: ["target": .string(target), "warning": .string(warning), "person": .string(person)]))
         }
         return acknowledged.sorted { Int64($0.entityID) ?? 0 < Int64($1.entityID) ?? 0 }

@@ -17,7 +17,7 @@ extension IngestTransaction {
         let receipts = try await receiptSubjects(addressed + answered)
         enqueue(
             receipts.filter { answered.contains($0.id) || $0.fields["acknowledged_at"] != nil }.map(\.feedback), sharing: sharing)
-        return receipts.map { $0.auditDraft(answered.contains($0.id) ? "instruction.reply" : "instruction.receipt") }
+        return receipts.map { $0.auditDraft(answered.contains($0.id) ? .instructionReply : .instructionReceipt) }
     }
 
     /// A receipt for every addressee of `ids` not yet holding one (an addressee added by a later
@@ -104,7 +104,7 @@ struct InstructionReceiptSubject {
     var addressee: SourceSystemID
     var fields: [String: FieldValue]
 
-    func auditDraft(_ action: String) -> AuditDraft {
+    func auditDraft(_ action: AuditAction) -> AuditDraft {
         AuditDraft(action: action, entityKind: "instruction_receipt", entityID: id.uuidString.lowercased(), content: fields)
     }
 

@@ -3,24 +3,22 @@ import LiandongModel
 import PostgresNIO
 
 extension IngestTransaction {
-    /// Audit actions that leave an entity at a new version.
-    static let changeActions: Set<String> = ["insert", "update", "incident.create", "incident.update"]
-
     /// The entities these audit entries left at a new version, by kind (in kind order, each id once).
     static func changedEntities(in entries: [AuditEntry]) -> ChangedEntities {
         var changed: [EntityKind: [UUID]] = [:]
         var seen = Set<UUID>()
-        for entry in entries where changeActions.contains(entry.action) {
+        for entry in entries where AuditAction.newVersion.contains(entry.action) {
             guard let id = UUID(uuidString: entry.entityID), seen.insert(id).inserted else { continue }
             changed[EntityKind(rawValue: entry.entityKind), default: []].append(id)
         }
         return ChangedEntities(byKind: changed.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) })
     }
 
-    /// Writes the audit entries of `trail` with what they entail, all in this transaction: transfers
-    /// opened or answered, call-outs acknowledged, instructions tracked per addressee, and the
-    /// deliveries owed for every change. `decided` are the incidents this transaction wrote, as written.
-    func commit(_ trail: AuditTrail, sharing: SharingPolicy, routing: RoutingPolicy, decided: DecidedIncidents? = nil) async throws {
+    /// Records the changes of `trail` and what they entail, all in this transaction (which stays open):
+    /// transfers opened or answered, call-outs acknowledged, instructions tracked per addressee, the
+    /// audit entries of all of them, and the deliveries owed for every change. `decided` are the
+    /// incidents this transaction wrote, as written.
+    func recordChanges(_ trail: AuditTrail, sharing: SharingPolicy, routing: RoutingPolicy, decided: DecidedIncidents? = nil) async throws {
         let changed = Self.changedEntities(in: trail.entries)
         trail.add(
             try await carryTransfers(for: changed, routing: routing, sharing: sharing)

@@ -24,7 +24,7 @@ extension IngestTransaction {
             transfers.filter { created.contains($0.id) }.map { $0.as(.transfer) }
                 + transfers.filter { answered.contains($0.id) }.map { $0.as(.transferFeedback) },
             sharing: sharing)
-        return transfers.map { $0.auditDraft(created.contains($0.id) ? "transfer.create" : "transfer.answer") }
+        return transfers.map { $0.auditDraft(created.contains($0.id) ? .transferCreate : .transferAnswer) }
     }
 
     /// Opens a transfer for every record of `ids` a rule matches; returns the new transfers' ids.
@@ -104,7 +104,7 @@ extension IngestTransaction {
         for try await id in rows.decode(UUID.self) { changed.append(id) }
         let transfers = try await transferSubjects(changed)
         enqueue(transfers.map { $0.as(.transferFeedback) }, sharing: sharing)
-        return transfers.map { $0.auditDraft("transfer.answer") }
+        return transfers.map { $0.auditDraft(.transferAnswer) }
     }
 
     /// Transfers as the sharing rules see them: the transfer's own facts, and under `record` the
@@ -152,7 +152,7 @@ struct TransferSubject {
 
     /// The audit entry for this transfer's change: its own facts, not the transferred record's. The
     /// receiver's return reason is its words, so the append-only chain holds its SHA-256 instead.
-    func auditDraft(_ action: String) -> AuditDraft {
+    func auditDraft(_ action: AuditAction) -> AuditDraft {
         var content = fields.filter { $0.key != "record" }
         if let reason = content.removeValue(forKey: "return_reason")?.stringValue {
             content["return_reason_sha256"] = .string(Hub.sha256Hex(Array(reason.utf8)))

@@ -105,7 +105,7 @@ extension Hub {
             tx.append(
                 [
                     AuditDraft(
-                        action: "ignore", entityKind: "mapping_failure", entityID: "\(id)",
+                        action: .ignore, entityKind: "mapping_failure", entityID: "\(id)",
                         content: ["reason": .string(reason), "mapping": .string(view.mapping.description)])
                 ], after: head)
         }
@@ -164,12 +164,12 @@ extension Hub {
             }
             drafts.append(
                 AuditDraft(
-                    action: stillFailing.isEmpty ? "replay" : "replay_failed", entityKind: "mapping_failure", entityID: "\(id)",
+                    action: stillFailing.isEmpty ? .replay : .replayFailed, entityKind: "mapping_failure", entityID: "\(id)",
                     content: [
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
-            try await tx.commit(AuditTrail(after: head, drafts), sharing: sharing, routing: routing)
+            try await tx.recordChanges(AuditTrail(after: head, drafts), sharing: sharing, routing: routing)
             return outcome
         }
     }

@@ -1,0 +1,50 @@
+/// What an audit entry records, as written into its body (`incident.link`, `delivery.sent`). A type,
+/// not strings at each call: what follows from an entry (the deliveries owed for a change) is decided
+/// by these values, so renaming one cannot silently stop deliveries. A struct rather than an enum:
+/// the chain keeps the actions earlier versions wrote.
+public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    /// A mapped record stored for the first time, or at a new version.
+    public static let insert = Self(rawValue: "insert")
+    public static let update = Self(rawValue: "update")
+    /// A lower-authority value kept beside the one that won.
+    public static let alternate = Self(rawValue: "alternate")
+    /// An explicit link between two records.
+    public static let link = Self(rawValue: "link")
+    /// An incident computed for the first time, or at a new version.
+    public static let incidentCreate = Self(rawValue: "incident.create")
+    public static let incidentUpdate = Self(rawValue: "incident.update")
+    public static let incidentLink = Self(rawValue: "incident.link")
+    public static let incidentMerge = Self(rawValue: "incident.merge")
+    public static let incidentMerged = Self(rawValue: "incident.merged")
+    public static let incidentSplit = Self(rawValue: "incident.split")
+    public static let incidentCandidate = Self(rawValue: "incident.candidate")
+    public static let candidateAccept = Self(rawValue: "candidate.accept")
+    public static let candidateReject = Self(rawValue: "candidate.reject")
+    public static let candidateSupersede = Self(rawValue: "candidate.supersede")
+    public static let conflictOpen = Self(rawValue: "conflict.open")
+    public static let conflictResolve = Self(rawValue: "conflict.resolve")
+    public static let quarantine = Self(rawValue: "quarantine")
+    public static let ignore = Self(rawValue: "ignore")
+    public static let replay = Self(rawValue: "replay")
+    public static let replayFailed = Self(rawValue: "replay_failed")
+    public static let rebuild = Self(rawValue: "rebuild")
+    public static let deliverySent = Self(rawValue: "delivery.sent")
+    public static let deliveryRetry = Self(rawValue: "delivery.retry")
+    public static let transferCreate = Self(rawValue: "transfer.create")
+    public static let transferAnswer = Self(rawValue: "transfer.answer")
+    public static let instructionReceipt = Self(rawValue: "instruction.receipt")
+    public static let instructionReply = Self(rawValue: "instruction.reply")
+    public static let calloutCreate = Self(rawValue: "callout.create")
+    public static let calloutAcknowledge = Self(rawValue: "callout.acknowledge")
+
+    /// A delivery's final outcome: `delivery.dead`, `delivery.expired`.
+    static func delivery(_ status: DeliveryStatus) -> Self { Self(rawValue: "delivery.\(status.rawValue)") }
+
+    /// The actions that leave an entity at a new version: what the outbox delivers and what transfers,
+    /// acknowledgements and instructions follow.
+    static let newVersion: Set<Self> = [.insert, .update, .incidentCreate, .incidentUpdate]
+}

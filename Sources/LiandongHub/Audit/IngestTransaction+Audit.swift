@@ -1,0 +1,25 @@
+import Foundation
+import PostgresNIO
+
+extension IngestTransaction {
+    /// Sends the entries of `trail` to the audit table and moves the head.
+    func append(_ trail: AuditTrail) {
+        guard let last = trail.entries.last else { return }
+        let entries = trail.entries
+        pending.send(
+            """
+            INSERT INTO audit_entry (seq, at, action, entity_kind, entity_id, body, prev_hash, hash)
+            SELECT t.seq, t.at, t.a, t.k, t.e, t.b, t.p, t.h
+            FROM UNNEST(\(entries.map(\.seq))::bigint[], \(entries.map(\.at))::timestamptz[], \(entries.map(\.action.rawValue))::text[],
+                        \(entries.map(\.entityKind))::text[], \(entries.map(\.entityID))::text[], \(entries.map(\.body))::text[],
+                        \(entries.map { ByteBuffer(bytes: $0.previousHash) })::bytea[],
+                        \(entries.map { ByteBuffer(bytes: $0.hash) })::bytea[]) AS t(seq, at, a, k, e, b, p, h)
+            """)
+        pending.send("UPDATE audit_head SET seq = \(last.seq), hash = \(ByteBuffer(bytes: last.hash)) WHERE id = 1")
+    }
+
+    /// Numbers, chains and appends `drafts` after `head`.
+    func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) {
+        append(AuditTrail(after: head, drafts))
+    }
+}

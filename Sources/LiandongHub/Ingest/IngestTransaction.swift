@@ -1,0 +1,169 @@
+import Foundation
+import LiandongModel
+import Logging
+import PostgresNIO
+
+/// The statements of one ingest transaction; each is one set-based statement for the whole batch.
+struct IngestTransaction {
+    let conn: PostgresConnection
+    let logger: Logger
+    /// Where identity time is moved from `write` to `resolve`, when measured.
+    var clock: StageClock?
+    /// The writes sent without waiting for their answers; settled before `COMMIT`.
+    let pending: PendingStatements
+
+    init(conn: PostgresConnection, logger: Logger, clock: StageClock? = nil) {
+        self.conn = conn
+        self.logger = logger
+        self.clock = clock
+        self.pending = PendingStatements(conn: conn, logger: logger)
+    }
+
+    /// Locks the audit chain head for the rest of the transaction.
+    func lockAuditHead() async throws -> (seq: Int64, hash: [UInt8]) {
+        let rows = try await conn.guardedQuery("SELECT seq, encode(hash, 'hex') FROM audit_head WHERE id = 1 FOR UPDATE", logger: logger)
+        for try await (seq, hash) in rows.decode((Int64, String).self) { return (seq, [UInt8](hex: hash) ?? []) }
+        throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
+    }
+
+    /// Plans and writes records (entities, alternates, links), resolves their incidents, adds the
+    /// audit entries to `trail`, and returns the counts and the incidents written.
+    func apply(
+        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], policy: IncidentPolicy, trail: AuditTrail
+    ) async throws -> (IngestSummary, DecidedIncidents) {
+        let planning = ContinuousClock.now
+        var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
+        for (record, id) in records { plan.apply(record, rawPayloadID: id) }
+        var resolving = ContinuousClock.now - planning
+        write(plan)
+        trail.add(plan.audits)
+        let links = try await insertLinks(plan.links)
+        trail.add(links)
+        var summary = plan.summary
+        summary.linked = links.count
+        let incidents = ContinuousClock.now
+        let resolver = IncidentResolver(pending: pending, policy: policy, stored: plan.storedReports)
+        trail.add(try await resolver.resolve(plan.touchedReports))
+        resolving += ContinuousClock.now - incidents
+        clock?.move(resolving, from: .write, to: .resolve)
+        return (summary, resolver.decided)
+    }
+
+    /// Inserts payloads whose bytes are new; returns those with their ids.
+    func insertPayloads(_ batch: IngestBatch) async throws -> [(payload: ReceivedPayload, id: Int64)] {
+        var unique: [String: ReceivedPayload] = [:]
+        var order: [String] = []
+        for payload in batch.payloads {
+            let sha = Hub.sha256Hex(payload.body)
+            if unique[sha] == nil { order.append(sha) }
+            unique[sha] = unique[sha] ?? payload
+        }
+        guard !order.isEmpty else { return [] }
+        let payloads = order.map { unique[$0]! }
+        let rows = try await conn.guardedQuery(
+            """
+            INSERT INTO raw_payload (sha256, source_system, stream, name, content_type, declared_encoding, detected_encoding, body, mapping)
+            SELECT decode(t.sha, 'hex'), \(batch.source.rawValue), \(batch.stream), t.name, NULLIF(t.ct, ''), NULLIF(t.de, ''),
+                   NULLIF(t.dt, ''), t.body, t.m
+            FROM UNNEST(\(order)::text[], \(payloads.map(\.name))::text[], \(payloads.map { $0.contentType ?? "" })::text[],
+                        \(payloads.map { $0.declaredEncoding ?? "" })::text[], \(payloads.map { $0.detectedEncoding ?? "" })::text[],
+                        \(payloads.map { ByteBuffer(bytes: $0.body) })::bytea[], \(payloads.map(\.mapping.name))::text[])
+                 AS t(sha, name, ct, de, dt, body, m)
+            ON CONFLICT (sha256) DO NOTHING
+            RETURNING id, encode(sha256, 'hex')
+            """, logger: logger)
+        var ids: [String: Int64] = [:]
+        for try await (id, sha) in rows.decode((Int64, String).self) { ids[sha] = id }
+        return order.compactMap { sha in ids[sha].map { (unique[sha]!, $0) } }
+    }
+
+    /// Loads the current state of every entity the records name.
+    func loadStates(for records: [CanonicalRecord]) async throws -> [String: EntityState] {
+        var states: [String: EntityState] = [:]
+        let groups = Dictionary(grouping: records, by: { "\($0.kind.rawValue)\u{1F}\($0.source.rawValue)" })
+        for group in groups.values {
+            let kind = group[0].kind
+            let source = group[0].source
+            let ids = Array(Set(group.map(\.externalID)))
+            let rows = try await conn.guardedQuery(
+                """
+                SELECT x.external_id, e.id, e.version, e.source_time, encode(e.content_hash, 'hex'), e.data::text,
+                       e.mapping, e.mapping_version
+                FROM xref x JOIN \(unescaped: kind.rawValue) e ON e.id = x.entity_id
+                WHERE x.source_system = \(source.rawValue) AND x.external_id = ANY(\(ids)::text[])
+                """, logger: logger)
+            for try await (externalID, id, version, time, hash, data, mapping, mappingVersion) in rows.decode(
+                (String, UUID, Int, Date, String, String, String, Int).self)
+            {
+                let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
+                states[IngestPlan.key(source, externalID)] = EntityState(
+                    id: id, version: version, sourceTime: time, contentHash: hash, fields: fields,
+                    mapping: MappingRef(name: mapping, version: mappingVersion))
+            }
+        }
+        return states
+    }
+
+    /// Sends the planned xrefs, entity versions and alternate values.
+    func write(_ plan: IngestPlan) {
+        if !plan.newXrefs.isEmpty {
+            pending.send(
+                """
+                INSERT INTO xref (source_system, external_id, entity_kind, entity_id)
+                SELECT * FROM UNNEST(\(plan.newXrefs.map(\.source.rawValue))::text[], \(plan.newXrefs.map(\.externalID))::text[],
+                                     \(plan.newXrefs.map(\.kind.rawValue))::text[], \(plan.newXrefs.map(\.id))::uuid[])
+                """)
+        }
+        for (kind, writes) in Dictionary(grouping: plan.writes.values, by: \.kind) {
+            pending.send(
+                """
+                INSERT INTO \(unescaped: kind.rawValue)
+                    (id, source_system, external_id, version, source_time, content_hash, data, mapping, mapping_version, raw_payload_id)
+                SELECT t.id, t.src, t.ext, t.ver, t.st, decode(t.h, 'hex'), t.d::jsonb, t.m, t.mv, t.rp
+                FROM UNNEST(\(writes.map(\.id))::uuid[], \(writes.map(\.source.rawValue))::text[], \(writes.map(\.externalID))::text[],
+                            \(writes.map(\.version))::int[], \(writes.map(\.sourceTime))::timestamptz[], \(writes.map(\.contentHash))::text[],
+                            \(writes.map(\.fieldsJSON))::text[], \(writes.map(\.mapping.name))::text[],
+                            \(writes.map(\.mapping.version))::int[], \(writes.map(\.rawPayloadID))::bigint[])
+                     AS t(id, src, ext, ver, st, h, d, m, mv, rp)
+                ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, source_time = EXCLUDED.source_time,
+                    content_hash = EXCLUDED.content_hash, data = EXCLUDED.data, mapping = EXCLUDED.mapping,
+                    mapping_version = EXCLUDED.mapping_version, raw_payload_id = EXCLUDED.raw_payload_id, updated_at = now()
+                """)
+        }
+        let alternates = plan.alternates
+        if !alternates.isEmpty {
+            pending.send(
+                """
+                INSERT INTO alternate_value (entity_kind, entity_id, field, value, source_system, source_time, mapping, reason)
+                SELECT t.k, t.id, t.f, t.v::jsonb, t.s, t.st, t.m, t.r
+                FROM UNNEST(\(alternates.map(\.kind.rawValue))::text[], \(alternates.map(\.entityID))::uuid[],
+                            \(alternates.map(\.field))::text[], \(alternates.map(\.value.canonicalJSON))::text[],
+                            \(alternates.map(\.source.rawValue))::text[], \(alternates.map(\.sourceTime))::timestamptz[],
+                            \(alternates.map(\.mapping.description))::text[], \(alternates.map(\.reason))::text[])
+                     AS t(k, id, f, v, s, st, m, r)
+                """)
+        }
+    }
+
+    /// Inserts links not stored before and returns an audit draft for each new one.
+    func insertLinks(_ links: [IngestPlan.LinkWrite]) async throws -> [AuditDraft] {
+        guard !links.isEmpty else { return [] }
+        let rows = try await conn.guardedQuery(
+            """
+            INSERT INTO entity_link (from_kind, from_entity, link_type, target_source, target_external_id)
+            SELECT * FROM UNNEST(\(links.map(\.kind.rawValue))::text[], \(links.map(\.fromEntity))::uuid[],
+                                 \(links.map(\.link.type))::text[], \(links.map(\.link.targetSource.rawValue))::text[],
+                                 \(links.map(\.link.targetExternalID))::text[])
+            ON CONFLICT DO NOTHING
+            RETURNING from_kind, from_entity, link_type, target_source, target_external_id
+            """, logger: logger)
+        var drafts: [AuditDraft] = []
+        for try await (kind, from, type, source, target) in rows.decode((String, UUID, String, String, String).self) {
+            drafts.append(
+                AuditDraft(
+                    action: .link, entityKind: kind, entityID: from.uuidString.lowercased(),
+                    content: ["link_type": .string(type), "target_source": .string(source), "target_external_id": .string(target)]))
+        }
+        return drafts
+    }
+}

@@ -19,6 +19,8 @@ public struct HubError: Error, CustomStringConvertible, CustomDebugStringConvert
         /// The database connection closed under a statement (the server restarted or went away);
         /// the work it was part of is retried whole.
         public static let connectionLost = Code(description: "connectionLost")
+        /// Data the hub stored that does not read back (JSON that does not parse): a damaged row.
+        public static let corruptData = Code(description: "corruptData")
     }
 
     public var code: Code

@@ -161,6 +161,23 @@ enum WorkOrders {
         }
     }
 
+    /// A damaged stored value is an error naming what is wrong, not an empty incident shown as if
+    /// it were so (before, a stored value that was not an object read as `{}`).
+    @Test func damagedStoredJSONIsAnError() async throws {
+        try await TestDatabase.withFreshHub { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
+            _ = try await hub.incidentFile("1")
+            try await hub.client.withConnection { conn in
+                try await conn.query("UPDATE incident SET data = '[]'", logger: hub.logger)
+            }
+            await #expect {
+                try await hub.incidentFile("1")
+            } throws: { error in
+                (error as? HubError)?.code == .corruptData && "\(error)".contains("not an object")
+            }
+        }
+    }
+
     /// Whatever column of an entry is changed behind the trigger's back, verify names that entry.
     @Test(arguments: [
         "body = replace(body, 'registered', 'completed')", "action = 'delete'", "entity_id = 'someone-else'",

@@ -48,12 +48,15 @@ extension Hub {
                 problem = "prev_hash does not match the previous entry's hash"
             } else if recomputed.hexString != hashHex {
                 problem = "hash does not match SHA-256(prev_hash || body): the body was changed"
-            } else if let content = (try? FieldValue(jsonText: body))?.objectValue,
-                content["action"]?.stringValue != action || content["entity_id"]?.stringValue != entityID
+            } else if let content = try? FieldValue.storedObject(body) {
+                if content["action"]?.stringValue != action || content["entity_id"]?.stringValue != entityID
                     || content["entity_kind"]?.stringValue != kind || content["seq"] != .number(Double(seq))
                     || content["at"]?.stringValue != at.canonicalText
-            {
-                problem = "columns differ from the hashed body"
+                {
+                    problem = "columns differ from the hashed body"
+                }
+            } else {
+                problem = "the body is not a JSON object"
             }
             if let problem {
                 result.firstBad = seq

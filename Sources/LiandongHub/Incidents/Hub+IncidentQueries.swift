@@ -127,8 +127,8 @@ extension Hub {
         for try await (version, mergedInto, data, provenance) in try await self.rows(
             "SELECT version, merged_into, data::text, provenance::text FROM incident WHERE id = \(id)", logger: logger
         ).decode((Int, UUID?, String, String).self) {
-            let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
-            let sources = (try? FieldValue(jsonText: provenance))?.objectValue ?? [:]
+            let fields = try FieldValue.storedObject(data)
+            let sources = try FieldValue.storedObject(provenance)
             file = IncidentFile(
                 no: no, id: id, version: version, mergedInto: mergedInto,
                 fields: fields.keys.sorted().map { name in
@@ -149,7 +149,7 @@ extension Hub {
         ).decode((String, String, String, String, Date, String).self) {
             guard let index = file.fields.firstIndex(where: { $0.name == field }) else { continue }
             file.fields[index].alternates.append(
-                .init(value: (try? FieldValue(jsonText: value)) ?? .null, source: source, report: report, sourceTime: time, reason: reason))
+                .init(value: try FieldValue(stored: value), source: source, report: report, sourceTime: time, reason: reason))
         }
         var reportIDs: [UUID] = []
         for try await (key, kind, reportID, reason, score, linkedAt) in try await self.rows(
@@ -162,7 +162,7 @@ extension Hub {
             reportIDs.append(reportID)
             file.reports.append(
                 .init(
-                    report: key, kind: kind, id: reportID, reason: reason, score: score.flatMap { try? FieldValue(jsonText: $0) },
+                    report: key, kind: kind, id: reportID, reason: reason, score: try score.map { try FieldValue(stored: $0) },
                     linkedAt: linkedAt, sourceTime: nil))
         }
         file.candidates = try await candidates(Filter(incident: id, reports: reportIDs))
@@ -218,7 +218,7 @@ extension Hub {
         {
             result.append(
                 Candidate(
-                    id: id, report: report, incidentNo: no, score: (try? FieldValue(jsonText: score)) ?? .null, status: status,
+                    id: id, report: report, incidentNo: no, score: try FieldValue(stored: score), status: status,
                     createdAt: created))
         }
         return result
@@ -238,8 +238,8 @@ extension Hub {
         {
             result.append(
                 Conflict(
-                    id: id, incidentNo: no, field: field, candidates: (try? FieldValue(jsonText: candidates)) ?? .null, status: status,
-                    resolution: resolution.flatMap { try? FieldValue(jsonText: $0) }, createdAt: created))
+                    id: id, incidentNo: no, field: field, candidates: try FieldValue(stored: candidates), status: status,
+                    resolution: try resolution.map { try FieldValue(stored: $0) }, createdAt: created))
         }
         return result
     }

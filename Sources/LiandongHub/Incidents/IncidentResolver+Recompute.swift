@@ -47,7 +47,7 @@ extension IncidentResolver {
             "SELECT id, no, version, data::text, encode(content_hash, 'hex') FROM incident WHERE id = ANY(\(ids)::uuid[])",
             logger: logger
         ).decode((UUID, Int64, Int, String, String).self) {
-            stored[id] = StoredIncident(no: no, version: version, fields: (try? FieldValue(jsonText: data))?.objectValue ?? [:], contentHash: hash)
+            stored[id] = StoredIncident(no: no, version: version, fields: try FieldValue.storedObject(data), contentHash: hash)
         }
         // Not numbered yet: after every stored incident, in the order they were opened.
         for (index, id) in created.enumerated() where stored[id] == nil {
@@ -199,7 +199,7 @@ extension IncidentResolver {
                     """, logger: logger
                 ).decode((UUID, String, String, Date).self) {
                     history[id, default: [:]][field, default: []].append(
-                        .init(value: (try? FieldValue(jsonText: value)) ?? .null, sourceTime: time))
+                        .init(value: try FieldValue(stored: value), sourceTime: time))
                 }
             }
             for try await (id, source, externalID, time, data) in try await conn.guardedQuery(
@@ -210,9 +210,9 @@ extension IncidentResolver {
                 """, logger: logger
             ).decode((UUID, String, String, Date, String?).self) {
                 guard let incident = incidentOf[id] else { continue }
-                var report = stored[id]?.incidentReport ?? IncidentReport(
+                var report = try stored[id]?.incidentReport ?? IncidentReport(
                     kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
-                    fields: data.flatMap { try? FieldValue(jsonText: $0) }?.objectValue ?? [:])
+                    fields: try data.map(FieldValue.storedObject) ?? [:])
                 report.history = history[id] ?? [:]
                 result[incident, default: []].append(report)
             }
@@ -228,7 +228,7 @@ extension IncidentResolver {
             SELECT key, value::text FROM conflict_choice
             """, logger: logger
         ).decode((String, String).self) {
-            result[key] = (try? FieldValue(jsonText: value)) ?? .null
+            result[key] = try FieldValue(stored: value)
         }
         return result
     }

@@ -285,9 +285,9 @@ struct IncidentResolver {
             for try await (id, source, externalID, time, data, incident, no) in try await conn.guardedQuery(query, logger: logger)
                 .decode((UUID, String, String, Date, String?, UUID?, Int64?).self)
             where seen.insert(id).inserted {
-                let report = stored[id]?.incidentReport ?? IncidentReport(
+                let report = try stored[id]?.incidentReport ?? IncidentReport(
                     kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
-                    fields: data.flatMap { try? FieldValue(jsonText: $0) }?.objectValue ?? [:])
+                    fields: try data.map(FieldValue.storedObject) ?? [:])
                 result.append(
                     ReportNode(
                         id: id, kind: kind, node: .init(key: report.key, features: features(of: report)), incident: incident,

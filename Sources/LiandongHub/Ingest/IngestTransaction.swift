@@ -95,7 +95,7 @@ struct IngestTransaction {
             for try await (externalID, id, version, time, hash, data, mapping, mappingVersion) in rows.decode(
                 (String, UUID, Int, Date, String, String, String, Int).self)
             {
-                let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
+                let fields = try FieldValue.storedObject(data)
                 states[IngestPlan.key(source, externalID)] = EntityState(
                     id: id, version: version, sourceTime: time, contentHash: hash, fields: fields,
                     mapping: MappingRef(name: mapping, version: mappingVersion))

@@ -181,7 +181,7 @@ extension Hub {
         {
             view = EntityView(
                 id: id, kind: kind, source: source, externalID: externalID, version: version, sourceTime: sourceTime,
-                mapping: mapping, updatedAt: updatedAt, fields: (try? FieldValue(jsonText: data)) ?? .null, state: nil,
+                mapping: mapping, updatedAt: updatedAt, fields: try FieldValue(stored: data), state: nil,
                 alternates: [], links: [])
         }
         guard var view else { throw HubError(.notFound, "no entity with id \(id.uuidString.lowercased())") }
@@ -200,7 +200,7 @@ extension Hub {
         ).decode((String, String, String, Date, String, String).self) {
             view.alternates.append(
                 .init(
-                    field: field, value: (try? FieldValue(jsonText: value)) ?? .null, source: source, sourceTime: time,
+                    field: field, value: try FieldValue(stored: value), source: source, sourceTime: time,
                     reason: reason, mapping: mapping))
         }
         let linkRows = try await self.rows(

@@ -300,7 +300,7 @@ extension Hub {
             result.append(
                 Delivery(
                     id: c.0, target: c.1, entityKind: c.2, entityID: c.3, entityVersion: c.4, idempotencyKey: c.5,
-                    agreementVersion: c.6, sentAgreementVersion: c.7, payload: (try? FieldValue(jsonText: c.8))?.objectValue ?? [:],
+                    agreementVersion: c.6, sentAgreementVersion: c.7, payload: try FieldValue.storedObject(c.8),
                     status: DeliveryStatus(rawValue: c.9) ?? .pending, attempts: c.10, nextAttemptAt: c.11, lastError: c.12,
                     receipt: c.13, createdAt: c.14, deliveredAt: c.15))
         }

@@ -125,7 +125,7 @@ extension IngestTransaction {
         for try await (id, version, data, sources) in try await conn.guardedQuery(query, logger: logger).decode(
             (UUID, Int, String, [String]).self)
         {
-            let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
+            let fields = try FieldValue.storedObject(data)
             entities.append(
                 CurrentEntity(
                     id: id, version: version,

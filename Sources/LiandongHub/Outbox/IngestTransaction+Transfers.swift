@@ -35,7 +35,7 @@ extension IngestTransaction {
             """, logger: logger)
         var matches: [(id: UUID, number: String, rule: RoutingRule)] = []
         for try await (id, source, number, data) in rows.decode((UUID, String, String, String).self) {
-            let fields = (try? FieldValue(jsonText: data))?.objectValue ?? [:]
+            let fields = try FieldValue.storedObject(data)
             if let rule = routing.rule(for: kind, from: SourceSystemID(source), fields: fields) { matches.append((id, number, rule)) }
         }
         guard !matches.isEmpty else { return [] }
@@ -135,7 +135,7 @@ extension IngestTransaction {
             fields["return_reason"] = c.14.map(FieldValue.string)
             fields["feedback"] = c.15.map(FieldValue.string)
             fields["feedback_at"] = c.16.map { .string($0.canonicalText) }
-            fields["record"] = c.17.flatMap { try? FieldValue(jsonText: $0) }
+            fields["record"] = try c.17.map { try FieldValue(stored: $0) }
             subjects.append(TransferSubject(id: c.0, version: c.1, from: SourceSystemID(c.4), to: SourceSystemID(c.5), fields: fields))
         }
         return subjects

@@ -1,9 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-let swiftSettings: [SwiftSetting] = [
+/// Our targets' settings. Under `LIANDONG_STRICT=1` (set by `.ci/run`) they build with warnings as
+/// errors; without it a newer compiler's new warning does not stop anyone's build.
+var swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
+if Context.environment["LIANDONG_STRICT"] == "1" {
+    swiftSettings.append(.unsafeFlags(["-warnings-as-errors"]))
+}
 
 let package = Package(
     name: "liandong",

@@ -167,7 +167,7 @@ enum WorkOrders {
         try await TestDatabase.withFreshHub { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
             _ = try await hub.incidentFile("1")
-            try await hub.client.withConnection { conn in
+            _ = try await hub.client.withConnection { conn in
                 try await conn.query("UPDATE incident SET data = '[]'", logger: hub.logger)
             }
             await #expect {

@@ -24,8 +24,8 @@ struct CommandLine_ {
         try await start(arguments).output.value
     }
 
-    /// Starts the command; `output` completes when it exits.
-    func start(_ arguments: [String]) throws -> (pid: pid_t, output: Task<Output, any Error>) {
+    /// Starts the CLI; `output` completes when it exits, `stdout` is where its standard output is being written.
+    func start(_ arguments: [String]) throws -> (pid: pid_t, output: Task<Output, any Error>, stdout: URL) {
         let process = Process()
         process.executableURL = Repository.executable
         process.arguments = arguments
@@ -49,7 +49,18 @@ struct CommandLine_ {
                 status: result.0, killedBySignal: result.1,
                 stdout: try String(contentsOf: files[0], encoding: .utf8), stderr: try String(contentsOf: files[1], encoding: .utf8))
         }
-        return (process.processIdentifier, output)
+        return (process.processIdentifier, output, files[0])
+    }
+
+    /// The port a `serve` told to listen on port 0 reports in its first line
+    /// (`… http://127.0.0.1:PORT/metrics`), waiting for it up to a minute.
+    static func listeningPort(in stdout: URL) async throws -> Int {
+        for _ in 0..<600 {
+            let text = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
+            if let match = text.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)\//), let port = Int(match.1) { return port }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CancellationError()
     }
 }
 
@@ -160,7 +171,7 @@ struct CommandLine_ {
                   hotline-12345: {url: "\(simulator.baseURL!)", token_env: SIM_TOKEN, page_size: 10}
                 """.write(to: config, atomically: true, encoding: .utf8)
             let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": simulator.configuration.token])
-            let (pid, killed) = try cli.start(["sync", "--once", "--config", config.path])
+            let (pid, killed, _) = try cli.start(["sync", "--once", "--config", config.path])
             let killedAt = try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
                 // Wait until some pages are committed, then kill without warning.
                 var count = 0

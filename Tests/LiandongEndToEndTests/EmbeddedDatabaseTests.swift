@@ -61,7 +61,7 @@ import Testing
     /// of it outlives the command. (Before, initdb and its bootstrap backend ran on, orphaned.)
     @Test func signalDuringInitdbLeavesNoProcessBehind() async throws {
         defer { try? cleanUp() }
-        let (pid, demo) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
+        let (pid, demo, _) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
         let cluster = try server.clusterDirectory
         for _ in 0..<600 where !FileManager.default.fileExists(atPath: cluster.path) {
             try await Task.sleep(for: .milliseconds(5))
@@ -76,7 +76,7 @@ import Testing
     /// SIGTERM (or Ctrl-C) while the demo runs stops the embedded server it started.
     @Test func interruptedDemoStopsItsServer() async throws {
         defer { try? cleanUp() }
-        let (pid, demo) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
+        let (pid, demo, _) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
         var running = false
         for _ in 0..<300 where !running {
             try await Task.sleep(for: .milliseconds(100))

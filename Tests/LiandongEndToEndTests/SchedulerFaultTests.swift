@@ -14,8 +14,7 @@ import Testing
         at location: DatabaseLocation, sources: String, environment: [String: String] = [:], _ body: () async throws -> Void
     ) async throws {
         let config = Scratch.path("serve", extension: "yaml")
-        let port = Int.random(in: 20_000...29_000)
-        try "serve: {listen: \"127.0.0.1:\(port)\", lease_seconds: 3}\nsources:\n\(sources)\n".write(
+        try "serve: {listen: \"127.0.0.1:0\", lease_seconds: 3}\nsources:\n\(sources)\n".write(
             to: config, atomically: true, encoding: .utf8)
         let cli = CommandLine_(environment: environment.merging(["LIANDONG_DATABASE_URL": location.url]) { $1 })
         let serve = try cli.start(["serve", "--config", config.path, "--instance", "only"])

@@ -57,11 +57,10 @@ import Testing
                     return try await hub.stats()
                 }
                 let location = try await TestDatabase.makeFreshDatabase()
-                // Below Linux's ephemeral range (32768–60999), where the simulators' own ports come from.
-                let port = Int.random(in: 20_000...29_000)
+                // Port 0: each instance listens where the system puts it and prints the port.
                 let config = Scratch.path("serve", extension: "yaml")
                 try """
-                    serve: {listen: "127.0.0.1:\(port)", lease_seconds: 2}
+                    serve: {listen: "127.0.0.1:0", lease_seconds: 2}
                     sources:
                       hotline-12345: {url: "\(hotline.baseURL!)", token_env: SIM_TOKEN, page_size: 10, every: 1s}
                       fire-119: {url: "\(fire.baseURL!)", page_size: 10, every: 1s}
@@ -69,12 +68,8 @@ import Testing
                 defer { try? FileManager.default.removeItem(at: config) }
                 let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": hotline.configuration.token])
                 let first = try cli.start(["serve", "--config", config.path, "--instance", "first"])
-                // The second instance listens elsewhere.
-                let config2 = Scratch.path("serve", extension: "yaml")
-                try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: ":\(port)\"", with: ":\(port + 1)\"")
-                    .write(to: config2, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(at: config2) }
-                let second = try cli.start(["serve", "--config", config2.path, "--instance", "second"])
+                let second = try cli.start(["serve", "--config", config.path, "--instance", "second"])
+                let port = try await CommandLine_.listeningPort(in: second.stdout)
                 try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
                     // Kill the first once it has committed some pages.
                     for _ in 0..<600 {
@@ -110,9 +105,9 @@ import Testing
                     // The operations endpoints answer.
                     let client = HTTPClient(eventLoopGroupProvider: .singleton)
                     defer { _ = client.shutdown() }
-                    let ready = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port + 1)/readyz"), timeout: .seconds(5))
+                    let ready = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(5))
                     #expect(ready.status == .ok)
-                    let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port + 1)/metrics"), timeout: .seconds(5))
+                    let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
                     let text = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
                     #expect(text.contains("liandong_records_pulled_total"))
                     #expect(text.contains("liandong_batch_duration_seconds"))

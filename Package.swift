@@ -113,8 +113,9 @@ let package = Package(
         .target(
             name: "LiandongTestSupport",
             dependencies: [
-                "LiandongHub", "LiandongSync", "LiandongSimulator", "LiandongAdapterKit",
+                "LiandongModel", "LiandongHub", "LiandongSync", "LiandongSimulator", "LiandongAdapterKit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

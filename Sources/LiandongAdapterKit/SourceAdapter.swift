@@ -6,7 +6,7 @@ import LiandongModel
 /// records mean lives in the mapping files its streams name.
 ///
 /// ```swift
-/// var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
+/// var cursor = try await hub.streams.cursor(source: adapter.system, stream: stream.name)
 /// repeat {
 ///     let page = try await adapter.pull(stream, after: cursor)
 ///     // map page.payloads with stream.mapping, ingest, store page.cursor

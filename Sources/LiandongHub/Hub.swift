@@ -3,47 +3,52 @@ import LiandongModel
 import Logging
 import PostgresNIO
 
-/// The hub's PostgreSQL store: migrations, the ingest transaction, the audit chain, quarantine and
-/// the queries admins run. One `Hub` wraps one `PostgresClient`, whose `run()` must be going while
-/// the hub is used; `Hub.withHub` arranges that.
+/// The hub's PostgreSQL store: the connection, its transactions, migrations and the ingest path,
+/// with a focused store beside it for each concern — `incidents`, `outbox`, `quarantine`, `streams`,
+/// `audit`, `inspection`. One `Hub` wraps one `PostgresClient`, whose `run()` must be going while the
+/// hub is used; `Hub.withHub` arranges that. Every write follows `policies`.
 ///
 /// ```swift
-/// try await Hub.withHub(at: location, logger: logger) { hub in
+/// try await Hub.withHub(at: location, policies: catalog.policies, logger: logger) { hub in
 ///     try await hub.migrate()
 ///     let summary = try await hub.ingest(batch)
+///     let open = try await hub.quarantine.groups(source: nil)
 /// }
 /// ```
 public struct Hub: Sendable {
-    public let client: PostgresClient
+    /// Reached only through `rows` and `withTransaction`, whose statements are guarded against a
+    /// connection that closes (see `ConnectionGuard`).
+    let client: PostgresClient
     public let logger: Logger
-    /// Authority and matching rules for incidents (`Mappings/policies/`).
-    public private(set) var policy: IncidentPolicy
-    /// The data-sharing agreements changes are delivered under (`Mappings/policies/sharing.yaml`).
-    public private(set) var sharing: SharingPolicy
-    /// The matter list transfers are opened by (`Mappings/policies/routing.yaml`).
-    public private(set) var routing: RoutingPolicy
+    /// The rules this hub's writes follow: identity and authority, sharing, routing.
+    public let policies: HubPolicies
     /// Where ingest moves the time spent on identity out of `write` into `resolve`, when measured.
     public private(set) var clock: StageClock?
     /// What this process has written since it last analyzed the tables.
     let statistics = TableStatistics()
 
-    public init(
-        client: PostgresClient, logger: Logger, policy: IncidentPolicy = .none, sharing: SharingPolicy = .none,
-        routing: RoutingPolicy = .none
-    ) {
+    init(client: PostgresClient, policies: HubPolicies, logger: Logger) {
         self.client = client
+        self.policies = policies
         self.logger = logger
-        self.policy = policy
-        self.sharing = sharing
-        self.routing = routing
     }
 
-    /// This hub deciding incidents under `policy`, delivering changes under `sharing` and opening
-    /// transfers under `routing`.
-    public func with(policy: IncidentPolicy, sharing: SharingPolicy, routing: RoutingPolicy = .none) -> Hub {
-        var hub = self
-        (hub.policy, hub.sharing, hub.routing) = (policy, sharing, routing)
-        return hub
+    /// Incidents, their candidates and conflicts, and the admins' identity decisions.
+    public var incidents: IncidentStore { IncidentStore(hub: self) }
+    /// Deliveries to receivers and the loops they close: transfers, instructions, call-outs.
+    public var outbox: OutboxStore { OutboxStore(hub: self) }
+    /// Records that failed to map or store, and their replay.
+    public var quarantine: QuarantineStore { QuarantineStore(hub: self) }
+    /// Streams, their cursors, runs, leases and pauses.
+    public var streams: StreamStore { StreamStore(hub: self) }
+    /// The hash-chained audit log: verification and an entity's trail.
+    public var audit: AuditLog { AuditLog(hub: self) }
+    /// Counts, entities and resources for admins.
+    public var inspection: Inspection { Inspection(hub: self) }
+
+    /// Whether the database answers (for `/readyz`).
+    public func isReady() async -> Bool {
+        (try? await scalar("SELECT 1")) == 1
     }
 
     /// This hub reporting the time its ingest spends on identity to `clock`.
@@ -54,8 +59,9 @@ public struct Hub: Sendable {
     }
 
     /// Connects to `location`, runs the client for the duration of `body`, and shuts it down after.
+    /// `policies` are the rules the hub's writes follow; `.none` only where nothing is decided.
     public static func withHub<Result: Sendable>(
-        at location: DatabaseLocation, logger: Logger, _ body: (Hub) async throws -> Result
+        at location: DatabaseLocation, policies: HubPolicies, logger: Logger, _ body: (Hub) async throws -> Result
     ) async throws -> Result {
         // The body may ask for a connection before the task below has started `run()`; PostgresNIO
         // warns about that although the lease simply waits. Its background logger only gets errors.
@@ -65,7 +71,7 @@ public struct Hub: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(Hub(client: client, logger: logger))
+            return try await body(Hub(client: client, policies: policies, logger: logger))
         }
     }
 
@@ -97,7 +103,7 @@ public struct Hub: Sendable {
     /// Creates `database` on the server at `location` (connected through its `postgres` database) if
     /// it does not exist.
     public static func createDatabaseIfNeeded(at location: DatabaseLocation, logger: Logger) async throws {
-        try await withHub(at: location.with(database: "postgres"), logger: logger) { hub in
+        try await withHub(at: location.with(database: "postgres"), policies: .none, logger: logger) { hub in
             let rows = try await hub.rows(
                 "SELECT 1 FROM pg_database WHERE datname = \(location.database)", logger: logger)
             for try await _ in rows { return }
@@ -107,5 +113,32 @@ public struct Hub: Sendable {
             }
             try await hub.rows(PostgresQuery(unsafeSQL: "CREATE DATABASE \(location.database)"), logger: logger)
         }
+    }
+}
+
+/// One concern's part of the hub (`hub.outbox`, `hub.quarantine`, …): its queries and decisions,
+/// over the hub's guarded connection and under its policies.
+protocol HubStore: Sendable {
+    var hub: Hub { get }
+}
+
+extension HubStore {
+    var logger: Logger { hub.logger }
+    var policies: HubPolicies { hub.policies }
+
+    @discardableResult
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> ReadRows {
+        try await hub.rows(query, logger: logger)
+    }
+
+    func scalar(_ query: PostgresQuery) async throws -> Int {
+        try await hub.scalar(query)
+    }
+
+    func withTransaction<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await hub.withTransaction(isolation: isolation, body)
     }
 }

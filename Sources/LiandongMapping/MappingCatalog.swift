@@ -9,12 +9,10 @@ public struct MappingCatalog: Sendable {
     public var codeLists: [String: CodeList]
     /// The GB/T 2260 list of `codes/divisions-*.tsv`, with the abolished codes of its changes table.
     public var divisions: DivisionList?
-    /// Authority and matching rules from `policies/`.
-    public var incidentPolicy: IncidentPolicy
-    /// The data-sharing agreements of `policies/sharing.yaml` (none without the file).
-    public var sharingPolicy: SharingPolicy
-    /// The 12345 ↔ 110 matter list of `policies/routing.yaml` (none without the file).
-    public var routingPolicy: RoutingPolicy
+    /// The rules of `policies/`: authority and matching (`authority.yaml`, `matching.yaml`), the
+    /// data-sharing agreements (`sharing.yaml`) and the 12345 ↔ 110 matter list (`routing.yaml`);
+    /// each is none without its file.
+    public var policies: HubPolicies
     /// Outbound mappings by name (`police-110/outbound/incident`).
     public var outbound: [String: OutboundMapping]
 
@@ -96,9 +94,9 @@ public struct MappingCatalog: Sendable {
         self.outbound = outbound
         self.codeLists = lists
         self.divisions = divisions
-        self.incidentPolicy = try Self.loadPolicy(directory)
-        self.sharingPolicy = try Self.loadSharing(directory, outbound: outbound)
-        self.routingPolicy = try Self.loadRouting(directory, sharing: sharingPolicy)
+        let sharing = try Self.loadSharing(directory, outbound: outbound)
+        self.policies = HubPolicies(
+            incident: try Self.loadPolicy(directory), sharing: sharing, routing: try Self.loadRouting(directory, sharing: sharing))
     }
 
     /// The outbound mapping that writes `kind` for `target`, if there is one.

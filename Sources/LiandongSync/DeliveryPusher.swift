@@ -78,7 +78,7 @@ public struct DeliveryPusher: Service {
     private func listen(_ wakeups: [String: Wakeup]) async {
         while !Task.isCancelled {
             do {
-                try await hub.listenForDeliveries { target in wakeups[target]?.signal() }
+                try await hub.outbox.listen { target in wakeups[target]?.signal() }
             } catch {
                 logger.debug("Outbox listener stopped; reconnecting", metadata: ["liandong.error": "\(error)"])
             }
@@ -96,19 +96,19 @@ public struct DeliveryPusher: Service {
             do {
                 if let reopens = circuit.openUntil, reopens > .now {
                     wait = reopens - .now
-                } else if try await hub.claimLease(lease, holder: instance, lease: configuration.leaseSeconds) {
+                } else if try await hub.streams.claimLease(lease, holder: instance, lease: configuration.leaseSeconds) {
                     held.record(1)
                     var claimed = ContinuousClock.now
-                    let due = try await hub.dueDeliveries(target: name, limit: configuration.batchSize)
+                    let due = try await hub.outbox.due(target: name, limit: configuration.batchSize)
                     for delivery in due {
                         guard !Task.isShuttingDownGracefully else { break }
                         // Renewed once a third of the lease has passed, not before every delivery.
                         if ContinuousClock.now - claimed > .seconds(configuration.leaseSeconds / 3) {
-                            guard try await hub.claimLease(lease, holder: instance, lease: configuration.leaseSeconds) else { break }
+                            guard try await hub.streams.claimLease(lease, holder: instance, lease: configuration.leaseSeconds) else { break }
                             claimed = .now
                         }
                         let outcome = await attempt(delivery, through: target)
-                        try await hub.record(outcome, of: delivery)
+                        try await hub.outbox.record(outcome, of: delivery)
                         Counter(label: "liandong_deliveries_total", dimensions: [("target", name), ("outcome", outcome.label)]).increment()
                         if circuit.note(outcome, threshold: configuration.circuitFailures, open: configuration.circuitOpen) {
                             logger.warning(
@@ -117,7 +117,7 @@ public struct DeliveryPusher: Service {
                         }
                     }
                     if due.count == configuration.batchSize { continue }
-                    if let next = try await hub.nextDeliveryDue(target: name) {
+                    if let next = try await hub.outbox.nextDue(target: name) {
                         wait = min(wait, .seconds(max(next.timeIntervalSinceNow, 0.05)))
                     }
                 } else {
@@ -132,13 +132,13 @@ public struct DeliveryPusher: Service {
             await cancelWhenGracefulShutdown { await wakeup.wait(upTo: pause) }
         }
         held.record(0)
-        try? await hub.releaseLease(lease, holder: instance)
+        try? await hub.streams.releaseLease(lease, holder: instance)
     }
 
     /// One attempt: the current agreement over the stored payload, the outbound mapping, the push.
     func attempt(_ delivery: Delivery, through target: any TargetAdapter) async -> DeliveryOutcome {
         let kind = EntityKind(rawValue: delivery.entityKind)
-        guard let agreement = catalog.sharingPolicy.agreements[target.system], let grant = agreement.grants[kind] else {
+        guard let agreement = hub.policies.sharing.agreements[target.system], let grant = agreement.grants[kind] else {
             return .rejected(
                 error: "Mappings/policies/sharing.yaml no longer grants \(kind) to \(target.system): nothing is sent; "
                     + "restore the grant and run 'liandong deliveries retry \(delivery.id)'")

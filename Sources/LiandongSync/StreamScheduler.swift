@@ -53,16 +53,16 @@ public struct StreamScheduler: Service {
     private func loop(_ stream: SourceStream, _ job: Job) async {
         let hub = engine.hub
         let source = job.adapter.system.rawValue
-        let lease = Hub.leaseName(source: source, stream: stream.name)
+        let lease = StreamStore.leaseName(source: source, stream: stream.name)
         let held = Gauge(label: "liandong_leases_held", dimensions: [("stream", "\(source)/\(stream.name)")])
         let lag = Gauge(label: "liandong_stream_lag_seconds", dimensions: [("stream", "\(source)/\(stream.name)")])
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if try await hub.claimStream(source: source, stream: stream.name, holder: instance, lease: leaseSeconds) {
+                if try await hub.streams.claimStream(source: source, stream: stream.name, holder: instance, lease: leaseSeconds) {
                     held.record(1)
                     try await runClaimed(stream, job, lease: lease)
                     held.record(0)
-                    if let status = try await hub.streams().first(where: { $0.source == source && $0.stream == stream.name }),
+                    if let status = try await hub.streams.statuses().first(where: { $0.source == source && $0.stream == stream.name }),
                         let seconds = status.lagSeconds
                     {
                         lag.record(seconds)
@@ -87,15 +87,15 @@ public struct StreamScheduler: Service {
         let run = try await engine.sync(stream, of: job.adapter) {
             // Between pages: stop on shutdown, and never write a page without holding the lease.
             guard !Task.isShuttingDownGracefully else { return false }
-            return try await hub.renewLease(lease, holder: instance, lease: leaseSeconds)
+            return try await hub.streams.renewLease(lease, holder: instance, lease: leaseSeconds)
         }
-        let failures = run.error == nil ? 0 : try await hub.consecutiveFailures(source: source, stream: stream.name) + 1
+        let failures = run.error == nil ? 0 : try await hub.streams.consecutiveFailures(source: source, stream: stream.name) + 1
         if run.error != nil {
             Counter(label: "liandong_stream_failures_total", dimensions: [("stream", "\(source)/\(stream.name)")]).increment()
         }
         let next = job.schedule.next(after: Date(), failures: failures)
-        try await hub.finishStreamRun(source: source, stream: stream.name, holder: instance, error: run.error, nextRun: next)
-        try await hub.releaseLease(lease, holder: instance)
+        try await hub.streams.finishStreamRun(source: source, stream: stream.name, holder: instance, error: run.error, nextRun: next)
+        try await hub.streams.releaseLease(lease, holder: instance)
     }
 }
 

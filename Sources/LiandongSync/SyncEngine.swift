@@ -7,7 +7,8 @@ import Logging
 import Metrics
 
 /// Pulls each stream of a source after its cursor, maps, and ingests page by page: one page is one
-/// hub transaction, cursor included, so a crash at any instant loses and doubles nothing.
+/// hub transaction, cursor included, so a crash at any instant loses and doubles nothing. The catalog
+/// gives the mappings; what is decided, delivered and transferred follows `hub.policies`.
 public struct SyncEngine: Sendable {
     public let hub: Hub
     public let catalog: MappingCatalog
@@ -18,8 +19,7 @@ public struct SyncEngine: Sendable {
     public let clock: StageClock?
 
     public init(hub: Hub, catalog: MappingCatalog, logger: Logger, maxPages: Int = 10_000, clock: StageClock? = nil) {
-        self.hub = hub.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy, routing: catalog.routingPolicy)
-            .timed(by: clock)
+        self.hub = hub.timed(by: clock)
         self.clock = clock
         self.catalog = catalog
         self.logger = logger
@@ -28,8 +28,8 @@ public struct SyncEngine: Sendable {
 
     /// Syncs every stream of `adapter` once; returns one record per stream (also stored in `sync_run`).
     /// A stream that fails is recorded with its error and does not stop the others.
-    public func sync(_ adapter: some SourceAdapter) async throws -> [Hub.SyncRunRecord] {
-        var runs: [Hub.SyncRunRecord] = []
+    public func sync(_ adapter: some SourceAdapter) async throws -> [StreamStore.SyncRunRecord] {
+        var runs: [StreamStore.SyncRunRecord] = []
         for stream in adapter.streams {
             runs.append(try await sync(stream, of: adapter))
         }
@@ -42,14 +42,14 @@ public struct SyncEngine: Sendable {
     /// fetched again by whoever runs the stream next.
     public func sync(
         _ stream: SourceStream, of adapter: some SourceAdapter, mayContinue: @Sendable () async throws -> Bool = { true }
-    ) async throws -> Hub.SyncRunRecord {
+    ) async throws -> StreamStore.SyncRunRecord {
         let started = Date()
-        var run = Hub.SyncRunRecord(
+        var run = StreamStore.SyncRunRecord(
             source: adapter.system.rawValue, stream: stream.name, startedAt: started, finishedAt: started, pulled: 0, batches: 0,
             summary: IngestSummary(), error: nil)
         do {
             let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping), clock: clock)
-            var cursor = try await hub.cursor(source: adapter.system, stream: stream.name)
+            var cursor = try await hub.streams.cursor(source: adapter.system, stream: stream.name)
             let source = [("source", adapter.system.rawValue)]
             // The next page is pulled and mapped while PostgreSQL stores this one.
             var upcoming: Task<PreparedPage, any Error>?
@@ -69,7 +69,7 @@ public struct SyncEngine: Sendable {
                     // Every byte of the page is stored already (a re-poll): only the cursor moves.
                     guard let next = page.cursor else { break }
                     if hasNext { upcoming = prepare(stream, of: adapter, after: next, mapper: mapper) }
-                    try await hub.saveCursor(source: adapter.system, stream: stream.name, cursor: next)
+                    try await hub.streams.saveCursor(source: adapter.system, stream: stream.name, cursor: next)
                     run.summary.duplicatePayloads += page.payloads.count
                     run.batches += 1
                     cursor = next
@@ -117,7 +117,7 @@ public struct SyncEngine: Sendable {
                 metadata: ["liandong.source": "\(adapter.system)", "liandong.stream": "\(stream.name)", "liandong.error": "\(error)"])
         }
         run.finishedAt = Date()
-        try await hub.record(run)
+        try await hub.streams.record(run)
         return run
     }
 
@@ -156,10 +156,10 @@ public struct SyncEngine: Sendable {
     }
 
     /// Re-runs quarantined payloads through the current mapping. With `dryRun`, reports only.
-    public func replay(_ ids: [Int64], dryRun: Bool) async throws -> [Hub.ReplayOutcome] {
-        var outcomes: [Hub.ReplayOutcome] = []
+    public func replay(_ ids: [Int64], dryRun: Bool) async throws -> [QuarantineStore.ReplayOutcome] {
+        var outcomes: [QuarantineStore.ReplayOutcome] = []
         for id in ids {
-            let failure = try await hub.failure(id)
+            let failure = try await hub.quarantine.failure(id)
             let mapping = try catalog.mapping(named: failure.mapping.name)
             let result = mapping.map(failure.body, declaredEncoding: failure.declaredEncoding)
             // A record failure replays that record only; a document failure replays the whole document.
@@ -172,7 +172,7 @@ public struct SyncEngine: Sendable {
                 }
             }
             outcomes.append(
-                try await hub.replayFailure(
+                try await hub.quarantine.replay(
                     id, records: records, stillFailing: still, mapping: mapping.ref, dryRun: dryRun))
         }
         return outcomes

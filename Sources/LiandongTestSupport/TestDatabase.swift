@@ -1,5 +1,6 @@
 import Foundation
 import LiandongHub
+import LiandongModel
 import Logging
 import Synchronization
 
@@ -8,7 +9,7 @@ import Synchronization
 /// when the process exits. Each `withFreshHub` call gets a database of its own, migrated.
 ///
 /// ```swift
-/// try await TestDatabase.withFreshHub { hub in
+/// try await TestDatabase.withFreshHub(policies: .none) { hub in
 ///     let summary = try await hub.ingest(batch)
 ///     #expect(summary.inserted == 1)
 /// }
@@ -39,14 +40,16 @@ public enum TestDatabase {
         let name = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
         let location = try serverLocation().with(database: name)
         try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
-        _ = try await Hub.withHub(at: location, logger: logger) { try await $0.migrate() }
+        _ = try await Hub.withHub(at: location, policies: .none, logger: logger) { try await $0.migrate() }
         return location
     }
 
-    /// Runs `body` with a hub on a fresh database.
-    public static func withFreshHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
+    /// Runs `body` with a hub on a fresh database, writing under `policies`.
+    public static func withFreshHub<Result: Sendable>(
+        policies: HubPolicies, _ body: (Hub) async throws -> Result
+    ) async throws -> Result {
         let location = try await makeFreshDatabase()
-        return try await Hub.withHub(at: location, logger: logger, body)
+        return try await Hub.withHub(at: location, policies: policies, logger: logger, body)
     }
 
     private static func startServer() throws -> DatabaseLocation {

@@ -19,7 +19,7 @@ struct Deliveries: AsyncParsableCommand {
 
         func run() async throws {
             let statuses: [DeliveryStatus]? = dead ? [.dead] : failed ? [.pending, .dead, .expired] : nil
-            var deliveries = try await Runtime(global).withHub { try await $0.deliveries(statuses: statuses, target: target, limit: limit) }
+            var deliveries = try await Runtime(global).withHub { try await $0.outbox.deliveries(statuses: statuses, target: target, limit: limit) }
             if failed { deliveries = deliveries.filter { $0.lastError != nil } }
             if json { return try printJSON(deliveries) }
             for d in deliveries {
@@ -39,7 +39,7 @@ struct Deliveries: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let detail = try await Runtime(global).withHub { try await $0.delivery(id) }
+            let detail = try await Runtime(global).withHub { try await $0.outbox.delivery(id) }
             if json { return try printJSON(detail) }
             let d = detail.delivery
             print("Delivery \(d.id) to \(d.target): \(d.status.rawValue)")
@@ -78,7 +78,7 @@ struct Deliveries: AsyncParsableCommand {
 
         func run() async throws {
             let statuses: [DeliveryStatus] = ids.isEmpty ? (dead ? [.dead] : []) + (expired ? [.expired] : []) : [.dead, .expired]
-            let changed = try await Runtime(global).withHub { try await $0.retryDeliveries(ids.isEmpty ? nil : ids, statuses: statuses) }
+            let changed = try await Runtime(global).withHub { try await $0.outbox.retry(ids.isEmpty ? nil : ids, statuses: statuses) }
             for (id, status) in changed { print("\(id) \(status == .pending ? "queued again" : status.rawValue)") }
             if !ids.isEmpty, changed.count < ids.count {
                 let missing = Set(ids).subtracting(changed.map(\.id)).sorted()

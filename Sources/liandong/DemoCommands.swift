@@ -51,7 +51,7 @@ struct Demo: AsyncParsableCommand {
                 var delivery = runtime.configuration.delivery
                 delivery.initialBackoff = .milliseconds(500)
                 let pusher = DeliveryPusher(
-                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
+                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.policies.sharing),
                     instance: "demo", configuration: delivery, logger: runtime.logger)
                 try await withThrowingTaskGroup(of: Void.self) { pushing in
                     pushing.addTask { try await pusher.run() }
@@ -68,7 +68,7 @@ struct Demo: AsyncParsableCommand {
                                 if run.error != nil { errors += 1 }
                             }
                         }
-                        let stats = try await hub.stats()
+                        let stats = try await hub.inspection.stats()
                         print(
                             "cycle \(cycle): +\(total.inserted) new, \(total.updated) updated, \(total.failures) quarantined"
                                 + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
@@ -78,26 +78,26 @@ struct Demo: AsyncParsableCommand {
                                 + "resources \(stats.entities["resource"] ?? 0), "
                                 + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
                                 + "open failures \(stats.failures["open"] ?? 0), "
-                                + "deliveries \(Self.describe(try await hub.deliveryCounts())), "
+                                + "deliveries \(Self.describe(try await hub.outbox.counts())), "
                                 + "audit head \(stats.auditHead)")
                         quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
                         // Run to the end of the loops: what was just delivered is answered (acceptances,
                         // acknowledgements, instruction replies) and the next cycle pulls the answers.
-                        if once { _ = try await hub.waitForDeliveries(seconds: 20) }
+                        if once { _ = try await hub.outbox.waitForDeliveries(seconds: 20) }
                         if once, quiet >= 1 || cycle >= 50 { break }
                         if let deadline, Date() >= deadline { break }
                         try await Task.sleep(for: .seconds(max(interval, 0.05)))
                     }
                     // Let the pusher finish what is due before showing what each agency received.
-                    _ = try await hub.waitForDeliveries(seconds: 20)
-                    let stats = try await hub.stats()
+                    _ = try await hub.outbox.waitForDeliveries(seconds: 20)
+                    let stats = try await hub.inspection.stats()
                     try printJSON(stats)
-                    print("Deliveries: \(Self.describe(try await hub.deliveryCounts()))")
-                    let calls = try await hub.callouts()
+                    print("Deliveries: \(Self.describe(try await hub.outbox.counts()))")
+                    let calls = try await hub.outbox.callouts()
                     print(
                         "Call-outs (叫应) of red and orange warnings: \(calls.count), "
                             + "\(calls.filter { $0.acknowledgedAt != nil }.count) acknowledged, \(calls.filter { $0.acknowledgedAt == nil }.count) waiting")
-                    let transfers = try await hub.transfers()
+                    let transfers = try await hub.outbox.transfers()
                     print(
                         "Transfers 12345 ↔ 110: \(transfers.count) ("
                             + Dictionary(grouping: transfers, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }
@@ -105,7 +105,7 @@ struct Demo: AsyncParsableCommand {
                             + (transfers.first { $0.state == "answered" }.map {
                                 "; e.g. \($0.fromNumber) → 110 ticket \($0.toNumber ?? "-"): \($0.feedback ?? "")"
                             } ?? ""))
-                    let receipts = try await hub.instructionReceipts()
+                    let receipts = try await hub.outbox.instructionReceipts()
                     print(
                         "Bureau instructions (指令): \(Set(receipts.map(\.instructionNo)).count) to \(receipts.count) addressee(s) ("
                             + Dictionary(grouping: receipts, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }

@@ -16,7 +16,7 @@ struct Errors: AsyncParsableCommand {
         @Option(help: "Only this source.") var source: String?
         @Flag var json = false
         func run() async throws {
-            let groups = try await Runtime(global).withHub { try await $0.failureGroups(source: source) }
+            let groups = try await Runtime(global).withHub { try await $0.quarantine.groups(source: source) }
             if json { return try printJSON(groups) }
             if groups.isEmpty { print("No open mapping failures.") }
             for g in groups {
@@ -30,7 +30,7 @@ struct Errors: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
         func run() async throws {
-            let f = try await Runtime(global).withHub { try await $0.failure(id) }
+            let f = try await Runtime(global).withHub { try await $0.quarantine.failure(id) }
             print("failure \(f.id) [\(f.status)]  \(f.source)/\(f.stream)  mapping \(f.mapping)  seen \(f.seenCount)×")
             print("payload \(f.rawPayloadID) \(f.payloadName)  \(f.contentType ?? "")  declared encoding: \(f.declaredEncoding ?? "none")")
             print(f.recordIndex < 0 ? "the whole document failed" : "record \(f.recordIndex)" + (f.externalID.map { " (\($0))" } ?? ""))
@@ -62,7 +62,7 @@ struct Errors: AsyncParsableCommand {
             let runtime = try Runtime(global)
             let catalog = try runtime.catalog()
             let outcomes = try await runtime.withHub { hub in
-                let targets = all ? try await hub.openFailureIDs() : ids
+                let targets = all ? try await hub.quarantine.openIDs() : ids
                 return try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger).replay(targets, dryRun: dryRun)
             }
             if json { return try printJSON(outcomes) }
@@ -81,7 +81,7 @@ struct Errors: AsyncParsableCommand {
         @Argument var id: Int64
         @Option(help: "Why it is ignored.") var reason: String
         func run() async throws {
-            try await Runtime(global).withHub { try await $0.ignoreFailure(id, reason: reason) }
+            try await Runtime(global).withHub { try await $0.quarantine.ignore(id, reason: reason) }
             print("failure \(id) ignored")
         }
     }

@@ -118,10 +118,10 @@ struct IdentityBench: AsyncParsableCommand {
         let wall = ContinuousClock.now - started
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         var incidentOf: [String: String] = [:]
-        for incident in try await hub.incidents() {
+        for incident in try await hub.incidents.list() {
             for report in incident.reports { incidentOf[report] = incident.id.uuidString }
         }
-        let candidates = Set(try await hub.candidates(openOnly: true).map(\.report))
+        let candidates = Set(try await hub.incidents.candidates(openOnly: true).map(\.report))
         return Report(
             city: day.configuration.city.name, seed: day.configuration.seed, hours: day.configuration.hours, generated: day.reports.count,
             quarantined: quarantined, pages: pages.count, wallSeconds: seconds, recordsPerSecond: Double(day.reports.count) / seconds,

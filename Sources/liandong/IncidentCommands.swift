@@ -4,16 +4,6 @@ import LiandongHub
 import LiandongModel
 import LiandongSync
 
-extension Runtime {
-    /// `withHub`, deciding incidents and delivering changes under the policies in `Mappings/policies/`.
-    func withIncidentHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
-        let catalog = try catalog()
-        return try await withHub {
-            try await body($0.with(policy: catalog.incidentPolicy, sharing: catalog.sharingPolicy, routing: catalog.routingPolicy))
-        }
-    }
-}
-
 struct Incidents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incidents", abstract: "Incidents: the events the reports of every agency were linked into.",
@@ -26,7 +16,7 @@ struct Incidents: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let incidents = try await Runtime(global).withHub { try await $0.incidents(openOnly: open) }
+            let incidents = try await Runtime(global).withHub { try await $0.incidents.list(openOnly: open) }
             if json { return try printJSON(incidents) }
             for i in incidents {
                 let conflicts = i.openConflicts > 0 ? "  ⚠ \(i.openConflicts) conflict(s)" : ""
@@ -53,7 +43,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let file = try await Runtime(global).withHub { try await $0.incidentFile(incident) }
+            let file = try await Runtime(global).withHub { try await $0.incidents.file(incident) }
             if json { return try printJSON(file) }
             print("incident #\(file.no)  \(file.id.uuidString.lowercased())  version \(file.version)")
             if let into = file.mergedInto { print("merged into \(into.uuidString.lowercased())") }
@@ -89,7 +79,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @Argument(help: "The report, as source:external_id or its id.") var report: String
 
         func run() async throws {
-            let number = try await Runtime(global).withIncidentHub { try await $0.split(report: report) }
+            let number = try await Runtime(global).withHub { try await $0.incidents.split(report: report) }
             print("\(report) is now incident #\(number)")
         }
     }
@@ -102,7 +92,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @Argument(help: "The incident merged into it.") var other: String
 
         func run() async throws {
-            let number = try await Runtime(global).withIncidentHub { try await $0.merge(target, other) }
+            let number = try await Runtime(global).withHub { try await $0.incidents.merge(target, other) }
             print("merged into incident #\(number)")
         }
     }
@@ -119,7 +109,7 @@ struct Candidates: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let candidates = try await Runtime(global).withHub { try await $0.candidates(openOnly: !all) }
+            let candidates = try await Runtime(global).withHub { try await $0.incidents.candidates(openOnly: !all) }
             if json { return try printJSON(candidates) }
             for c in candidates {
                 print("\(c.id)  \(c.report) → incident #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)")
@@ -134,7 +124,7 @@ struct Candidates: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            try await Runtime(global).withIncidentHub { try await $0.acceptCandidate(id) }
+            try await Runtime(global).withHub { try await $0.incidents.acceptCandidate(id) }
             print("candidate \(id) accepted")
         }
     }
@@ -145,7 +135,7 @@ struct Candidates: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            try await Runtime(global).withIncidentHub { try await $0.rejectCandidate(id) }
+            try await Runtime(global).withHub { try await $0.incidents.rejectCandidate(id) }
             print("candidate \(id) rejected")
         }
     }
@@ -162,7 +152,7 @@ struct Conflicts: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let conflicts = try await Runtime(global).withHub { try await $0.conflicts(openOnly: !all) }
+            let conflicts = try await Runtime(global).withHub { try await $0.incidents.conflicts(openOnly: !all) }
             if json { return try printJSON(conflicts) }
             for c in conflicts { print("\(c.id)  incident #\(c.incidentNo)  \(c.field)  \(c.status)  \(c.candidates.canonicalJSON)") }
             print("\(conflicts.count) conflict(s)")
@@ -176,7 +166,7 @@ struct Conflicts: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let c = try await Runtime(global).withHub { try await $0.conflict(id) }
+            let c = try await Runtime(global).withHub { try await $0.incidents.conflict(id) }
             if json { return try printJSON(c) }
             print("conflict \(c.id) on incident #\(c.incidentNo), field \(c.field): \(c.status)")
             for side in c.candidates.arrayValue ?? [] {
@@ -194,7 +184,7 @@ struct Conflicts: AsyncParsableCommand {
         @Option(help: "The value to keep, as JSON ({\"dead\":0,\"injured\":2}) or plain text.") var value: String
 
         func run() async throws {
-            try await Runtime(global).withIncidentHub { try await $0.resolveConflict(id, value: value) }
+            try await Runtime(global).withHub { try await $0.incidents.resolveConflict(id, value: value) }
             print("conflict \(id) resolved")
         }
     }

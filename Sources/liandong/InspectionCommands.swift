@@ -12,7 +12,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime(global)
-        let view = try await runtime.withHub { try await $0.entity(entity) }
+        let view = try await runtime.withHub { try await $0.inspection.entity(entity) }
         if json { return try printJSON(view) }
         print("\(view.kind) \(view.id.uuidString.lowercased())  \(view.source):\(view.externalID)")
         print("version \(view.version), source time \(view.sourceTime.canonicalText), mapping \(view.mapping)")
@@ -40,7 +40,7 @@ struct Stats: AsyncParsableCommand {
     @Flag var json = false
 
     func run() async throws {
-        let stats = try await Runtime(global).withHub { try await $0.stats() }
+        let stats = try await Runtime(global).withHub { try await $0.inspection.stats() }
         if json { return try printJSON(stats) }
         for (kind, count) in stats.entities.sorted(by: { $0.key < $1.key }) { print("\(kind): \(count)") }
         print("active warnings: \(stats.activeWarnings)")
@@ -60,7 +60,7 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag var json = false
         func run() async throws {
-            let result = try await Runtime(global).withHub { try await $0.verifyAudit() }
+            let result = try await Runtime(global).withHub { try await $0.audit.verify() }
             if json {
                 try printJSON(result)
             } else if let bad = result.firstBad {
@@ -79,9 +79,9 @@ struct Audit: AsyncParsableCommand {
         @Argument(help: "Entity id (UUID), source:external_id, or a mapping failure id.") var entity: String
         @Flag var json = false
         func run() async throws {
-            let trail = try await Runtime(global).withHub { hub -> [Hub.AuditRecord] in
-                let id = Int64(entity) != nil ? entity : try await hub.resolve(entity).id.uuidString.lowercased()
-                return try await hub.auditTrail(of: id)
+            let trail = try await Runtime(global).withHub { hub -> [AuditLog.AuditRecord] in
+                let id = Int64(entity) != nil ? entity : try await hub.inspection.resolve(entity).id.uuidString.lowercased()
+                return try await hub.audit.trail(of: id)
             }
             if json { return try printJSON(trail) }
             guard !trail.isEmpty else { throw ValidationError("no audit entries for \(entity)") }

@@ -16,7 +16,7 @@ struct Instructions: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let receipts = try await Runtime(global).withHub { try await $0.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
+            let receipts = try await Runtime(global).withHub { try await $0.outbox.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
             if json { return try printJSON(receipts) }
             for r in receipts { print(r.line) }
             print("\(receipts.count) receipt(s)" + (overdue ? " overdue" : pending ? " pending" : ""))

@@ -68,7 +68,7 @@ struct LatencyBench: AsyncParsableCommand {
             return try await database.withHub(runtime) { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
                 let pusher = DeliveryPusher(
-                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.sharingPolicy),
+                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.policies.sharing),
                     instance: "bench", configuration: runtime.configuration.delivery, logger: runtime.logger)
                 return try await measure(lines, into: file, engine: engine, pusher: pusher)
             }
@@ -111,8 +111,8 @@ struct LatencyBench: AsyncParsableCommand {
                 commits.append(Self.milliseconds(committed.times.withLock { $0[index] } - written))
             }
             let hub = engine.hub
-            _ = try await hub.waitForDeliveries(seconds: 30)
-            let delivered = try await hub.deliveries(statuses: [.delivered], target: nil, limit: 100_000)
+            _ = try await hub.outbox.waitForDeliveries(seconds: 30)
+            let delivered = try await hub.outbox.deliveries(statuses: [.delivered], target: nil, limit: 100_000)
             let deliveries = delivered.compactMap { delivery in delivery.deliveredAt.map { $0.timeIntervalSince(delivery.createdAt) * 1000 } }
             return Report(
                 changes: lines.count, pollIntervalMilliseconds: interval * 1000, commitP50: Self.percentile(50, of: commits),

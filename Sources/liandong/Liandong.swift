@@ -64,7 +64,7 @@ struct Database: AsyncParsableCommand {
             let server = try runtime.embedded()
             let started = try server.start()
             try await Hub.createDatabaseIfNeeded(at: server.location, logger: runtime.logger)
-            _ = try await Hub.withHub(at: server.location, logger: runtime.logger) { try await $0.migrate() }
+            _ = try await Hub.withHub(at: server.location, policies: .none, logger: runtime.logger) { try await $0.migrate() }
             print(started ? "Started: \(server.location.url)" : "Already running: \(server.location.url)")
         }
     }

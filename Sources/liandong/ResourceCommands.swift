@@ -27,7 +27,7 @@ struct Resources: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let resources = try await Runtime(global).withHub { try await $0.resources(type: type, division: division) }
+            let resources = try await Runtime(global).withHub { try await $0.inspection.resources(type: type, division: division) }
             if json { return try printJSON(resources) }
             for r in resources {
                 let quantity = r.quantity.map { FieldValue.number($0).readableText + (r.unitOfMeasure ?? "") } ?? "-"

@@ -33,8 +33,10 @@ struct Runtime {
     }
 
     /// Connects (starting the embedded cluster when no URL is configured and it is not running),
-    /// migrates, runs `body`, and stops the cluster again if this call started it.
+    /// migrates, runs `body` with a hub writing under the policies of `Mappings/policies/`, and stops
+    /// the cluster again if this call started it.
     func withHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
+        let policies = try catalog().policies
         let location: DatabaseLocation
         var startedServer: EmbeddedPostgres?
         if let url = configuration.databaseURL {
@@ -47,7 +49,7 @@ struct Runtime {
             try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
         }
         defer { startedServer?.stop() }
-        return try await Hub.withHub(at: location, logger: logger) { hub in
+        return try await Hub.withHub(at: location, policies: policies, logger: logger) { hub in
             try await hub.migrate()
             return try await body(hub)
         }

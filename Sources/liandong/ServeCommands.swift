@@ -38,13 +38,13 @@ struct Serve: AsyncParsableCommand {
             }
             return (String(listen[..<colon]), number)
         } ?? (settings.serve.host, settings.serve.port)
-        try await runtime.withIncidentHub { hub in
+        try await runtime.withHub { hub in
             Cleanup.shared.handOverSignals()
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
             let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
             var delivery = settings.delivery
             delivery.leaseSeconds = settings.serve.leaseSeconds
-            let targets = AdapterRegistry.targets(jobs.map(\.adapter), sharing: catalog.sharingPolicy)
+            let targets = AdapterRegistry.targets(jobs.map(\.adapter), sharing: catalog.policies.sharing)
             let pusher = DeliveryPusher(
                 hub: hub, catalog: catalog, targets: targets, instance: name, configuration: delivery, logger: runtime.logger)
             let server = OperationsServer.application(
@@ -71,7 +71,7 @@ struct Streams: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let streams = try await Runtime(global).withHub { try await $0.streams() }
+            let streams = try await Runtime(global).withHub { try await $0.streams.statuses() }
             if json { return try printJSON(streams) }
             for s in streams {
                 let lag = s.lagSeconds.map { String(format: "%.0fs", $0) } ?? "-"
@@ -105,7 +105,7 @@ struct Streams: AsyncParsableCommand {
         let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
         let streams = try parts.count == 2 ? [parts[1]] : AdapterRegistry.offline(parts[0], logger: runtime.logger).streams.map(\.name)
         try await runtime.withHub { hub in
-            for stream in streams { _ = try await hub.setPaused(source: parts[0], stream: stream, paused) }
+            for stream in streams { _ = try await hub.streams.setPaused(source: parts[0], stream: stream, paused) }
         }
         print(streams.map { "\(parts[0])/\($0) \(paused ? "paused" : "resumed")" }.joined(separator: "\n"))
     }

@@ -29,7 +29,7 @@ struct Sync: AsyncParsableCommand {
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
             var failed = false
             repeat {
-                var runs: [Hub.SyncRunRecord] = []
+                var runs: [StreamStore.SyncRunRecord] = []
                 for adapter in adapters { runs += try await engine.sync(adapter) }
                 failed = runs.contains { $0.error != nil }
                 if json { try printJSON(runs) } else { runs.forEach { print(SyncReport.line($0)) } }
@@ -43,7 +43,7 @@ struct Sync: AsyncParsableCommand {
 
 /// How a sync run is shown on one line.
 enum SyncReport {
-    static func line(_ run: Hub.SyncRunRecord) -> String {
+    static func line(_ run: StreamStore.SyncRunRecord) -> String {
         let s = run.summary
         var text = "\(run.source)/\(run.stream): pulled \(run.pulled), inserted \(s.inserted), updated \(s.updated), "
             + "unchanged \(s.unchanged), older \(s.older), linked \(s.linked), quarantined \(s.failures)"

@@ -14,7 +14,7 @@ struct Transfers: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let transfers = try await Runtime(global).withHub { try await $0.transfers(overdueOnly: overdue) }
+            let transfers = try await Runtime(global).withHub { try await $0.outbox.transfers(overdueOnly: overdue) }
             if json { return try printJSON(transfers) }
             for t in transfers { print(t.line) }
             print("\(transfers.count) transfer(s)" + (overdue ? " overdue" : ""))

@@ -14,7 +14,7 @@ struct Warnings: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let calls = try await Runtime(global).withHub { try await $0.callouts(unacknowledgedOnly: unacknowledged) }
+            let calls = try await Runtime(global).withHub { try await $0.outbox.callouts(unacknowledgedOnly: unacknowledged) }
             if json { return try printJSON(calls) }
             for c in calls {
                 print(

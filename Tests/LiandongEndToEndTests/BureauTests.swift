@@ -20,25 +20,24 @@ import Testing
         let agencies = [bureau, fire, police, hotline]
         let location = try await TestDatabase.makeFreshDatabase()
         try await AgencySimulator.withRunning(all: agencies) {
-            try await Hub.withHub(at: location, logger: TestDatabase.logger) { plain in
-                let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
-                let hub = engine.hub
+            try await Hub.withHub(at: location, policies: catalog.policies, logger: TestDatabase.logger) { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: try agencies.map { try $0.makeTarget() }) {
                     for agency in agencies { _ = try await engine.sync(try agency.makeAdapter()) }
-                    #expect(try await hub.waitForDeliveries())
+                    #expect(try await hub.outbox.waitForDeliveries())
                     // The addressees' replies, pulled back, and what they owe the bureau.
                     _ = try await engine.sync(try fire.makeAdapter())
                     _ = try await engine.sync(try police.makeAdapter())
-                    #expect(try await hub.waitForDeliveries())
+                    #expect(try await hub.outbox.waitForDeliveries())
                 }
-                let stats = try await hub.stats()
+                let stats = try await hub.inspection.stats()
                 #expect(stats.entities["bureau_incident"] == Set(bureau.timeline.versions.map(\.id)).count)
                 #expect(stats.entities["instruction"] == Set(bureau.instructions.versions.map(\.id)).count)
                 #expect(stats.entities["resource"] == Set(bureau.resources.versions.map(\.id)).count)
                 #expect(stats.failures["open"] == 0)
 
                 // Every addressee of every instruction has a receipt, and got the instruction.
-                let receipts = try await hub.instructionReceipts()
+                let receipts = try await hub.outbox.instructionReceipts()
                 let addressed = bureau.instructions.versions.reduce(0) { $0 + ($1["JSDW"]?.split(separator: ";").count ?? 0) }
                 #expect(!receipts.isEmpty && receipts.count == addressed)
                 #expect(receipts.allSatisfy { $0.delivery == "delivered" }, "\(receipts.map(\.delivery))")
@@ -56,7 +55,7 @@ import Testing
                         $0.state == "acknowledged" && $0.overdue && $0.acknowledgedBy == SimulatedInbox.instructionPost
                     } == true)
                 #expect(byAddressee["hotline-12345"]?.allSatisfy { $0.state == "delivered" && $0.overdue } == true)
-                let overdue = try await hub.instructionReceipts(overdueOnly: true)
+                let overdue = try await hub.outbox.instructionReceipts(overdueOnly: true)
                 #expect(Set(overdue.map(\.addressee)) == ["police-110", "hotline-12345"])
 
                 // The bureau heard each reply: 119's with its feedback, 110's signature alone.
@@ -67,7 +66,7 @@ import Testing
                 #expect(feedback.count == answered.count)
                 #expect(feedback.contains { $0["JSDW"] == .string("消防救援支队") && $0["FKNR"] != nil })
                 #expect(feedback.contains { $0["JSDW"] == .string("公安局指挥中心") && $0["FKNR"] == nil && $0["QSR"] != nil })
-                #expect(try await hub.verifyAudit().firstBad == nil)
+                #expect(try await hub.audit.verify().firstBad == nil)
             }
         }
         // Admins follow them up from the command line, and in the file of the incident they concern.
@@ -100,23 +99,22 @@ import Testing
         let bureau = AgencySimulator(.init(agency: .bureau, seed: 5, records: 40))
         let fire = AgencySimulator(.init(agency: .fire, seed: 5, records: 40))
         try await AgencySimulator.withRunning(all: [bureau, fire]) {
-            try await TestDatabase.withFreshHub { plain in
-                let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
-                let hub = engine.hub
+            try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try bureau.makeTarget()]) {
                     _ = try await engine.sync(try fire.makeAdapter())
                     _ = try await engine.sync(try bureau.makeAdapter())
-                    #expect(try await hub.waitForDeliveries(to: "emergency-bureau"))
+                    #expect(try await hub.outbox.waitForDeliveries(to: "emergency-bureau"))
                 }
                 // A bureau report names the 119 alarm it grew from: one incident, graded by the bureau.
                 let reported = Dictionary(bureau.timeline.versions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }).values
                     .filter { $0["GLJQBH"] != nil }
                 #expect(!reported.isEmpty)
-                let incidents = try await hub.incidents()
+                let incidents = try await hub.incidents.list()
                 for report in reported {
                     let incident = try #require(incidents.first { $0.reports.contains("emergency-bureau:\(report.id)") }, "\(report.id)")
                     #expect(incident.reports.contains("fire-119:\(report["GLJQBH"]!)"))
-                    let file = try await hub.incidentFile(incident.id.uuidString)
+                    let file = try await hub.incidents.file(incident.id.uuidString)
                     let decided = Dictionary(uniqueKeysWithValues: file.fields.map { ($0.name, $0.value) })
                     #expect(decided["grade"] != nil && decided["response_level"] != nil && decided["report_stage"] != nil)
                 }

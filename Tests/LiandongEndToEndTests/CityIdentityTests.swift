@@ -21,7 +21,7 @@ import Testing
         var outcomes: [(digest: String, incidents: Int)] = []
         for order in [pages, pages.reversed()] {
             outcomes.append(
-                try await TestDatabase.withFreshHub { hub in
+                try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
                     let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                     for page in order {
                         let file = work.appendingPathComponent("\(page.number)-\(page.source)")
@@ -29,7 +29,7 @@ import Testing
                         let summary = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(page.source, logger: hub.logger))
                         #expect(summary.failures == 0)
                     }
-                    let stats = try await hub.stats()
+                    let stats = try await hub.inspection.stats()
                     return (stats.digest, stats.incidents)
                 })
         }

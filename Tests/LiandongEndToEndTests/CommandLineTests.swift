@@ -75,7 +75,7 @@ struct CommandLine_ {
         #expect(demo.status == 0, "\(demo.stderr)")
         let stats = try await cli.run(["stats", "--json", "--data-dir", dataDirectory.path])
         #expect(stats.status == 0, "\(stats.stderr)")
-        let parsed = try JSONDecoder().decode(Hub.Stats.self, from: Data(stats.stdout.utf8))
+        let parsed = try JSONDecoder().decode(Inspection.Stats.self, from: Data(stats.stdout.utf8))
         for kind in ["work_order", "fire_alarm", "warning"] {
             #expect((parsed.entities[kind] ?? 0) > 0, "\(kind): \(parsed.entities)")
         }
@@ -91,7 +91,7 @@ struct CommandLine_ {
         #expect(listed.status == 0, "\(listed.stderr)")
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let candidates = try decoder.decode([Hub.Candidate].self, from: Data(listed.stdout.utf8))
+        let candidates = try decoder.decode([IncidentStore.Candidate].self, from: Data(listed.stdout.utf8))
         #expect(Set(candidates.map(\.report)).count == candidates.count, "one candidate per report")
         let reports = ["work_order", "fire_alarm", "police_ticket", "ambulance_call", "bureau_incident"].reduce(0) {
             $0 + (parsed.entities[$1] ?? 0)
@@ -110,26 +110,26 @@ struct CommandLine_ {
             decoder.dateDecodingStrategy = .iso8601
             return try decoder.decode(T.self, from: Data(result.stdout.utf8))
         }
-        let incidents = try await json([Hub.IncidentSummary].self, ["incidents", "list"])
+        let incidents = try await json([IncidentStore.IncidentSummary].self, ["incidents", "list"])
         let linked = try #require(incidents.first { $0.reports.count >= 2 }, "the demo links reports of one event")
-        let file = try await json(Hub.IncidentFile.self, ["incident", "show", "\(linked.no)"])
+        let file = try await json(IncidentStore.IncidentFile.self, ["incident", "show", "\(linked.no)"])
         #expect(Set(file.reports.map(\.report)) == Set(linked.reports))
         #expect(file.audit.contains { $0.action == "incident.link" })
         let report = linked.reports[1]
         let split = try await cli.run(["incident", "split", report, "--data-dir", dataDirectory])
         #expect(split.status == 0, "\(split.stderr)")
-        #expect(try await json([Hub.IncidentSummary].self, ["incidents"]).count == incidents.count + 1)
+        #expect(try await json([IncidentStore.IncidentSummary].self, ["incidents"]).count == incidents.count + 1)
         let merge = try await cli.run(["incident", "merge", "\(linked.no)", report, "--data-dir", dataDirectory])
         #expect(merge.status == 0, "\(merge.stderr)")
-        let after = try await json(Hub.IncidentFile.self, ["incident", "show", "\(linked.no)"])
+        let after = try await json(IncidentStore.IncidentFile.self, ["incident", "show", "\(linked.no)"])
         #expect(Set(after.reports.map(\.report)) == Set(linked.reports))
         #expect(after.audit.contains { $0.action == "incident.split" } && after.audit.contains { $0.action == "incident.merge" })
         let verify = try await cli.run(["audit", "verify", "--data-dir", dataDirectory])
         #expect(verify.status == 0, "\(verify.stdout)")
-        let before = try await json(Hub.Stats.self, ["stats"])
+        let before = try await json(Inspection.Stats.self, ["stats"])
         let rebuild = try await cli.run(["rebuild", "--data-dir", dataDirectory])
         #expect(rebuild.status == 0, "\(rebuild.stderr)")
-        let rebuilt = try await json(Hub.Stats.self, ["stats"])
+        let rebuilt = try await json(Inspection.Stats.self, ["stats"])
         #expect(rebuilt.digest == before.digest)
         #expect(rebuilt.incidents == before.incidents)
         #expect(try await cli.run(["audit", "verify", "--data-dir", dataDirectory]).status == 0)
@@ -158,10 +158,10 @@ struct CommandLine_ {
     @Test func killedMidSyncThenRerunEqualsACleanRun() async throws {
         let simulator = AgencySimulator(.init(agency: .hotline, seed: 99, records: 1500))
         try await simulator.withRunning { simulator in
-            let clean = try await TestDatabase.withFreshHub { hub in
+            let clean = try await TestDatabase.withFreshHub(policies: try MappingFixture.repositoryCatalog().policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: try MappingFixture.repositoryCatalog(), logger: hub.logger)
                 _ = try await engine.sync(try simulator.makeAdapter(pageSize: 10))
-                return try await hub.stats()
+                return try await hub.inspection.stats()
             }
 
             let location = try await TestDatabase.makeFreshDatabase()
@@ -172,28 +172,28 @@ struct CommandLine_ {
                 """.write(to: config, atomically: true, encoding: .utf8)
             let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": simulator.configuration.token])
             let (pid, killed, _) = try cli.start(["sync", "--once", "--config", config.path])
-            let killedAt = try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+            let killedAt = try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
                 // Wait until some pages are committed, then kill without warning.
                 var count = 0
                 for _ in 0..<600 where count < 150 {
                     try await Task.sleep(for: .milliseconds(20))
-                    count = try await hub.stats().entities["work_order"] ?? 0
+                    count = try await hub.inspection.stats().entities["work_order"] ?? 0
                 }
                 kill(pid, SIGKILL)
                 _ = try await killed.value
-                return try await hub.stats().entities["work_order"] ?? 0
+                return try await hub.inspection.stats().entities["work_order"] ?? 0
             }
             #expect(try await killed.value.killedBySignal)
             #expect(killedAt > 0 && killedAt < clean.entities["work_order"]!, "killed mid-sync at \(killedAt)")
 
             let rerun = try await cli.run(["sync", "--once", "--config", config.path])
             #expect(rerun.status == 0, "\(rerun.stderr)")
-            try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
-                let stats = try await hub.stats()
+            try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
+                let stats = try await hub.inspection.stats()
                 #expect(stats.digest == clean.digest)
                 #expect(stats.entities == clean.entities)
                 #expect(stats.auditHead == clean.auditHead, "no audit entry doubled")
-                #expect(try await hub.verifyAudit().firstBad == nil)
+                #expect(try await hub.audit.verify().firstBad == nil)
             }
         }
     }
@@ -309,13 +309,13 @@ struct CommandLine_ {
         #expect(first.status == 0, "\(first.stderr)")
         let again = try await cli.run(["ingest", "--source", "weather"] + files)
         #expect(again.stdout.contains("new 0, identical to earlier \(files.count)"), "\(again.stdout)")
-        try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
-            let stats = try await hub.stats()
+        try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
+            let stats = try await hub.inspection.stats()
             #expect(stats.entities["warning"] == 2)
             #expect(stats.rawPayloads == files.count)
-            let rules = Set(try await hub.failureGroups(source: "weather").map(\.rule))
+            let rules = Set(try await hub.quarantine.groups(source: "weather").map(\.rule))
             #expect(rules == ["namespace", "doctype", "required"])
-            #expect(try await hub.verifyAudit().firstBad == nil)
+            #expect(try await hub.audit.verify().firstBad == nil)
         }
 
         let show = try await cli.run(["show", "weather:KSTO1055887203"])
@@ -329,8 +329,8 @@ struct CommandLine_ {
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no entity weather:nope"))
 
-        let failureID = try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
-            try #require(try await hub.failureGroups(source: "weather").first { $0.rule == "doctype" }?.ids.first)
+        let failureID = try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
+            try #require(try await hub.quarantine.groups(source: "weather").first { $0.rule == "doctype" }?.ids.first)
         }
         let failure = try await cli.run(["errors", "show", "\(failureID)"])
         #expect(failure.stdout.contains("/: doctype"))

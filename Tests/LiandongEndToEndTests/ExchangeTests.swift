@@ -30,7 +30,7 @@ import Testing
     @Test func aFolderIsReadPageByPageOnceWithBadCodesQuarantined() async throws {
         let lines = (1...23).map { Self.line($0, division: $0 % 10 == 0 ? "350101" : "350102") }
         let folder = try Self.write(lines)
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: try MappingFixture.repositoryCatalog().policies) { hub in
             let engine = SyncEngine(hub: hub, catalog: try MappingFixture.repositoryCatalog(), logger: TestDatabase.logger)
             let adapter = ExchangeFolderAdapter(location: folder, pageSize: 5)
             let first = try await engine.sync(adapter)[0]
@@ -39,7 +39,7 @@ import Testing
             #expect(first.pulled == 23)
             #expect(first.summary.inserted == 21)
             #expect(first.summary.failures == 2, "350101 is not a GB/T 2260 code")
-            let stats = try await hub.stats()
+            let stats = try await hub.inspection.stats()
             #expect(stats.entities["exchange_report"] == 21)
             #expect(stats.incidents > 0, "exchange reports go through identity resolution")
             // A second file in the folder is read after the first; nothing of the first again.
@@ -48,7 +48,7 @@ import Testing
             let second = try await engine.sync(adapter)[0]
             #expect(second.pulled == 1)
             #expect(second.summary.updated == 1)
-            #expect(try await hub.verifyAudit().firstBad == nil)
+            #expect(try await hub.audit.verify().firstBad == nil)
         }
     }
 

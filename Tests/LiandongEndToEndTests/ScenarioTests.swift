@@ -62,9 +62,8 @@ import Yams
         let work = Scratch.path("scenario")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        try await TestDatabase.withFreshHub { plainHub in
-            let engine = SyncEngine(hub: plainHub, catalog: catalog, logger: plainHub.logger)
-            let hub = engine.hub
+        try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
+            let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
             for (n, step) in scenario.steps.enumerated() {
                 if let source = step.source, let document = step.document {
                     let file = work.appendingPathComponent("step-\(n)")
@@ -72,22 +71,22 @@ import Yams
                     let summary = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(source, logger: hub.logger))
                     #expect(summary.failures == 0, "\(name) step \(n): the document maps")
                 } else if let report = step.split {
-                    try await hub.split(report: report)
+                    try await hub.incidents.split(report: report)
                 } else if let report = step.accept {
-                    let candidate = try #require(try await hub.candidates(openOnly: true).first { $0.report == report }, "\(name)")
-                    try await hub.acceptCandidate(candidate.id)
+                    let candidate = try #require(try await hub.incidents.candidates(openOnly: true).first { $0.report == report }, "\(name)")
+                    try await hub.incidents.acceptCandidate(candidate.id)
                 } else if let field = step.resolve, let value = step.value {
-                    let conflict = try #require(try await hub.conflicts(openOnly: true).first { $0.field == field }, "\(name)")
-                    try await hub.resolveConflict(conflict.id, value: value)
+                    let conflict = try #require(try await hub.incidents.conflicts(openOnly: true).first { $0.field == field }, "\(name)")
+                    try await hub.incidents.resolveConflict(conflict.id, value: value)
                 }
             }
-            let incidents = try await hub.incidents()
+            let incidents = try await hub.incidents.list()
             #expect(incidents.count == scenario.expect.incidents, "\(name): \(incidents.map(\.reports))")
             if let candidates = scenario.expect.candidates {
-                #expect(try await hub.candidates(openOnly: true).count == candidates, "\(name): open candidates")
+                #expect(try await hub.incidents.candidates(openOnly: true).count == candidates, "\(name): open candidates")
             }
             for expected in scenario.expect.each {
-                let file = try await hub.incidentFile(expected.reports[0])
+                let file = try await hub.incidents.file(expected.reports[0])
                 #expect(file.reports.map(\.report).sorted() == expected.reports.sorted(), "\(name)")
                 for (field, want) in expected.fields ?? [:] {
                     let got = file.fields.first { $0.name == field }
@@ -103,14 +102,14 @@ import Yams
                 let actions = Set(file.audit.map(\.action))
                 for action in expected.audit ?? [] { #expect(actions.contains(action), "\(name): audit has \(action)") }
             }
-            #expect(try await hub.verifyAudit().firstBad == nil)
+            #expect(try await hub.audit.verify().firstBad == nil)
             // Rebuilding from the raw payloads reproduces the same state, splits included.
-            let before = try await hub.stats()
+            let before = try await hub.inspection.stats()
             _ = try await engine.rebuild()
-            let after = try await hub.stats()
+            let after = try await hub.inspection.stats()
             #expect(after.digest == before.digest, "\(name): rebuild reproduces the digest")
             #expect(after.incidents == before.incidents)
-            #expect(try await hub.verifyAudit().firstBad == nil)
+            #expect(try await hub.audit.verify().firstBad == nil)
         }
     }
 }
@@ -130,14 +129,14 @@ extension ScenarioTests {
         defer { try? FileManager.default.removeItem(at: work) }
         var digests: Set<String> = []
         for order in Self.permutations(Array(steps.indices)) {
-            let digest = try await TestDatabase.withFreshHub { hub in
+            let digest = try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 for n in order {
                     let file = work.appendingPathComponent("step-\(n)")
                     try Data((steps[n].document ?? "").utf8).write(to: file)
                     _ = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(steps[n].source ?? "", logger: hub.logger))
                 }
-                return try await hub.stats().digest
+                return try await hub.inspection.stats().digest
             }
             digests.insert(digest)
         }

@@ -39,11 +39,11 @@ import Testing
 
     /// Counted on a connection of its own, opened after the restart as before it.
     static func workOrders(at location: DatabaseLocation) async throws -> Int {
-        try await Hub.withHub(at: location, logger: TestDatabase.logger) { try await $0.stats().entities["work_order"] ?? 0 }
+        try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { try await $0.inspection.stats().entities["work_order"] ?? 0 }
     }
 
-    static func alarms(_ hub: Hub) async throws -> Hub.StreamStatus? {
-        try await hub.streams().first { $0.stream == "alarms" }
+    static func alarms(_ hub: Hub) async throws -> StreamStore.StreamStatus? {
+        try await hub.streams.statuses().first { $0.stream == "alarms" }
     }
 
     static func waitFor(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
@@ -62,7 +62,7 @@ import Testing
         simulator.faults.inject(.serverError, count: 12)
         try await simulator.withRunning { simulator in
             let location = try await TestDatabase.makeFreshDatabase()
-            try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+            try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
                 let sources = "  fire-119: {url: \"\(simulator.baseURL!)\", page_size: 10, timeout_seconds: 2, attempts: 2, every: 200ms}"
                 try await Self.withServe(at: location, sources: sources) {
                     let failed = try await Self.waitFor(30) { try await Self.alarms(hub)?.consecutiveFailures ?? 0 > 0 }
@@ -71,7 +71,7 @@ import Testing
                     let expected = Set(simulator.timeline.versions.map(\.id)).count
                     let recovered = try await Self.waitFor(90) {
                         let failures = try await Self.alarms(hub)?.consecutiveFailures
-                        return try await hub.stats().entities["fire_alarm"] == expected && failures == 0
+                        return try await hub.inspection.stats().entities["fire_alarm"] == expected && failures == 0
                     }
                     #expect(recovered, "every alarm arrives once the agency is back")
                     #expect(try await Self.alarms(hub)?.lagSeconds != nil)
@@ -99,7 +99,7 @@ import Testing
                 let expected = Set(simulator.timeline.versions.map(\.id)).count
                 let caughtUp = try await Self.waitFor(90) { try await Self.workOrders(at: location) == expected }
                 #expect(caughtUp, "serve reconnects and catches up")
-                let verification = try await Hub.withHub(at: location, logger: TestDatabase.logger) { try await $0.verifyAudit() }
+                let verification = try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { try await $0.audit.verify() }
                 #expect(verification.firstBad == nil, "\(verification)")
             }
         }

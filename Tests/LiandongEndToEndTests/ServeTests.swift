@@ -10,20 +10,20 @@ import Testing
 /// `liandong serve` as operations run it: instances against one database, leases, faults.
 @Suite(.serialized) struct ServeTests {
     @Test func aLeaseHasOneHolderUntilItExpires() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             // Leases long enough for a loaded machine, until the last renewal shortens a's to one second.
-            #expect(try await hub.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 10))
-            #expect(try await !hub.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 10))
-            let name = Hub.leaseName(source: "fire-119", stream: "alarms")
-            #expect(try await !hub.renewLease(name, holder: "b", lease: 10))
-            #expect(try await hub.renewLease(name, holder: "a", lease: 1))
+            #expect(try await hub.streams.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 10))
+            #expect(try await !hub.streams.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 10))
+            let name = StreamStore.leaseName(source: "fire-119", stream: "alarms")
+            #expect(try await !hub.streams.renewLease(name, holder: "b", lease: 10))
+            #expect(try await hub.streams.renewLease(name, holder: "a", lease: 1))
             try await Task.sleep(for: .milliseconds(1200))
-            #expect(try await hub.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 5))
-            #expect(try await !hub.renewLease(name, holder: "a", lease: 1), "a's lease expired: a must stop writing")
-            #expect(try await hub.streams().first?.holder == "b")
-            #expect(try await hub.setPaused(source: "fire-119", stream: "alarms", true))
-            try await hub.releaseLease(name, holder: "b")
-            #expect(try await !hub.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 1), "paused")
+            #expect(try await hub.streams.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 5))
+            #expect(try await !hub.streams.renewLease(name, holder: "a", lease: 1), "a's lease expired: a must stop writing")
+            #expect(try await hub.streams.statuses().first?.holder == "b")
+            #expect(try await hub.streams.setPaused(source: "fire-119", stream: "alarms", true))
+            try await hub.streams.releaseLease(name, holder: "b")
+            #expect(try await !hub.streams.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 1), "paused")
         }
     }
 
@@ -50,11 +50,11 @@ import Testing
         try await hotline.withRunning { hotline in
             try await fire.withRunning { fire in
                 let catalog = try MappingFixture.repositoryCatalog()
-                let clean = try await TestDatabase.withFreshHub { hub in
+                let clean = try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
                     let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                     _ = try await engine.sync(try hotline.makeAdapter(pageSize: 10))
                     _ = try await engine.sync(try fire.makeAdapter(pageSize: 10))
-                    return try await hub.stats()
+                    return try await hub.inspection.stats()
                 }
                 let location = try await TestDatabase.makeFreshDatabase()
                 // Port 0: each instance listens where the system puts it and prints the port.
@@ -70,35 +70,35 @@ import Testing
                 let first = try cli.start(["serve", "--config", config.path, "--instance", "first"])
                 let second = try cli.start(["serve", "--config", config.path, "--instance", "second"])
                 let port = try await CommandLine_.listeningPort(in: second.stdout)
-                try await Hub.withHub(at: location, logger: TestDatabase.logger) { hub in
+                try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
                     // Kill the first once it has committed some pages.
                     for _ in 0..<600 {
-                        let held = try await hub.streams().filter { $0.holder == "first" }.count
-                        if held > 0, try await hub.stats().rawPayloads > 6 { break }
+                        let held = try await hub.streams.statuses().filter { $0.holder == "first" }.count
+                        if held > 0, try await hub.inspection.stats().rawPayloads > 6 { break }
                         try await Task.sleep(for: .milliseconds(20))
                     }
                     kill(first.pid, SIGKILL)
                     _ = try await first.output.value
                     // The second takes over within twice the lease and finishes (given two minutes on a loaded machine).
-                    var stats = try await hub.stats()
+                    var stats = try await hub.inspection.stats()
                     for _ in 0..<600 where stats.digest != clean.digest {
                         try await Task.sleep(for: .milliseconds(200))
-                        stats = try await hub.stats()
+                        stats = try await hub.inspection.stats()
                     }
                     #expect(stats.digest == clean.digest)
                     #expect(stats.entities == clean.entities)
-                    #expect(try await hub.verifyAudit().firstBad == nil)
+                    #expect(try await hub.audit.verify().firstBad == nil)
                     // Each entity inserted once in the audit: no batch applied twice.
-                    let inserts = try await hub.scalarForTests("SELECT count(*)::int FROM audit_entry WHERE action = 'insert'")
+                    let inserts = try await OutsideSQL(location).integer("SELECT count(*)::int FROM audit_entry WHERE action = 'insert'")
                     #expect(inserts == clean.entities.values.reduce(0, +))
-                    let streams = try await hub.streams()
+                    let streams = try await hub.streams.statuses()
                     #expect(streams.count == 4, "12345 work orders; 119 alarms, acknowledgements and instruction replies")
                     #expect(streams.allSatisfy { $0.lastHolder == "second" || $0.lastHolder == "first" })
                     #expect(streams.contains { $0.lastHolder == "second" })
                     // 119 is a receiver too: every delivery owed to it arrives exactly once, though the
                     // first instance died with deliveries in flight.
-                    #expect(try await hub.waitForDeliveries(to: "fire-119", seconds: 60))
-                    let delivered = try await hub.deliveries(statuses: nil, target: "fire-119", limit: 10_000)
+                    #expect(try await hub.outbox.waitForDeliveries(to: "fire-119", seconds: 60))
+                    let delivered = try await hub.outbox.deliveries(statuses: nil, target: "fire-119", limit: 10_000)
                     #expect(!delivered.isEmpty && delivered.allSatisfy { $0.status == .delivered })
                     #expect(fire.inbox.documents.count == delivered.count)
                     #expect(Set(fire.inbox.documents.map(\.idempotencyKey)).count == delivered.count)
@@ -118,12 +118,5 @@ import Testing
                 #expect(stopped.status == 0 && !stopped.killedBySignal, "a graceful stop: \(stopped.stderr)")
             }
         }
-    }
-}
-
-extension Hub {
-    func scalarForTests(_ sql: String) async throws -> Int {
-        for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) { return value }
-        return 0
     }
 }

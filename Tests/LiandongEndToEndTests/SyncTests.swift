@@ -23,9 +23,9 @@ import Testing
 
     /// Syncs until a cycle brings nothing new and reports no error (at most `cycles`).
     static func syncUntilQuiet(_ engine: SyncEngine, _ adapter: some SourceAdapter, cycles: Int = 8) async throws
-        -> [Hub.SyncRunRecord]
+        -> [StreamStore.SyncRunRecord]
     {
-        var runs: [Hub.SyncRunRecord] = []
+        var runs: [StreamStore.SyncRunRecord] = []
         for _ in 0..<cycles {
             let cycle = try await engine.sync(adapter)
             runs += cycle
@@ -40,21 +40,21 @@ import Testing
         let simulator = AgencySimulator(.init(agency: agency, seed: 7, records: 45))
         let expected = Set(simulator.timeline.versions.map(\.id))
         try await simulator.withRunning { simulator in
-            try await TestDatabase.withFreshHub { hub in
+            try await TestDatabase.withFreshHub(policies: Self.catalog.policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: Self.catalog, logger: hub.logger)
                 let adapter = try simulator.makeAdapter(pageSize: 10)
                 let first = try await engine.sync(adapter)
                 #expect(first.allSatisfy { $0.error == nil })
                 #expect(first.reduce(0) { $0 + $1.batches } > 1, "more than one page")
-                let stats = try await hub.stats()
+                let stats = try await hub.inspection.stats()
                 #expect(stats.entities[Self.kind(of: agency)] == expected.count)
                 #expect(stats.failures["open"] == 0)
                 let again = try await engine.sync(adapter)
                 #expect(again.allSatisfy { $0.summary.inserted + $0.summary.updated == 0 })
-                let after = try await hub.stats()
+                let after = try await hub.inspection.stats()
                 #expect(after.digest == stats.digest)
                 #expect(after.auditHead == stats.auditHead)
-                #expect(try await hub.verifyAudit().firstBad == nil)
+                #expect(try await hub.audit.verify().firstBad == nil)
             }
         }
     }
@@ -66,7 +66,7 @@ import Testing
         configuration.releasePerSecond = 8
         let simulator = AgencySimulator(configuration)
         try await simulator.withRunning { simulator in
-            try await TestDatabase.withFreshHub { hub in
+            try await TestDatabase.withFreshHub(policies: Self.catalog.policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: Self.catalog, logger: hub.logger)
                 let adapter = try simulator.makeAdapter()
                 var updated = 0
@@ -77,7 +77,7 @@ import Testing
                     try await Task.sleep(for: .milliseconds(250))
                 }
                 _ = try await engine.sync(adapter)
-                let stats = try await hub.stats()
+                let stats = try await hub.inspection.stats()
                 #expect(stats.entities["work_order"] == Set(simulator.timeline.versions.map(\.id)).count)
                 #expect(updated > 0)
                 #expect(stats.alternateValues > 0)
@@ -98,12 +98,12 @@ import Testing
         let expected = Set(simulator.timeline.versions.map(\.id))
         simulator.faults.inject(fault)
         try await simulator.withRunning { simulator in
-            try await TestDatabase.withFreshHub { hub in
+            try await TestDatabase.withFreshHub(policies: Self.catalog.policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: Self.catalog, logger: hub.logger)
                 _ = try await Self.syncUntilQuiet(engine, try simulator.makeAdapter(pageSize: 10, timeoutSeconds: 1.5))
                 #expect(simulator.faults.remaining == 0)
-                let stored = try await hub.stats().entities[Self.kind(of: agency)] ?? 0
-                let failures = try await hub.failureGroups(source: agency.rawValue)
+                let stored = try await hub.inspection.stats().entities[Self.kind(of: agency)] ?? 0
+                let failures = try await hub.quarantine.groups(source: agency.rawValue)
                 if fault == .malformedRecord {
                     #expect(stored == expected.count - 1)
                     #expect(failures.count == 1)
@@ -112,7 +112,7 @@ import Testing
                     #expect(stored == expected.count, "\(failures)")
                     #expect(failures.allSatisfy { $0.path == "/" }, "only whole documents are quarantined: \(failures)")
                 }
-                #expect(try await hub.verifyAudit().firstBad == nil)
+                #expect(try await hub.audit.verify().firstBad == nil)
             }
         }
     }

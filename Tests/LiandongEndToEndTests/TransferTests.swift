@@ -15,17 +15,16 @@ import Testing
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 2026, records: 60))
         let police = AgencySimulator(.init(agency: .police, seed: 2026, records: 60))
         try await AgencySimulator.withRunning(all: [hotline, police]) {
-            try await TestDatabase.withFreshHub { plain in
-                let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
-                let hub = engine.hub
+            try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try hotline.makeTarget(), try police.makeTarget()]) {
                     _ = try await engine.sync(try hotline.makeAdapter())
-                    #expect(try await hub.waitForDeliveries(to: "police-110"))
+                    #expect(try await hub.outbox.waitForDeliveries(to: "police-110"))
                     _ = try await engine.sync(try police.makeAdapter())
-                    #expect(try await hub.waitForDeliveries(to: "police-110"))
-                    #expect(try await hub.waitForDeliveries(to: "hotline-12345"))
+                    #expect(try await hub.outbox.waitForDeliveries(to: "police-110"))
+                    #expect(try await hub.outbox.waitForDeliveries(to: "hotline-12345"))
                 }
-                let transfers = try await hub.transfers()
+                let transfers = try await hub.outbox.transfers()
                 let toPolice = transfers.filter { $0.fromSystem == "hotline-12345" && $0.toSystem == "police-110" }
                 #expect(!toPolice.isEmpty)
                 #expect(toPolice.allSatisfy { $0.acceptedAt != nil && $0.toNumber != nil && $0.reason.contains("110") })
@@ -48,12 +47,12 @@ import Testing
                             && $0["result"] == answered.feedback.map(FieldValue.string)
                     })
                 // The work order's incident file holds the transfer (一事一档).
-                let file = try await hub.incidentFile("hotline-12345:\(answered.fromNumber)")
+                let file = try await hub.incidents.file("hotline-12345:\(answered.fromNumber)")
                 #expect(file.transfers.contains { $0.no == answered.no && $0.toNumber == answered.toNumber })
                 // The other way: 110's non-police tickets went to 12345.
                 #expect(transfers.contains { $0.fromSystem == "police-110" && $0.toSystem == "hotline-12345" && $0.acceptedAt != nil })
                 #expect(hotline.inbox.documents.contains { $0.kind == "transfer" })
-                #expect(try await hub.verifyAudit().firstBad == nil)
+                #expect(try await hub.audit.verify().firstBad == nil)
             }
         }
     }
@@ -82,20 +81,19 @@ import Testing
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 9, records: 30))
         try await hotline.withRunning { hotline in
             let location = try await TestDatabase.makeFreshDatabase()
-            try await Hub.withHub(at: location, logger: TestDatabase.logger) { plain in
-                let engine = SyncEngine(hub: plain, catalog: catalog, logger: plain.logger)
+            try await Hub.withHub(at: location, policies: catalog.policies, logger: TestDatabase.logger) { hub in
+                let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
                 _ = try await engine.sync(try hotline.makeAdapter())
-                let open = try await engine.hub.transfers()
+                let open = try await engine.hub.outbox.transfers()
                 #expect(!open.isEmpty && open.allSatisfy { $0.state == "sent" && $0.overdue == nil })
                 try await Task.sleep(for: .seconds(4.5))
-                let overdue = try await engine.hub.transfers(overdueOnly: true)
+                let overdue = try await engine.hub.outbox.transfers(overdueOnly: true)
                 #expect(overdue.count == open.count && overdue.allSatisfy { $0.overdue == "acceptance" })
                 // With the newest answered, the overdue ones behind it are found within a limit of one.
                 try #require(open.count >= 2)
-                try await plain.rows(
-                    "UPDATE transfer SET accepted_at = now(), feedback = 'done', feedback_at = now() WHERE no = \(open[0].no)",
-                    logger: plain.logger)
-                let behind = try await engine.hub.transfers(overdueOnly: true, limit: 1)
+                try await OutsideSQL(location).execute(
+                    "UPDATE transfer SET accepted_at = now(), feedback = 'done', feedback_at = now() WHERE no = \(open[0].no)")
+                let behind = try await engine.hub.outbox.transfers(overdueOnly: true, limit: 1)
                 #expect(behind.map(\.no) == [open[1].no])
             }
             let listed = try await CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url]).run(["transfers", "list", "--overdue", "--json"])

@@ -8,7 +8,7 @@ import Testing
 /// connection without failing it; see `ConnectionGuard`).
 @Suite struct ConnectionLossTests {
     @Test(.timeLimit(.minutes(1))) func aTransactionWhoseConnectionIsEndedFails() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let error = await #expect(throws: HubError.self) {
                 try await hub.withTransaction { connection in
                     let pid = try await Self.backendPID(of: connection, hub)
@@ -19,7 +19,7 @@ import Testing
                 }
             }
             #expect(error?.code == .connectionLost)
-            let stats = try await hub.stats()
+            let stats = try await hub.inspection.stats()
             #expect(stats.entities.values.reduce(0, +) == 0, "the hub answers on a new connection")
         }
     }

@@ -23,42 +23,42 @@ enum WorkOrders {
 
 @Suite(.serialized) struct IngestTests {
     @Test func identicalBytesAreANoOp() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let batch = WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2)])], cursor: "c1")
             let first = try await hub.ingest(batch)
             #expect(first.inserted == 2)
-            let before = try await hub.stats()
+            let before = try await hub.inspection.stats()
             let second = try await hub.ingest(batch)
             #expect(second.duplicatePayloads == 1)
             #expect(second.inserted + second.updated + second.unchanged == 0)
-            let after = try await hub.stats()
+            let after = try await hub.inspection.stats()
             #expect(after.digest == before.digest)
             #expect(after.auditHead == before.auditHead)
             #expect(after.rawPayloads == 1)
-            #expect(try await hub.cursor(source: "hotline-12345", stream: "test") == "c1")
+            #expect(try await hub.streams.cursor(source: "hotline-12345", stream: "test") == "c1")
         }
     }
 
     @Test func samePageRepolledInAnotherOrderChangesNothing() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2)])]))
-            let head = try await hub.stats().auditHead
+            let head = try await hub.inspection.stats().auditHead
             let again = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(2), WorkOrders.item(1)])]))
             #expect(again.unchanged == 2)
             #expect(again.newPayloads == 1)
-            #expect(try await hub.stats().auditHead == head)
+            #expect(try await hub.inspection.stats().auditHead == head)
         }
     }
 
     @Test func newerVersionUpdatesAndKeepsTheReplacedValue() async throws {
         var revised = WorkOrders.mapping
         revised.spec.version += 1
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
             let summary = try await hub.ingest(
                 revised.batch([WorkOrders.page([WorkOrders.item(1, status: "办结", updated: "2026-11-18 09:00:00")])]))
             #expect(summary.updated == 1)
-            let entity = try await hub.entity("hotline-12345:GD1")
+            let entity = try await hub.inspection.entity("hotline-12345:GD1")
             #expect(entity.version == 2)
             #expect(entity.fields.objectValue?["status"] == .string("completed"))
             let replaced = try #require(entity.alternates.first { $0.field == "status" })
@@ -66,7 +66,7 @@ enum WorkOrders {
             #expect(replaced.reason == "replaced")
             #expect(replaced.mapping == WorkOrders.mapping.ref.description, "the replaced value is the first mapping's")
             #expect(entity.mapping == revised.ref.description)
-            let trail = try await hub.auditTrail(of: entity.id.uuidString.lowercased())
+            let trail = try await hub.audit.trail(of: entity.id.uuidString.lowercased())
             #expect(trail.map(\.action) == ["insert", "update"])
         }
     }
@@ -81,13 +81,13 @@ enum WorkOrders {
         var digests: [String] = []
         for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
             digests.append(
-                try await TestDatabase.withFreshHub { hub in
+                try await TestDatabase.withFreshHub(policies: .none) { hub in
                     for index in order {
                         _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([versions[index]])]))
                     }
-                    let entity = try await hub.entity("hotline-12345:GD1")
+                    let entity = try await hub.inspection.entity("hotline-12345:GD1")
                     #expect(entity.fields.objectValue?["status"] == .string("completed"))
-                    return try await hub.stats().digest
+                    return try await hub.inspection.stats().digest
                 })
         }
         #expect(Set(digests).count == 1)
@@ -104,19 +104,19 @@ enum WorkOrders {
             <expires>2099-01-01T00:00:00+08:00</expires><area><areaDesc>元氏县</areaDesc></area></info></alert>
             """
         }
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             _ = try await hub.ingest(mapping.batch([cap("W1", "Alert")]))
-            #expect(try await hub.stats().activeWarnings == 1)
+            #expect(try await hub.inspection.stats().activeWarnings == 1)
             _ = try await hub.ingest(mapping.batch([cap("W2", "Cancel", references: "13013241600000,W1,2026-08-26T16:09:13+08:00")]))
-            let stats = try await hub.stats()
+            let stats = try await hub.inspection.stats()
             #expect(stats.activeWarnings == 0)
             #expect(stats.links == 1)
-            #expect(try await hub.entity("weather:W1").state == "cancelled")
+            #expect(try await hub.inspection.entity("weather:W1").state == "cancelled")
         }
     }
 
     @Test func migrationsAreIdempotent() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let applied = try await hub.migrate()
             #expect(applied.isEmpty)
         }
@@ -124,7 +124,7 @@ enum WorkOrders {
 
     /// Migration 0011: wide columns are compressed with lz4 when the server has it, else left as they were.
     @Test func wideColumnsUseLZ4WhereTheServerHasIt() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let lz4 = (try? await hub.rows("SELECT set_config('default_toast_compression', 'lz4', false)", logger: hub.logger)) != nil
             var methods: [String: String] = [:]
             for try await (column, method) in try await hub.rows(
@@ -144,18 +144,17 @@ enum WorkOrders {
 
 @Suite(.serialized) struct AuditTests {
     @Test func chainVerifiesAndTamperingIsNamed() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        let location = try await TestDatabase.makeFreshDatabase()
+        try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page((1...5).map { WorkOrders.item($0) })]))
-            let clean = try await hub.verifyAudit()
+            let clean = try await hub.audit.verify()
             #expect(clean.firstBad == nil)
             #expect(clean.checked == 15, "per work order: insert, its incident's link and creation")
-            try await hub.client.withConnection { conn in
-                try await conn.query("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only", logger: hub.logger)
-                try await conn.query(
-                    "UPDATE audit_entry SET body = replace(body, 'registered', 'completed') WHERE seq = 3", logger: hub.logger)
-                try await conn.query("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only", logger: hub.logger)
-            }
-            let tampered = try await hub.verifyAudit()
+            try await OutsideSQL(location).execute(
+                "ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only",
+                "UPDATE audit_entry SET body = replace(body, 'registered', 'completed') WHERE seq = 3",
+                "ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only")
+            let tampered = try await hub.audit.verify()
             #expect(tampered.firstBad == 3)
             #expect(tampered.problem?.contains("body was changed") == true)
         }
@@ -164,14 +163,13 @@ enum WorkOrders {
     /// A damaged stored value is an error naming what is wrong, not an empty incident shown as if
     /// it were so (before, a stored value that was not an object read as `{}`).
     @Test func damagedStoredJSONIsAnError() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        let location = try await TestDatabase.makeFreshDatabase()
+        try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
-            _ = try await hub.incidentFile("1")
-            _ = try await hub.client.withConnection { conn in
-                try await conn.query("UPDATE incident SET data = '[]'", logger: hub.logger)
-            }
+            _ = try await hub.incidents.file("1")
+            try await OutsideSQL(location).execute("UPDATE incident SET data = '[]'")
             await #expect {
-                try await hub.incidentFile("1")
+                try await hub.incidents.file("1")
             } throws: { error in
                 (error as? HubError)?.code == .corruptData && "\(error)".contains("not an object")
             }
@@ -184,20 +182,19 @@ enum WorkOrders {
         "entity_kind = 'warning'", "at = at + interval '1 hour'", "hash = sha256(hash)", "prev_hash = sha256(prev_hash)",
     ])
     func everyColumnIsCovered(change: String) async throws {
-        try await TestDatabase.withFreshHub { hub in
+        let location = try await TestDatabase.makeFreshDatabase()
+        try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page((1...4).map { WorkOrders.item($0) })]))
-            try await hub.client.withConnection { conn in
-                try await conn.query("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only", logger: hub.logger)
-                try await conn.query(PostgresQuery(unsafeSQL: "UPDATE audit_entry SET \(change) WHERE seq = 2"), logger: hub.logger)
-            }
-            #expect(try await hub.verifyAudit().firstBad == 2)
+            try await OutsideSQL(location).execute(
+                "ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only", "UPDATE audit_entry SET \(change) WHERE seq = 2")
+            #expect(try await hub.audit.verify().firstBad == 2)
         }
     }
 
     /// While batches commit (a running `serve`), verification reads a consistent prefix of the chain:
     /// it once read the entries, then a head that had moved on, and reported tampering.
     @Test func verifyingWhileBatchesCommitFindsNothingWrong() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             // A long chain makes each verification take a while, so batches commit in the middle of it.
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page((1000...1400).map { WorkOrders.item($0) })]))
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -207,7 +204,7 @@ enum WorkOrders {
                     }
                 }
                 for _ in 0..<30 {
-                    let verification = try await hub.verifyAudit()
+                    let verification = try await hub.audit.verify()
                     #expect(verification.firstBad == nil, "\(verification)")
                 }
                 try await group.waitForAll()
@@ -216,14 +213,15 @@ enum WorkOrders {
     }
 
     @Test func auditEntriesRefuseUpdateAndDelete() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        let location = try await TestDatabase.makeFreshDatabase()
+        try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
             _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
             for statement in ["UPDATE audit_entry SET action = 'x'", "DELETE FROM audit_entry", "TRUNCATE audit_entry"] {
                 await #expect(throws: PSQLError.self) {
-                    try await hub.client.query(PostgresQuery(unsafeSQL: statement), logger: hub.logger)
+                    try await OutsideSQL(location).execute(statement)
                 }
             }
-            #expect(try await hub.verifyAudit().checked == 3)
+            #expect(try await hub.audit.verify().checked == 3)
         }
     }
 }
@@ -241,16 +239,16 @@ enum WorkOrders {
     @Test func quarantineThenReplayAfterAMappingFix() async throws {
         let strict = try Self.catalog(version: 1, matterRule: ", {allowed: [道路积水]}")
         let fixed = try Self.catalog(version: 2, matterRule: "")
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let page = WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2, matter: "噪音扰民")])
             let summary = try await hub.ingest(try strict.mapping(named: "hotline-12345/work-order").batch([page]))
             #expect(summary.inserted == 1)
             #expect(summary.failures == 1)
-            let groups = try await hub.failureGroups(source: nil)
+            let groups = try await hub.quarantine.groups(source: nil)
             #expect(groups.map(\.path) == ["matter"])
             #expect(groups.map(\.rule) == ["allowed"])
             let id = try #require(groups.first?.ids.first)
-            let failure = try await hub.failure(id)
+            let failure = try await hub.quarantine.failure(id)
             #expect(failure.externalID == "GD2")
             #expect(failure.mapping == MappingRef(name: "hotline-12345/work-order", version: 1))
             #expect(failure.failures.first?.value == "噪音扰民")
@@ -262,17 +260,17 @@ enum WorkOrders {
             let dry = try await engine.replay([id], dryRun: true)
             #expect(dry.first?.failures.isEmpty == true)
             #expect(dry.first?.changes.isEmpty == false)
-            #expect(try await hub.stats().entities["work_order"] == 1)
+            #expect(try await hub.inspection.stats().entities["work_order"] == 1)
 
             let replayed = try await engine.replay([id], dryRun: false)
             #expect(replayed.first?.summary.inserted == 1)
-            let stats = try await hub.stats()
+            let stats = try await hub.inspection.stats()
             #expect(stats.entities["work_order"] == 2)
             #expect(stats.failures["open"] == 0)
             #expect(stats.failures["replayed"] == 1)
-            #expect(try await hub.entity("hotline-12345:GD2").mapping.contains("2"))
-            #expect(try await hub.auditTrail(of: "\(id)").map(\.action).contains("replay"))
-            #expect(try await hub.verifyAudit().firstBad == nil)
+            #expect(try await hub.inspection.entity("hotline-12345:GD2").mapping.contains("2"))
+            #expect(try await hub.audit.trail(of: "\(id)").map(\.action).contains("replay"))
+            #expect(try await hub.audit.verify().firstBad == nil)
             await #expect(throws: HubError.self, "a replayed failure is not replayed twice") {
                 try await engine.replay([id], dryRun: false)
             }
@@ -281,22 +279,22 @@ enum WorkOrders {
 
     @Test func ignoringAFailureIsAudited() async throws {
         let strict = try Self.catalog(version: 1, matterRule: ", {allowed: [道路积水]}")
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             _ = try await hub.ingest(
                 try strict.mapping(named: "hotline-12345/work-order").batch([WorkOrders.page([WorkOrders.item(2, matter: "x")])]))
-            let id = try #require(try await hub.openFailureIDs().first)
-            try await hub.ignoreFailure(id, reason: "test record")
-            #expect(try await hub.failure(id).status == "ignored")
-            #expect(try await hub.auditTrail(of: "\(id)").map(\.action) == ["quarantine", "ignore"])
-            await #expect(throws: HubError.self) { try await hub.ignoreFailure(id, reason: "again") }
+            let id = try #require(try await hub.quarantine.openIDs().first)
+            try await hub.quarantine.ignore(id, reason: "test record")
+            #expect(try await hub.quarantine.failure(id).status == "ignored")
+            #expect(try await hub.audit.trail(of: "\(id)").map(\.action) == ["quarantine", "ignore"])
+            await #expect(throws: HubError.self) { try await hub.quarantine.ignore(id, reason: "again") }
         }
     }
 
     @Test func aDocumentThatDoesNotParseIsKeptWhole() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let summary = try await hub.ingest(WorkOrders.mapping.batch([#"{"code":0,"data":{"items":[{"orderNo":"#]))
             #expect(summary.failures == 1)
-            let failure = try await hub.failure(try #require(try await hub.openFailureIDs().first))
+            let failure = try await hub.quarantine.failure(try #require(try await hub.quarantine.openIDs().first))
             #expect(failure.recordIndex == -1)
             #expect(failure.failures.first?.rule == .document)
             #expect(String(decoding: failure.body, as: UTF8.self).hasPrefix(#"{"code":0"#))

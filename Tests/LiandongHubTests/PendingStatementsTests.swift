@@ -7,10 +7,10 @@ import Testing
 /// statement; a failure among them is the error the transaction reports, and nothing commits.
 @Suite struct PendingStatementsTests {
     @Test func aLaterReadSeesTheWritesSentBeforeIt() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let seen = try await hub.withIngestTransaction { tx, _ in
                 for cursor in ["a", "b", "c"] {
-                    tx.pending.send(Hub.saveCursorQuery(source: "test", stream: "s", cursor: cursor))
+                    tx.pending.send(StreamStore.saveCursorQuery(source: "test", stream: "s", cursor: cursor))
                 }
                 var cursor = ""
                 for try await value in try await tx.conn.guardedQuery(
@@ -21,16 +21,16 @@ import Testing
                 return cursor
             }
             #expect(seen == "c", "sent in order, all before the read")
-            let committed = try await hub.cursor(source: "test", stream: "s")
+            let committed = try await hub.streams.cursor(source: "test", stream: "s")
             #expect(committed == "c")
         }
     }
 
     @Test func aFailedSentStatementIsTheErrorAndNothingCommits() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             let error = await #expect(throws: PSQLError.self) {
                 try await hub.withIngestTransaction { tx, _ in
-                    tx.pending.send(Hub.saveCursorQuery(source: "test", stream: "s", cursor: "written"))
+                    tx.pending.send(StreamStore.saveCursorQuery(source: "test", stream: "s", cursor: "written"))
                     tx.pending.send("SELECT 1 / 0")
                     // Fails as well, only because the transaction has aborted: not the error to report.
                     try await tx.conn.guardedQuery("SELECT 1", logger: hub.logger)
@@ -38,20 +38,20 @@ import Testing
             }
             let state = error?.serverInfo?[.sqlState]
             #expect(state == "22012", "division by zero, not 'transaction is aborted'")
-            let cursor = try await hub.cursor(source: "test", stream: "s")
+            let cursor = try await hub.streams.cursor(source: "test", stream: "s")
             #expect(cursor == nil)
         }
     }
 
     @Test func aBodyThatOnlySentAFailingStatementDoesNotCommit() async throws {
-        try await TestDatabase.withFreshHub { hub in
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
             await #expect(throws: PSQLError.self) {
                 try await hub.withIngestTransaction { tx, _ in
-                    tx.pending.send(Hub.saveCursorQuery(source: "test", stream: "s", cursor: "written"))
+                    tx.pending.send(StreamStore.saveCursorQuery(source: "test", stream: "s", cursor: "written"))
                     tx.pending.send("SELECT 1 / 0")
                 }
             }
-            let cursor = try await hub.cursor(source: "test", stream: "s")
+            let cursor = try await hub.streams.cursor(source: "test", stream: "s")
             #expect(cursor == nil, "COMMIT of an aborted transaction would have rolled back quietly")
         }
     }

@@ -33,8 +33,8 @@ import Testing
 
     @Test func theRepositoryPolicyLoads() throws {
         let catalog = try MappingFixture.repositoryCatalog()
-        #expect(Set(catalog.sharingPolicy.agreements.keys.map(\.rawValue)) == ["emergency-bureau", "fire-119", "hotline-12345", "police-110"])
-        for agreement in catalog.sharingPolicy.agreements.values {
+        #expect(Set(catalog.policies.sharing.agreements.keys.map(\.rawValue)) == ["emergency-bureau", "fire-119", "hotline-12345", "police-110"])
+        for agreement in catalog.policies.sharing.agreements.values {
             for kind in agreement.grants.keys { #expect(catalog.outboundMapping(target: agreement.receiver, kind: kind) != nil) }
         }
     }
@@ -44,7 +44,7 @@ import Testing
             "fire-119/outbound/incident.yaml": Self.outbound,
             "policies/sharing.yaml": Self.sharing("      incident: {fields: [category]}"),
         ])
-        #expect(catalog.sharingPolicy.agreements["fire-119"]?.expires.canonicalText == "2029-12-31T16:00:00Z")
+        #expect(catalog.policies.sharing.agreements["fire-119"]?.expires.canonicalText == "2029-12-31T16:00:00Z")
     }
 
     @Test(arguments: [
@@ -118,8 +118,8 @@ import Testing
     @Test func aRuleMatchesAnyListedFieldValue() throws {
         let catalog = try MappingFixture.repositoryCatalog()
         let fields: [String: FieldValue] = ["incident_type": .string("noise"), "appeal_type": .string("complaint")]
-        #expect(catalog.routingPolicy.rule(for: .workOrder, from: "hotline-12345", fields: fields)?.to == "police-110")
-        #expect(catalog.routingPolicy.rule(for: .workOrder, from: "hotline-12345", fields: ["incident_type": .string("waterlogging")]) == nil)
-        #expect(catalog.routingPolicy.rule(for: .policeTicket, from: "police-110", fields: ["category": .string("non_police")])?.to == "hotline-12345")
+        #expect(catalog.policies.routing.rule(for: .workOrder, from: "hotline-12345", fields: fields)?.to == "police-110")
+        #expect(catalog.policies.routing.rule(for: .workOrder, from: "hotline-12345", fields: ["incident_type": .string("waterlogging")]) == nil)
+        #expect(catalog.policies.routing.rule(for: .policeTicket, from: "police-110", fields: ["category": .string("non_police")])?.to == "hotline-12345")
     }
 }

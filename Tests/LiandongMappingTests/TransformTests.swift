@@ -199,7 +199,7 @@ import Testing
         contentsOf: Repository.mappings.appendingPathComponent("policies/matching.yaml"), encoding: .utf8)
 
     @Test func theRepositorysPolicyLoads() throws {
-        let policy = try MappingFixture.catalog(["policies/matching.yaml": Self.matching]).incidentPolicy.matching
+        let policy = try MappingFixture.catalog(["policies/matching.yaml": Self.matching]).policies.incident.matching
         #expect(policy.distanceReach > policy.distanceLimit && policy.timeReach > policy.timeLimit)
         #expect(policy.families["rescue"]?.count ?? 0 > 1, "a type may be in several families")
         #expect(policy.nonEmergency.contains("civic_matter") && !policy.sameSource && policy.margin > 0)

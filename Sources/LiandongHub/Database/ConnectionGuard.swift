@@ -118,6 +118,14 @@ extension Hub {
     }
 }
 
+extension Hub {
+    /// The first row's first column as an integer; 0 when there is no row.
+    func scalar(_ query: PostgresQuery) async throws -> Int {
+        for try await value in try await self.rows(query, logger: logger).decode(Int.self) { return value }
+        return 0
+    }
+}
+
 /// Rows read in full, iterated like PostgresNIO's row sequence (`decode` works on both).
 struct ReadRows: AsyncSequence, Sendable {
     typealias Element = PostgresRow

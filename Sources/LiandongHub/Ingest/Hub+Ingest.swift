@@ -20,13 +20,13 @@ extension Hub {
             summary.duplicatePayloads = batch.payloads.count - stored.count
             let failures = tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
             let (planned, decided) = try await tx.apply(
-                stored.flatMap { payload, id in payload.records.map { ($0, id) } }, policy: policy, trail: trail)
+                stored.flatMap { payload, id in payload.records.map { ($0, id) } }, trail: trail)
             summary.add(planned)
             trail.add(try await failures.drafts())
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
-            try await tx.recordChanges(trail, sharing: sharing, routing: routing, decided: decided)
+            try await tx.recordChanges(trail, decided: decided)
             if let cursor = batch.cursor {
-                tx.pending.send(Self.saveCursorQuery(source: batch.source, stream: batch.stream, cursor: cursor))
+                tx.pending.send(StreamStore.saveCursorQuery(source: batch.source, stream: batch.stream, cursor: cursor))
             }
             return summary
         }
@@ -40,7 +40,7 @@ extension Hub {
         for (record, _) in records { try Self.checkKind(record.kind) }
         return try await withIngestTransaction { tx, head in
             let trail = AuditTrail(after: head)
-            let (summary, _) = try await tx.apply(records, policy: policy, trail: trail)
+            let (summary, _) = try await tx.apply(records, trail: trail)
             tx.append(trail)
             return summary
         }
@@ -55,7 +55,7 @@ extension Hub {
         _ body: (IngestTransaction, _ head: (seq: Int64, hash: [UInt8])) async throws -> sending Result
     ) async throws -> sending Result {
         try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, logger: logger, clock: clock)
+            let tx = IngestTransaction(conn: conn, policies: policies, logger: logger, clock: clock)
             let value: Result
             do {
                 value = try await body(tx, try await tx.lockAuditHead())

@@ -7,13 +7,16 @@ import PostgresNIO
 struct IngestTransaction {
     let conn: PostgresConnection
     let logger: Logger
+    /// The rules what this transaction decides, delivers and transfers follow.
+    let policies: HubPolicies
     /// Where identity time is moved from `write` to `resolve`, when measured.
     var clock: StageClock?
     /// The writes sent without waiting for their answers; settled before `COMMIT`.
     let pending: PendingStatements
 
-    init(conn: PostgresConnection, logger: Logger, clock: StageClock? = nil) {
+    init(conn: PostgresConnection, policies: HubPolicies, logger: Logger, clock: StageClock? = nil) {
         self.conn = conn
+        self.policies = policies
         self.logger = logger
         self.clock = clock
         self.pending = PendingStatements(conn: conn, logger: logger)
@@ -29,7 +32,7 @@ struct IngestTransaction {
     /// Plans and writes records (entities, alternates, links), resolves their incidents, adds the
     /// audit entries to `trail`, and returns the counts and the incidents written.
     func apply(
-        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], policy: IncidentPolicy, trail: AuditTrail
+        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], trail: AuditTrail
     ) async throws -> (IngestSummary, DecidedIncidents) {
         let planning = ContinuousClock.now
         var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
@@ -42,7 +45,7 @@ struct IngestTransaction {
         var summary = plan.summary
         summary.linked = links.count
         let incidents = ContinuousClock.now
-        let resolver = IncidentResolver(pending: pending, policy: policy, stored: plan.storedReports)
+        let resolver = IncidentResolver(pending: pending, policy: policies.incident, stored: plan.storedReports)
         trail.add(try await resolver.resolve(plan.touchedReports))
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)

@@ -6,9 +6,9 @@ extension IngestTransaction {
     /// Calls the responsible people of `delivery`'s receiver when it delivered a warning of a colour
     /// its agreement's call-out names: one call-out row per person (once per warning). A person
     /// whose acknowledgement already came back is marked acknowledged at once. Returns audit drafts.
-    func callOut(for delivery: Delivery, sharing: SharingPolicy) async throws -> [AuditDraft] {
+    func callOut(for delivery: Delivery) async throws -> [AuditDraft] {
         guard delivery.entityKind == EntityKind.warning.rawValue,
-            let callout = sharing.agreements[SourceSystemID(delivery.target)]?.callout
+            let callout = policies.sharing.agreements[SourceSystemID(delivery.target)]?.callout
         else { return [] }
         let rows = try await conn.guardedQuery(
             """
@@ -68,7 +68,7 @@ public struct CalloutView: Sendable, Codable {
     public var acknowledgedAt: Date?
 }
 
-extension Hub {
+extension OutboxStore {
     /// Call-outs, newest first; with `unacknowledgedOnly`, those still waiting for their person.
     public func callouts(unacknowledgedOnly: Bool = false, limit: Int = 500) async throws -> [CalloutView] {
         let rows = try await self.rows(

@@ -8,7 +8,7 @@ extension IngestTransaction {
     /// and a changed reply from an addressee records its acknowledgement (签收) and feedback (反馈) on
     /// the receipt. Each new or changed receipt that holds an answer is owed back to the issuer as
     /// `instruction_feedback`. Returns audit drafts.
-    func carryInstructions(for changed: ChangedEntities, sharing: SharingPolicy) async throws -> [AuditDraft] {
+    func carryInstructions(for changed: ChangedEntities) async throws -> [AuditDraft] {
         let instructions = changed.ids(of: .instruction)
         let replies = changed.ids(of: .instructionReply)
         guard !instructions.isEmpty || !replies.isEmpty else { return [] }
@@ -16,7 +16,7 @@ extension IngestTransaction {
         let answered = try await recordReplies(replies)
         let receipts = try await receiptSubjects(addressed + answered)
         enqueue(
-            receipts.filter { answered.contains($0.id) || $0.fields["acknowledged_at"] != nil }.map(\.feedback), sharing: sharing)
+            receipts.filter { answered.contains($0.id) || $0.fields["acknowledged_at"] != nil }.map(\.feedback))
         return receipts.map { $0.auditDraft(answered.contains($0.id) ? .instructionReply : .instructionReceipt) }
     }
 
@@ -136,7 +136,7 @@ public struct InstructionReceiptView: Sendable, Codable {
     public var overdue: Bool
 }
 
-extension Hub {
+extension OutboxStore {
     /// Every addressee's receipt of every instruction, newest instruction first; with `pendingOnly`,
     /// those without feedback yet, with `overdueOnly`, those without feedback past their deadline,
     /// and with `concerning`, those of instructions about these reports (their `concerns` link).

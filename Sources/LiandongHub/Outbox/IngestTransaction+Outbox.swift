@@ -18,13 +18,13 @@ extension IngestTransaction {
     /// transfers opened or answered, call-outs acknowledged, instructions tracked per addressee, the
     /// audit entries of all of them, and the deliveries owed for every change. `decided` are the
     /// incidents this transaction wrote, as written.
-    func recordChanges(_ trail: AuditTrail, sharing: SharingPolicy, routing: RoutingPolicy, decided: DecidedIncidents? = nil) async throws {
+    func recordChanges(_ trail: AuditTrail, decided: DecidedIncidents? = nil) async throws {
         let changed = Self.changedEntities(in: trail.entries)
         trail.add(
-            try await carryTransfers(for: changed, routing: routing, sharing: sharing)
-                + recordAcknowledgements(for: changed) + carryInstructions(for: changed, sharing: sharing))
+            try await carryTransfers(for: changed)
+                + recordAcknowledgements(for: changed) + carryInstructions(for: changed))
         append(trail)
-        try await enqueueDeliveries(for: changed, sharing: sharing, known: decided?.entities ?? [:])
+        try await enqueueDeliveries(for: changed, known: decided?.entities ?? [:])
     }
 
     /// Sends the wake-up of the pushers of `targets`; PostgreSQL sends the notifications at commit.
@@ -39,18 +39,18 @@ extension IngestTransaction {
     /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits. Entities in
     /// `known` (this transaction wrote them and holds them as written) are not read back.
     func enqueueDeliveries(
-        for changed: ChangedEntities, sharing: SharingPolicy, known: [UUID: CurrentEntity] = [:], at now: Date = Date()
+        for changed: ChangedEntities, known: [UUID: CurrentEntity] = [:], at now: Date = Date()
     ) async throws {
-        guard !sharing.agreements.isEmpty else { return }
+        guard !policies.sharing.agreements.isEmpty else { return }
         var entities: [CurrentEntity] = []
-        for (kind, ids) in changed.byKind where !sharing.receivers(of: kind).isEmpty {
+        for (kind, ids) in changed.byKind where !policies.sharing.receivers(of: kind).isEmpty {
             entities += ids.compactMap { known[$0] }
             entities += try await currentVersions(of: kind, ids: ids.filter { known[$0] == nil })
         }
         // Incidents are the hub's own: no record names one as superseded.
         let followers = try await receiversOfSuperseded(entities.filter { $0.subject.kind != .incident }.map(\.id))
         for index in entities.indices { entities[index].followers = followers[entities[index].id] ?? [] }
-        enqueue(entities, sharing: sharing, at: now)
+        enqueue(entities, at: now)
     }
 
     /// For each entity that supersedes others (a warning's update or cancel), the receivers owed
@@ -72,11 +72,11 @@ extension IngestTransaction {
 
     /// Sends the outbox rows `entities` owe their receivers (those named, else every agreement
     /// naming the kind), with a `NOTIFY` to each target a row was written for, in one statement.
-    func enqueue(_ entities: [CurrentEntity], sharing: SharingPolicy, at now: Date = Date()) {
+    func enqueue(_ entities: [CurrentEntity], at now: Date = Date()) {
         var rows: [OutboxRow] = []
         for entity in entities {
-            for agreement in sharing.receivers(of: entity.subject.kind) where entity.onlyFor.map({ $0 == agreement.receiver }) ?? true {
-                switch sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: entity.followers.contains(agreement.receiver)) {
+            for agreement in policies.sharing.receivers(of: entity.subject.kind) where entity.onlyFor.map({ $0 == agreement.receiver }) ?? true {
+                switch policies.sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: entity.followers.contains(agreement.receiver)) {
                 case .share(let fields, let agreement):
                     rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false))
                 case .expired(let fields, let agreement):

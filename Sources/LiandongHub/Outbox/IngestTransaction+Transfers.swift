@@ -8,12 +8,12 @@ extension IngestTransaction {
     /// a transfer (it names the transferred record by a `transferred_from` link) records the
     /// receiver's number, acceptance and result on it. Each new transfer is owed to its receiver and
     /// each changed one back to its sender, as far as their agreements grant. Returns audit drafts.
-    func carryTransfers(for entities: ChangedEntities, routing: RoutingPolicy, sharing: SharingPolicy) async throws -> [AuditDraft] {
-        guard !routing.rules.isEmpty else { return [] }
+    func carryTransfers(for entities: ChangedEntities) async throws -> [AuditDraft] {
+        guard !policies.routing.rules.isEmpty else { return [] }
         let changed = entities.byKind.filter { EntityKind.all.contains($0.kind) }
         var created: [UUID] = []
-        for (kind, ids) in changed where routing.kinds.contains(kind) {
-            created += try await openTransfers(kind, ids: ids, routing: routing)
+        for (kind, ids) in changed where policies.routing.kinds.contains(kind) {
+            created += try await openTransfers(kind, ids: ids)
         }
         var answered: [UUID] = []
         for (kind, ids) in changed {
@@ -22,13 +22,12 @@ extension IngestTransaction {
         let transfers = try await transferSubjects(created + answered)
         enqueue(
             transfers.filter { created.contains($0.id) }.map { $0.as(.transfer) }
-                + transfers.filter { answered.contains($0.id) }.map { $0.as(.transferFeedback) },
-            sharing: sharing)
+                + transfers.filter { answered.contains($0.id) }.map { $0.as(.transferFeedback) })
         return transfers.map { $0.auditDraft(created.contains($0.id) ? .transferCreate : .transferAnswer) }
     }
 
     /// Opens a transfer for every record of `ids` a rule matches; returns the new transfers' ids.
-    private func openTransfers(_ kind: EntityKind, ids: [UUID], routing: RoutingPolicy) async throws -> [UUID] {
+    private func openTransfers(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID] {
         let rows = try await conn.guardedQuery(
             """
             SELECT id, source_system, external_id, data::text FROM \(unescaped: kind.rawValue) WHERE id = ANY(\(ids)::uuid[]) ORDER BY id
@@ -36,7 +35,7 @@ extension IngestTransaction {
         var matches: [(id: UUID, number: String, rule: RoutingRule)] = []
         for try await (id, source, number, data) in rows.decode((UUID, String, String, String).self) {
             let fields = try FieldValue.storedObject(data)
-            if let rule = routing.rule(for: kind, from: SourceSystemID(source), fields: fields) { matches.append((id, number, rule)) }
+            if let rule = policies.routing.rule(for: kind, from: SourceSystemID(source), fields: fields) { matches.append((id, number, rule)) }
         }
         guard !matches.isEmpty else { return [] }
         let inserted = try await conn.guardedQuery(
@@ -85,7 +84,7 @@ extension IngestTransaction {
     /// Records the receiver's answer to the delivery of a transfer: accepted with its number (the
     /// delivery's receipt), or returned with its reason. The change is owed back to the sender.
     /// Returns the audit draft, or nothing when the transfer already had this answer.
-    func recordDeliveryAnswer(transfer id: UUID, accepted receipt: String?, returned reason: String?, sharing: SharingPolicy)
+    func recordDeliveryAnswer(transfer id: UUID, accepted receipt: String?, returned reason: String?)
         async throws -> [AuditDraft]
     {
         let rows = try await conn.guardedQuery(
@@ -103,7 +102,7 @@ extension IngestTransaction {
         var changed: [UUID] = []
         for try await id in rows.decode(UUID.self) { changed.append(id) }
         let transfers = try await transferSubjects(changed)
-        enqueue(transfers.map { $0.as(.transferFeedback) }, sharing: sharing)
+        enqueue(transfers.map { $0.as(.transferFeedback) })
         return transfers.map { $0.auditDraft(.transferAnswer) }
     }
 

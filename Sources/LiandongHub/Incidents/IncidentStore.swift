@@ -2,8 +2,14 @@ import Foundation
 import LiandongModel
 import PostgresNIO
 
+/// Incidents as admins see and decide them: the list, one incident's file (一事一档), candidates,
+/// conflicts, split, merge and the answers to candidates and conflicts (`hub.incidents`).
+public struct IncidentStore: HubStore {
+    let hub: Hub
+}
+
 /// What admins read about incidents: the list, one incident's file (一事一档), candidates, conflicts.
-extension Hub {
+extension IncidentStore {
     /// One line of `incidents list`.
     public struct IncidentSummary: Sendable, Codable {
         public var no: Int64
@@ -18,7 +24,7 @@ extension Hub {
     }
 
     /// Incidents not merged away, newest first; with `openOnly`, those whose status is not `closed`.
-    public func incidents(openOnly: Bool = false) async throws -> [IncidentSummary] {
+    public func list(openOnly: Bool = false) async throws -> [IncidentSummary] {
         var result: [IncidentSummary] = []
         let rows = try await self.rows(
             """
@@ -121,8 +127,8 @@ extension Hub {
     }
 
     /// The file of the incident `reference` names: its number, id, or one of its reports.
-    public func incidentFile(_ reference: String) async throws -> IncidentFile {
-        let (id, no) = try await client.withConnection { conn in try await Self.incident(reference, conn: conn, logger: logger) }
+    public func file(_ reference: String) async throws -> IncidentFile {
+        let (id, no) = try await hub.client.withConnection { conn in try await Self.incident(reference, conn: conn, logger: logger) }
         var file: IncidentFile?
         for try await (version, mergedInto, data, provenance) in try await self.rows(
             "SELECT version, merged_into, data::text, provenance::text FROM incident WHERE id = \(id)", logger: logger
@@ -167,8 +173,8 @@ extension Hub {
         }
         file.candidates = try await candidates(Filter(incident: id, reports: reportIDs))
         file.conflicts = try await conflicts(Filter(incident: id))
-        file.transfers = try await transfers(of: reportIDs)
-        file.instructions = try await instructionReceipts(concerning: reportIDs)
+        file.transfers = try await hub.outbox.transfers(of: reportIDs)
+        file.instructions = try await hub.outbox.instructionReceipts(concerning: reportIDs)
         let subjects = [id.lowercasedText] + reportIDs.map(\.lowercasedText)
         for try await (seq, at, action, subject, body) in try await self.rows(
             "SELECT seq, at, action, entity_id, body FROM audit_entry WHERE entity_id = ANY(\(subjects)::text[]) ORDER BY seq",

@@ -3,7 +3,7 @@ import LiandongModel
 import PostgresNIO
 
 /// Stream cursors and the record of sync runs.
-extension Hub {
+extension StreamStore {
     /// Moves a stream's cursor on without ingesting (past pages stored before).
     public func saveCursor(source: SourceSystemID, stream: String, cursor: String) async throws {
         try await self.rows(Self.saveCursorQuery(source: source, stream: stream, cursor: cursor), logger: logger)
@@ -26,7 +26,7 @@ extension Hub {
     }
 }
 
-extension Hub {
+extension StreamStore {
     /// The counts of one sync of one stream, stored in `sync_run`.
     public struct SyncRunRecord: Sendable, Codable {
         public var source: String

@@ -5,7 +5,7 @@ import PostgresNIO
 /// What admins decide about incidents: split, merge, link candidates and conflicts. Each decision is
 /// one transaction, audited, and recorded as a constraint on report pairs (`identity_constraint`) or a
 /// conflict choice, which every later recompute and every rebuild honours.
-extension Hub {
+extension IncidentStore {
     /// Takes a report out of its incident: it is put apart from every other report there, and the
     /// incident is re-clustered. Returns the number of the incident the report is in now.
     @discardableResult
@@ -120,10 +120,10 @@ extension Hub {
     func decide<T: Sendable>(
         _ body: (PostgresConnection, IncidentResolver) async throws -> (T, [AuditDraft])
     ) async throws -> T {
-        try await withIngestTransaction { tx, head in
-            let resolver = IncidentResolver(pending: tx.pending, policy: policy)
+        try await hub.withIngestTransaction { tx, head in
+            let resolver = IncidentResolver(pending: tx.pending, policy: tx.policies.incident)
             let (result, drafts) = try await body(tx.conn, resolver)
-            try await tx.recordChanges(AuditTrail(after: head, drafts), sharing: sharing, routing: routing, decided: resolver.decided)
+            try await tx.recordChanges(AuditTrail(after: head, drafts), decided: resolver.decided)
             return result
         }
     }

@@ -3,7 +3,12 @@ import Foundation
 import LiandongModel
 import PostgresNIO
 
-extension Hub {
+/// What admins look up (`hub.inspection`): counts and digest, one entity, the resource registers.
+public struct Inspection: HubStore {
+    let hub: Hub
+}
+
+extension Inspection {
     /// Counts and a content digest that can be compared between runs.
     public struct Stats: Sendable, Codable {
         /// Entities per kind.
@@ -101,11 +106,6 @@ extension Hub {
             openCandidates: try await scalar("SELECT count(*)::int FROM link_candidate WHERE status = 'open'"),
             openConflicts: try await scalar("SELECT count(*)::int FROM conflict WHERE status = 'open'"),
             digest: Array(hasher.finalize()).hexString)
-    }
-
-    func scalar(_ query: PostgresQuery) async throws -> Int {
-        for try await value in try await self.rows(query, logger: logger).decode(Int.self) { return value }
-        return 0
     }
 
     /// One entity with its alternate values and links, as `liandong show` prints it.

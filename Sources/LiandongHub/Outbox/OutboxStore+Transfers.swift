@@ -27,7 +27,7 @@ public struct TransferView: Sendable, Codable {
     public var overdue: String?
 }
 
-extension Hub {
+extension OutboxStore {
     /// Transfers, newest first; with `overdueOnly`, those with no acceptance or no feedback by their
     /// deadline; with `of`, those of these records only.
     public func transfers(overdueOnly: Bool = false, of records: [UUID]? = nil, limit: Int = 500) async throws -> [TransferView] {

@@ -18,7 +18,7 @@ public struct ResourceView: Sendable, Codable {
     public var updatedAt: Date
 }
 
-extension Hub {
+extension Inspection {
     /// The resource registers, by type, division and number; only `type`, and only divisions whose
     /// code starts with `division` (`1101` = 北京市 districts), when given.
     public func resources(type: String? = nil, division: String? = nil, limit: Int = 1000) async throws -> [ResourceView] {

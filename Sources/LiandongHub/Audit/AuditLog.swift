@@ -2,7 +2,12 @@ import Foundation
 import LiandongModel
 import PostgresNIO
 
-extension Hub {
+/// The hash-chained audit log (`hub.audit`): verifying the chain and an entity's trail.
+public struct AuditLog: HubStore {
+    let hub: Hub
+}
+
+extension AuditLog {
     /// The outcome of recomputing the audit chain.
     public struct AuditVerification: Sendable, Codable {
         /// Entries checked.
@@ -17,7 +22,7 @@ extension Hub {
     }
 
     /// Recomputes the whole chain in order and names the first entry that fails.
-    public func verifyAudit() async throws -> AuditVerification {
+    public func verify() async throws -> AuditVerification {
         var previous = AuditChain.genesis
         var expectedSeq: Int64 = 0
         var result = AuditVerification(checked: 0, firstBad: nil, problem: nil, headSeq: 0, headHash: "")
@@ -83,7 +88,7 @@ extension Hub {
     }
 
     /// Every audit entry about one entity (or failure), oldest first.
-    public func auditTrail(of entityID: String) async throws -> [AuditRecord] {
+    public func trail(of entityID: String) async throws -> [AuditRecord] {
         let rows = try await self.rows(
             "SELECT seq, at, action, entity_kind, entity_id, body FROM audit_entry WHERE entity_id = \(entityID) ORDER BY seq",
             logger: logger)

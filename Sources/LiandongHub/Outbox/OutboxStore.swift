@@ -2,6 +2,12 @@ import Foundation
 import LiandongModel
 import PostgresNIO
 
+/// Deliveries to receivers (`hub.outbox`): what is due, what each attempt answered, retries; and
+/// the loops deliveries close: transfers, instruction receipts, warning call-outs.
+public struct OutboxStore: HubStore {
+    let hub: Hub
+}
+
 /// Where an outbox row stands.
 public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     /// Waiting for its next attempt.
@@ -108,7 +114,7 @@ extension DeliveryOutcome {
     }
 }
 
-extension Hub {
+extension OutboxStore {
     private static let deliveryColumns = """
         SELECT o.id, o.target, o.entity_kind, o.entity_id, o.entity_version, o.idempotency_key, o.agreement_version,
                o.sent_agreement_version, o.payload::text, o.status, o.attempts, o.next_attempt_at, o.last_error, o.receipt,
@@ -118,7 +124,7 @@ extension Hub {
 
     /// Pending deliveries to `target` that are due, oldest first, skipping any whose entity has an
     /// earlier delivery still pending, so that each entity's versions arrive in order.
-    public func dueDeliveries(target: String, limit: Int) async throws -> [Delivery] {
+    public func due(target: String, limit: Int) async throws -> [Delivery] {
         try await deliveries(
             where: """
                 o.target = \(target) AND o.status = 'pending' AND o.next_attempt_at <= now()
@@ -129,7 +135,7 @@ extension Hub {
     }
 
     /// When the next pending delivery to `target` is due, if any.
-    public func nextDeliveryDue(target: String) async throws -> Date? {
+    public func nextDue(target: String) async throws -> Date? {
         let rows = try await self.rows(
             "SELECT min(next_attempt_at) FROM outbox WHERE target = \(target) AND status = 'pending'", logger: logger)
         for try await due in rows.decode(Date?.self) { return due }
@@ -189,7 +195,7 @@ extension Hub {
     /// is audited; a failure with attempts left only schedules the next one.
     public func record(_ outcome: DeliveryOutcome, of delivery: Delivery) async throws {
         let attempt = delivery.attempts + 1
-        try await withIngestTransaction { tx, head in
+        try await hub.withIngestTransaction { tx, head in
             let conn = tx.conn
             var audit: [String: FieldValue] = [
                 "target": .string(delivery.target), "entity_kind": .string(delivery.entityKind),
@@ -207,12 +213,12 @@ extension Hub {
                 try await insertAttempt(conn, delivery.id, attempt, outcome.attemptOutcome, receipt: receipt)
                 audit["receipt"] = .string(receipt)
                 audit["agreement_version"] = .number(Double(agreementVersion))
-                audit["sha256"] = .string(Self.sha256Hex(body))
+                audit["sha256"] = .string(Hub.sha256Hex(body))
                 var drafts = [AuditDraft(action: .deliverySent, entityKind: "outbox", entityID: "\(delivery.id)", content: audit)]
                 if delivery.entityKind == EntityKind.transfer.rawValue {
-                    drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: receipt, returned: nil, sharing: sharing)
+                    drafts += try await tx.recordDeliveryAnswer(transfer: delivery.entityID, accepted: receipt, returned: nil)
                 }
-                drafts += try await tx.callOut(for: delivery, sharing: sharing)
+                drafts += try await tx.callOut(for: delivery)
                 tx.append(drafts, after: head)
             case .failed(let error, let retryAt?, let answer):
                 try await conn.guardedQuery(
@@ -232,7 +238,7 @@ extension Hub {
                 // A receiver refusing a transfer returns it (退回): the sender hears of it.
                 if case .rejected(_, let answer) = outcome, delivery.entityKind == EntityKind.transfer.rawValue {
                     drafts += try await tx.recordDeliveryAnswer(
-                        transfer: delivery.entityID, accepted: nil, returned: answer?.reason ?? error, sharing: sharing)
+                        transfer: delivery.entityID, accepted: nil, returned: answer?.reason ?? error)
                 }
                 tx.append(drafts, after: head)
             }
@@ -242,8 +248,8 @@ extension Hub {
     /// Puts dead or expired deliveries back in the queue (all of them with `ids` nil, else those
     /// given), audited. A delivery whose entity has since reached the receiver at a later version
     /// is marked superseded instead: the receiver already has newer data. Returns the rows changed.
-    public func retryDeliveries(_ ids: [Int64]?, statuses: [DeliveryStatus]) async throws -> [(id: Int64, status: DeliveryStatus)] {
-        try await withIngestTransaction { tx, head in
+    public func retry(_ ids: [Int64]?, statuses: [DeliveryStatus]) async throws -> [(id: Int64, status: DeliveryStatus)] {
+        try await hub.withIngestTransaction { tx, head in
             let conn = tx.conn
             let rows = try await conn.guardedQuery(
                 """
@@ -272,7 +278,7 @@ extension Hub {
     }
 
     /// Counts of deliveries by target and status.
-    public func deliveryCounts() async throws -> [String: [String: Int]] {
+    public func counts() async throws -> [String: [String: Int]] {
         var counts: [String: [String: Int]] = [:]
         let rows = try await self.rows("SELECT target, status, count(*) FROM outbox GROUP BY 1, 2", logger: logger)
         for try await (target, status, count) in rows.decode((String, String, Int).self) { counts[target, default: [:]][status] = count }
@@ -308,13 +314,13 @@ extension Hub {
     }
 }
 
-extension Hub {
+extension OutboxStore {
     /// Calls `wake` with the target of every outbox change committed from now on (`NOTIFY` on
     /// `outboxChannel`), on one connection of its own, until cancelled or the connection drops.
-    public func listenForDeliveries(_ wake: @escaping @Sendable (String) -> Void) async throws {
-        try await client.withConnection { conn in
+    public func listen(_ wake: @escaping @Sendable (String) -> Void) async throws {
+        try await hub.client.withConnection { conn in
             try await ConnectionGuard.guarded(conn) {
-                try await conn.listen(on: Self.outboxChannel) { notifications in
+                try await conn.listen(on: Hub.outboxChannel) { notifications in
                     for try await notification in notifications { wake(notification.payload) }
                 }
             }

@@ -2,8 +2,14 @@ import Foundation
 import LiandongModel
 import PostgresNIO
 
+/// Streams and their coordination between instances (`hub.streams`): cursors, runs, leases,
+/// schedules and pauses, all in PostgreSQL.
+public struct StreamStore: HubStore {
+    let hub: Hub
+}
+
 /// Leases and stream schedules in PostgreSQL: the only coordination between instances.
-extension Hub {
+extension StreamStore {
     /// The lease name of a stream's sync.
     public static func leaseName(source: String, stream: String) -> String { "stream:\(source)/\(stream)" }
 
@@ -120,7 +126,7 @@ extension Hub {
     }
 
     /// Every stream the scheduler has seen.
-    public func streams() async throws -> [StreamStatus] {
+    public func statuses() async throws -> [StreamStatus] {
         let newest = EntityKind.all.map { "SELECT source_system, source_time FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
         let query = PostgresQuery(
             unsafeSQL: """
@@ -147,10 +153,5 @@ extension Hub {
                     leaseExpires: expires))
         }
         return result
-    }
-
-    /// Whether the database answers (for `/readyz`).
-    public func isReady() async -> Bool {
-        (try? await scalar("SELECT 1")) == 1
     }
 }

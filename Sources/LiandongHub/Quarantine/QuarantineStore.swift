@@ -2,7 +2,12 @@ import Foundation
 import LiandongModel
 import PostgresNIO
 
-extension Hub {
+/// Records that failed to map or store (`hub.quarantine`): grouped, shown, ignored and replayed.
+public struct QuarantineStore: HubStore {
+    let hub: Hub
+}
+
+extension QuarantineStore {
     /// Open mapping failures grouped by mapping, field path and rule.
     public struct FailureGroup: Sendable, Codable, Hashable {
         public var source: String
@@ -15,7 +20,7 @@ extension Hub {
     }
 
     /// Groups open failures, optionally of one source.
-    public func failureGroups(source: String?) async throws -> [FailureGroup] {
+    public func groups(source: String?) async throws -> [FailureGroup] {
         let rows = try await self.rows(
             """
             SELECT m.source_system, m.mapping, f ->> 'path', f ->> 'rule', count(*)::int,
@@ -80,7 +85,7 @@ extension Hub {
     }
 
     /// Ids of every open failure, oldest first.
-    public func openFailureIDs(source: String? = nil) async throws -> [Int64] {
+    public func openIDs(source: String? = nil) async throws -> [Int64] {
         var ids: [Int64] = []
         for try await id in try await self.rows(
             """
@@ -94,12 +99,12 @@ extension Hub {
     }
 
     /// Marks a failure ignored, with the reason, audited.
-    public func ignoreFailure(_ id: Int64, reason: String) async throws {
+    public func ignore(_ id: Int64, reason: String) async throws {
         let view = try await failure(id)
         guard view.status == "open" else {
             throw HubError(.invalidState, "mapping failure \(id) is \(view.status), not open")
         }
-        try await withIngestTransaction { tx, head in
+        try await hub.withIngestTransaction { tx, head in
             try await tx.conn.guardedQuery(
                 "UPDATE mapping_failure SET status = 'ignored', decision_reason = \(reason) WHERE id = \(id)", logger: logger)
             tx.append(
@@ -124,12 +129,12 @@ extension Hub {
 
     /// Re-ingests the records a failure's payload now maps to. With `dryRun`, only reports what would
     /// change. `stillFailing` holds the failures the current mapping still finds, if any.
-    public func replayFailure(
+    public func replay(
         _ id: Int64, records: [CanonicalRecord], stillFailing: [MappingFailure], mapping: MappingRef, dryRun: Bool
     ) async throws -> ReplayOutcome {
         let view = try await failure(id)
-        for record in records { try Self.checkKind(record.kind) }
-        return try await withIngestTransaction { tx, head in
+        for record in records { try Hub.checkKind(record.kind) }
+        return try await hub.withIngestTransaction { tx, head in
             let conn = tx.conn
             // Checked under the row lock: two replays of one failure cannot both apply it.
             let rows = try await conn.guardedQuery("SELECT status FROM mapping_failure WHERE id = \(id) FOR UPDATE", logger: logger)
@@ -169,7 +174,7 @@ extension Hub {
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
-            try await tx.recordChanges(AuditTrail(after: head, drafts), sharing: sharing, routing: routing)
+            try await tx.recordChanges(AuditTrail(after: head, drafts))
             return outcome
         }
     }

@@ -95,11 +95,23 @@ let package = Package(
         .target(
             name: "LiandongSync",
             dependencies: [
-                "LiandongHub", "LiandongAdapterKit", "LiandongMapping",
-                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter", "ExchangeAdapter",
-                "EmergencyBureauAdapter",
+                "LiandongHub", "LiandongAdapterKit", "LiandongMapping", "LiandongModel",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The composition root: the configuration file and the registry of agency adapters, the only
+        // module that knows every adapter.
+        .target(
+            name: "LiandongConfiguration",
+            dependencies: [
+                "LiandongModel", "LiandongMapping", "LiandongHub", "LiandongAdapterKit", "LiandongSync",
+                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter", "ExchangeAdapter",
+                "EmergencyBureauAdapter",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -113,7 +125,7 @@ let package = Package(
         .target(
             name: "LiandongTestSupport",
             dependencies: [
-                "LiandongModel", "LiandongHub", "LiandongSync", "LiandongSimulator", "LiandongAdapterKit",
+                "LiandongModel", "LiandongHub", "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongAdapterKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -134,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "liandong",
             dependencies: [
-                "LiandongSync", "LiandongSimulator", "LiandongServer", "ExchangeAdapter",
+                "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "ExchangeAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -154,7 +166,8 @@ let package = Package(
         .testTarget(
             name: "LiandongEndToEndTests",
             dependencies: [
-                "LiandongSync", "LiandongMapping", "LiandongSimulator", "LiandongTestSupport", "liandong", "ExchangeAdapter",
+                "LiandongSync", "LiandongConfiguration", "LiandongMapping", "LiandongSimulator", "LiandongTestSupport", "liandong",
+                "ExchangeAdapter",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

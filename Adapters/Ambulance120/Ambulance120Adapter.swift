@@ -8,8 +8,8 @@ import Logging
 /// update time and call number. CSV has no room for paging metadata, so the cursor is the last row's
 /// `GXSJ|HJBH` and a full page means there may be more.
 public struct Ambulance120Adapter: SourceAdapter {
-    public let system: SourceSystemID = "ambulance-120"
-    public let streams = [SourceStream(name: "calls", mapping: "ambulance-120/call")]
+    public static let system: SourceSystemID = "ambulance-120"
+    public static let streams = [SourceStream(name: "calls", mapping: "ambulance-120/call")]
     let transport: HTTPTransport
     let pageSize: Int
 

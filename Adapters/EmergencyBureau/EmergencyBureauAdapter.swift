@@ -9,8 +9,8 @@ import Logging
 /// `data.nextTime`/`data.nextId` continue it): emergency reports at `/yjzh/api/sjxx`, instructions at
 /// `/yjzh/api/zlxx`, the resource registers at `/yjzh/api/zyxx`.
 public struct EmergencyBureauAdapter: SourceAdapter {
-    public let system: SourceSystemID = "emergency-bureau"
-    public let streams = [
+    public static let system: SourceSystemID = "emergency-bureau"
+    public static let streams = [
         SourceStream(name: "incidents", mapping: "emergency-bureau/incident"),
         SourceStream(name: "instructions", mapping: "emergency-bureau/instruction"),
         SourceStream(name: "resources", mapping: "emergency-bureau/resource"),

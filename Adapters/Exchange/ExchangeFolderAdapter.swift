@@ -7,7 +7,9 @@ import LiandongModel
 /// from where the last one ended and memory stays flat however large the file. `location` is the
 /// folder, or one file.
 public struct ExchangeFolderAdapter: SourceAdapter {
-    public let system: SourceSystemID = "exchange"
+    public static let system: SourceSystemID = "exchange"
+    public static let streams = [SourceStream(name: "reports", mapping: "exchange/report")]
+    /// `Self.streams`, under the name given to `init`.
     public let streams: [SourceStream]
     /// The drop folder, or one file.
     public let location: URL

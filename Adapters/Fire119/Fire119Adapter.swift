@@ -8,10 +8,10 @@ import Logging
 /// update time (`kssj` start time + `ksbh` start number; the answer's `XYKSSJ`/`XYKSBH` continue it):
 /// alarms at `/jqxx/list`, warning acknowledgements at `/jqxx/yjqs`, replies to bureau instructions at `/jqxx/zlfk`.
 public struct Fire119Adapter: SourceAdapter {
-    public let system: SourceSystemID = "fire-119"
+    public static let system: SourceSystemID = "fire-119"
     /// Alarms, the duty staff's acknowledgements (签收) of the warnings the hub delivered, and their
     /// replies (签收/反馈) to the bureau's instructions.
-    public let streams = [
+    public static let streams = [
         SourceStream(name: "alarms", mapping: "fire-119/alarm"),
         SourceStream(name: "acknowledgements", mapping: "fire-119/acknowledgement"),
         SourceStream(name: "instruction-replies", mapping: "fire-119/instruction-reply"),

@@ -7,8 +7,8 @@ import Logging
 /// The 12345 government hotline: REST JSON, bearer-token auth, paged by update time
 /// (`updatedAfter` + `afterId` as the tie-breaker).
 public struct Hotline12345Adapter: SourceAdapter {
-    public let system: SourceSystemID = "hotline-12345"
-    public let streams = [SourceStream(name: "work-orders", mapping: "hotline-12345/work-order")]
+    public static let system: SourceSystemID = "hotline-12345"
+    public static let streams = [SourceStream(name: "work-orders", mapping: "hotline-12345/work-order")]
     let transport: HTTPTransport
     let pageSize: Int
 

@@ -8,8 +8,8 @@ import Logging
 /// `qsbh` 起始编号, `myts` 每页条数; the answer's `数据.下一页` continues it): tickets at
 /// `/jcj/api/jingdan`, replies to bureau instructions (指令签收/反馈) at `/jcj/api/zhilingfankui`.
 public struct Police110Adapter: SourceAdapter {
-    public let system: SourceSystemID = "police-110"
-    public let streams = [
+    public static let system: SourceSystemID = "police-110"
+    public static let streams = [
         SourceStream(name: "tickets", mapping: "police-110/ticket"),
         SourceStream(name: "instruction-replies", mapping: "police-110/instruction-reply"),
     ]

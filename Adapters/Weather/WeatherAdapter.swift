@@ -7,8 +7,8 @@ import Logging
 /// A weather office's CAP 1.2 feed: an Atom index (`/cap/feed?after=N`) whose entries link to CAP
 /// documents, each fetched and kept as its own payload. The cursor is the last entry's number.
 public struct WeatherAdapter: SourceAdapter {
-    public let system: SourceSystemID = "weather"
-    public let streams = [SourceStream(name: "warnings", mapping: "weather/cap-alert")]
+    public static let system: SourceSystemID = "weather"
+    public static let streams = [SourceStream(name: "warnings", mapping: "weather/cap-alert")]
     let transport: HTTPTransport
 
     public init(transport configuration: HTTPTransport.Configuration, logger: Logger) {

@@ -15,11 +15,18 @@ import LiandongModel
 /// ```
 public protocol SourceAdapter: Sendable {
     /// The system's name (`fire-119`).
-    var system: SourceSystemID { get }
-    /// The streams this system offers.
+    static var system: SourceSystemID { get }
+    /// The streams this system offers, known without reaching it (`mapping test`, file ingest).
+    static var streams: [SourceStream] { get }
+    /// The streams this adapter pulls: `Self.streams` unless it was built to name them otherwise.
     var streams: [SourceStream] { get }
     /// Fetches the next page of a stream after `cursor` (nil: from the beginning).
     func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage
+}
+
+extension SourceAdapter {
+    public var system: SourceSystemID { Self.system }
+    public var streams: [SourceStream] { Self.streams }
 }
 
 /// One stream of records a source offers, and the mapping its documents go through.

@@ -213,10 +213,27 @@ extension DecodingError {
             .replacingOccurrences(of: ".[", with: "[")
     }
 
+    /// A type as the person editing a YAML file knows it.
+    private static func words(for type: Any.Type) -> String {
+        switch type {
+        case is any BinaryInteger.Type, is any BinaryFloatingPoint.Type: "a number"
+        case is String.Type: "text"
+        case is Bool.Type: "true or false"
+        default:
+            // Yams names a YAML map `Mapping`, a list `Sequence` and a single value `Scalar`.
+            switch String(describing: type) {
+            case let name where name.hasSuffix("Scalar"): "a single value, not a list or map"
+            case let name where name.hasPrefix("Dictionary") || name.hasSuffix("Mapping"): "a map of keys"
+            case let name where name.hasPrefix("Array") || name.hasSuffix("Sequence"): "a list"
+            case let name: name
+            }
+        }
+    }
+
     /// What is wrong, in words for the person editing the file.
     public var reason: String {
         switch self {
-        case .typeMismatch(let type, let c): return "expected \(type): \(c.debugDescription)"
+        case .typeMismatch(let type, _): return "expected \(Self.words(for: type))"
         case .valueNotFound(let type, _): return "a value of type \(type) is required"
         case .keyNotFound: return "this key is required"
         case .dataCorrupted(let c): return c.debugDescription

@@ -239,8 +239,9 @@ public enum TransformSpec: Sendable, Decodable {
     }
 }
 
-/// Refuses keys a YAML map may not have, so that a typo names itself instead of being ignored.
-enum StrictKeys {
+/// Refuses keys a YAML map may not have, so that a typo names itself instead of being ignored: a
+/// type's `init(from:)` calls `check` with its coding keys before decoding them.
+public enum StrictKeys {
     private struct AnyKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
@@ -248,7 +249,7 @@ enum StrictKeys {
         init?(intValue: Int) { nil }
     }
 
-    static func check(_ decoder: any Decoder, allowed: [String]) throws {
+    public static func check(_ decoder: any Decoder, allowed: [String]) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
         for key in c.allKeys where !allowed.contains(key.stringValue) {
             throw DecodingError.dataCorrupted(

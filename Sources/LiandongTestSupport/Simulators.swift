@@ -1,5 +1,6 @@
 import Foundation
 import LiandongAdapterKit
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongSimulator
@@ -37,11 +38,6 @@ extension AgencySimulator {
 }
 
 extension AgencySimulator {
-    /// The adapter for this system with no transport, for ingesting files.
-    public func makeOfflineAdapter() throws -> any SourceAdapter {
-        try AdapterRegistry.offline(configuration.agency.rawValue, logger: TestDatabase.logger)
-    }
-
     /// The hub's adapter for delivering to this simulated system.
     public func makeTarget() throws -> any TargetAdapter {
         guard let target = try makeAdapter() as? any TargetAdapter else {

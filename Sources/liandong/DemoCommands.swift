@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiandongAdapterKit
+import LiandongConfiguration
 import LiandongHub
 import LiandongSimulator
 import LiandongSync

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongModel
@@ -101,7 +102,7 @@ struct MappingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let runtime = try Runtime(global)
-            let adapter = try AdapterRegistry.offline(source, logger: runtime.logger)
+            let adapter = try AdapterRegistry.adapterType(source)
             let mapping = try runtime.catalog().mapping(named: adapter.streams[0].mapping)
             let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let payload = PayloadMapper(mapping: mapping).map(.init(name: file, contentType: nil, body: bytes))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiandongAdapterKit
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongModel
@@ -94,7 +95,6 @@ struct IdentityBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let pages = day.pages(every: pageMinutes)
-        var adapters: [String: any SourceAdapter] = [:]
         var quarantined = 0
         var perHour: [Double] = []
         var hourStart = (resolve: 0.0, reports: 0)
@@ -109,8 +109,7 @@ struct IdentityBench: AsyncParsableCommand {
             }
             let file = folder.appendingPathComponent("\(page.number)-\(page.source)")
             try Data(page.document).write(to: file)
-            if adapters[page.source] == nil { adapters[page.source] = try AdapterRegistry.offline(page.source, logger: runtime.logger) }
-            let summary = try await engine.ingestFiles([file], source: adapters[page.source]!)
+            let summary = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(page.source))
             quarantined += summary.failures
             ingested += page.reports.count
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExchangeAdapter
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongSimulator

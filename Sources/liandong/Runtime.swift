@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongSync

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongServer
 import LiandongSync
@@ -103,7 +104,7 @@ struct Streams: AsyncParsableCommand {
     static func set(_ name: String, paused: Bool, _ global: GlobalOptions) async throws {
         let runtime = try Runtime(global)
         let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
-        let streams = try parts.count == 2 ? [parts[1]] : AdapterRegistry.offline(parts[0], logger: runtime.logger).streams.map(\.name)
+        let streams = try parts.count == 2 ? [parts[1]] : AdapterRegistry.adapterType(parts[0]).streams.map(\.name)
         try await runtime.withHub { hub in
             for stream in streams { _ = try await hub.streams.setPaused(source: parts[0], stream: stream, paused) }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiandongAdapterKit
+import LiandongConfiguration
 import LiandongHub
 import LiandongSync
 
@@ -61,11 +62,11 @@ struct Ingest: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime(global)
-        let adapter = try AdapterRegistry.offline(source, logger: runtime.logger)
+        let adapter = try AdapterRegistry.adapterType(source)
         let catalog = try runtime.catalog()
         let summary = try await runtime.withHub { hub in
             try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
-                .ingestFiles(files.map { URL(fileURLWithPath: $0) }, source: adapter)
+                .ingestFiles(files.map { URL(fileURLWithPath: $0) }, from: adapter)
         }
         print(
             "files \(files.count): new \(summary.newPayloads), identical to earlier \(summary.duplicatePayloads); inserted \(summary.inserted), "

@@ -1,4 +1,5 @@
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongSimulator
 import LiandongSync
@@ -26,7 +27,7 @@ import Testing
                     for page in order {
                         let file = work.appendingPathComponent("\(page.number)-\(page.source)")
                         try Data(page.document).write(to: file)
-                        let summary = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(page.source, logger: hub.logger))
+                        let summary = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(page.source))
                         #expect(summary.failures == 0)
                     }
                     let stats = try await hub.inspection.stats()

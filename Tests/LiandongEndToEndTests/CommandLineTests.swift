@@ -1,5 +1,6 @@
 import ExchangeAdapter
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongSimulator
@@ -260,7 +261,7 @@ struct CommandLine_ {
     @Test func exampleConfigurationLoads() throws {
         let file = Repository.root.appendingPathComponent("Deploy/liandong.example.yaml")
         let configuration = try HubConfiguration(file: file, dataDirectory: nil, environment: [:])
-        #expect(configuration.sources.keys.sorted() == HubConfiguration.knownSources.sorted())
+        #expect(configuration.sources.keys.sorted() == AdapterRegistry.systems.sorted())
         #expect(configuration.syncInterval == 30)
         #expect(configuration.mappingsDirectory.standardizedFileURL == Repository.mappings.standardizedFileURL)
         #expect(configuration.sources["hotline-12345"]?.tokenEnvironmentVariable == "LIANDONG_HOTLINE_12345_TOKEN")
@@ -281,6 +282,10 @@ struct CommandLine_ {
         ("delivery: {max_attempts: 0}\n", "delivery.max_attempts", "from 1.0 to 1000.0"),
         ("delivery: {initial_backoff: soon}\n", "delivery.initial_backoff", "30s"),
         ("delivery: {backoff: 2s}\n", "delivery.backoff", "max_attempts"),
+        ("sync: {interval_seconds: soon}\n", "sync.interval_seconds", "expected a number"),
+        ("serve: {listen: [127.0.0.1]}\n", "serve.listen", "a single value"),
+        ("sources: [fire-119]\n", "sources", "a map of keys"),
+        ("sources:\n  fire-119: {page_size: 10}\n", "sources.fire-119.url", "required"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
         let file = Scratch.path("config", extension: "yaml")

@@ -1,5 +1,6 @@
 import Foundation
 import LiandongAdapterKit
+import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
 import LiandongModel
@@ -217,12 +218,12 @@ import Testing
         try await fire.withRunning { fire in
             try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
-                let weather = try AgencySimulator(.init(agency: .weather)).makeOfflineAdapter()
+                let weather = try AdapterRegistry.adapterType("weather")
                 try await DeliveryPusher.running(hub: engine.hub, catalog: catalog, targets: [try fire.makeTarget()]) {
-                    _ = try await engine.ingestFiles([try cap("W1", "Alert", "Extreme")], source: weather)
-                    _ = try await engine.ingestFiles([try cap("W2", "Update", "Moderate", references: "W1")], source: weather)
-                    _ = try await engine.ingestFiles([try cap("W3", "Cancel", "Moderate", references: "W2")], source: weather)
-                    _ = try await engine.ingestFiles([try cap("W4", "Alert", "Moderate")], source: weather)
+                    _ = try await engine.ingestFiles([try cap("W1", "Alert", "Extreme")], from: weather)
+                    _ = try await engine.ingestFiles([try cap("W2", "Update", "Moderate", references: "W1")], from: weather)
+                    _ = try await engine.ingestFiles([try cap("W3", "Cancel", "Moderate", references: "W2")], from: weather)
+                    _ = try await engine.ingestFiles([try cap("W4", "Alert", "Moderate")], from: weather)
                     #expect(try await engine.hub.outbox.waitForDeliveries(to: "fire-119"))
                 }
                 let received = fire.inbox.documents.filter { $0.kind == "warning" }.map(\.text)

@@ -1,4 +1,5 @@
 import Foundation
+import LiandongConfiguration
 import LiandongHub
 import LiandongModel
 import LiandongSync
@@ -68,7 +69,7 @@ import Yams
                 if let source = step.source, let document = step.document {
                     let file = work.appendingPathComponent("step-\(n)")
                     try Data(document.utf8).write(to: file)
-                    let summary = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(source, logger: hub.logger))
+                    let summary = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(source))
                     #expect(summary.failures == 0, "\(name) step \(n): the document maps")
                 } else if let report = step.split {
                     try await hub.incidents.split(report: report)
@@ -134,7 +135,7 @@ extension ScenarioTests {
                 for n in order {
                     let file = work.appendingPathComponent("step-\(n)")
                     try Data((steps[n].document ?? "").utf8).write(to: file)
-                    _ = try await engine.ingestFiles([file], source: try AdapterRegistry.offline(steps[n].source ?? "", logger: hub.logger))
+                    _ = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(steps[n].source ?? ""))
                 }
                 return try await hub.inspection.stats().digest
             }

@@ -1,0 +1,234 @@
+import Foundation
+import LiandongHub
+import LiandongMapping
+import LiandongModel
+import LiandongSync
+import Yams
+
+/// The hub's configuration: one YAML file (see `Deploy/liandong.example.yaml`, which documents every
+/// key) plus environment variables for secrets and the database URL.
+public struct HubConfiguration: Sendable {
+    /// Where the embedded cluster and other local state live (`--data-dir`, `data_dir`; default `./.liandong`).
+    public var dataDirectory: URL
+    /// The database URL (`LIANDONG_DATABASE_URL`, then `database.url`); nil runs the embedded cluster.
+    public var databaseURL: String?
+    /// The `Mappings/` folder (`mappings`; default `./Mappings`).
+    public var mappingsDirectory: URL
+    /// Configured sources by name.
+    public var sources: [String: Source]
+    /// Seconds between syncs in `sync` without `--once` and in `demo`, and each stream's interval in
+    /// `serve` when its source names no schedule.
+    public var syncInterval: Double
+    /// How `serve` runs.
+    public var serve = Serve()
+    /// How the pusher retries deliveries (`delivery:`).
+    public var delivery = DeliveryPusher.Configuration()
+
+    /// `serve` settings.
+    public struct Serve: Sendable {
+        /// Host and port of `/healthz`, `/readyz` and `/metrics`.
+        public var host = "127.0.0.1"
+        public var port = 9464
+        /// How long a stream's lease lasts without renewal; a dead instance's streams are taken over
+        /// within twice this.
+        public var leaseSeconds: Double = 30
+        /// This instance's name in leases (default: host name and process id).
+        public var instance: String?
+    }
+
+    /// How to reach one agency system.
+    public struct Source: Sendable {
+        public var url: String
+        /// Name of the environment variable holding the API token, for sources that need one.
+        public var tokenEnvironmentVariable: String?
+        public var pageSize: Int?
+        public var timeoutSeconds: Double
+        public var attempts: Int
+        /// When `serve` syncs it (`every` or `cron`, with `jitter`); nil: every `sync.interval_seconds`.
+        public var schedule: Schedule?
+
+        public init(
+            url: String, tokenEnvironmentVariable: String?, pageSize: Int?, timeoutSeconds: Double, attempts: Int,
+            schedule: Schedule? = nil
+        ) {
+            self.url = url
+            self.tokenEnvironmentVariable = tokenEnvironmentVariable
+            self.pageSize = pageSize
+            self.timeoutSeconds = timeoutSeconds
+            self.attempts = attempts
+            self.schedule = schedule
+        }
+    }
+
+    /// A configuration error: the file, the key and the fix.
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public var file: String
+        public var key: String
+        public var message: String
+        public var description: String { "\(file): key '\(key)': \(message)" }
+    }
+
+    /// The defaults: embedded database in `./.liandong`, `./Mappings`, no sources.
+    public init(dataDirectory: URL? = nil) {
+        self.dataDirectory = dataDirectory ?? URL(fileURLWithPath: ".liandong")
+        mappingsDirectory = URL(fileURLWithPath: "Mappings")
+        sources = [:]
+        syncInterval = 5
+        databaseURL = nil
+    }
+
+    /// Reads `file` (if given) over the defaults, then the environment. `dataDirectory` (from the
+    /// `--data-dir` flag) wins over the file's `data_dir`.
+    public init(file: URL?, dataDirectory: URL?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws
+    {
+        self.init(dataDirectory: dataDirectory)
+        if let file {
+            try load(file, dataDirectoryFromFlag: dataDirectory != nil)
+        }
+        if let url = environment["LIANDONG_DATABASE_URL"], !url.isEmpty { databaseURL = url }
+    }
+
+    private mutating func load(_ file: URL, dataDirectoryFromFlag: Bool) throws {
+        let path = file.path
+        let text: String
+        do {
+            text = try String(contentsOf: file, encoding: .utf8)
+        } catch {
+            throw Error(file: path, key: "", message: "cannot be read: \(error.localizedDescription)")
+        }
+        let written: ConfigurationFile
+        do {
+            // A file of comments only is the defaults.
+            guard try Yams.compose(yaml: text) != nil else { return }
+            written = try YAMLDecoder().decode(ConfigurationFile.self, from: text)
+        } catch let error as DecodingError {
+            throw Error(file: path, key: error.keyPath, message: error.reason)
+        } catch {
+            throw Error(file: path, key: "", message: "is not valid YAML: \(error)")
+        }
+        let check = Check(file: path)
+        let base = file.deletingLastPathComponent()
+        if let directory = written.dataDirectory, !dataDirectoryFromFlag {
+            dataDirectory = Self.resolve(directory, against: base)
+        }
+        if let mappings = written.mappings { mappingsDirectory = Self.resolve(mappings, against: base) }
+        if let url = written.database?.url {
+            do {
+                _ = try DatabaseLocation(url: url)
+            } catch {
+                throw Error(file: path, key: "database.url", message: error.message)
+            }
+            databaseURL = url
+        }
+        if let interval = written.sync?.intervalSeconds {
+            syncInterval = try check.number(interval, "sync.interval_seconds", 0.1...86_400)
+        }
+        if let settings = written.serve {
+            if let listen = settings.listen {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port)
+                else {
+                    throw Error(file: path, key: "serve.listen", message: "expected host:port, like 127.0.0.1:9464")
+                }
+                serve.host = String(listen[..<colon])
+                serve.port = port
+            }
+            if let lease = settings.leaseSeconds { serve.leaseSeconds = try check.number(lease, "serve.lease_seconds", 2...3600) }
+            serve.instance = settings.instance ?? serve.instance
+        }
+        if let settings = written.delivery {
+            func count(_ value: Double?, _ key: String) throws -> Int? {
+                try value.map { Int(try check.number($0, "delivery.\(key)", 1...1000)) }
+            }
+            func duration(_ value: String?, _ key: String) throws -> Duration? {
+                try value.map { .milliseconds(Int64(try check.duration($0, "delivery.\(key)") * 1000)) }
+            }
+            delivery.maxAttempts = try count(settings.maxAttempts, "max_attempts") ?? delivery.maxAttempts
+            delivery.circuitFailures = try count(settings.circuitFailures, "circuit_failures") ?? delivery.circuitFailures
+            delivery.initialBackoff = try duration(settings.initialBackoff, "initial_backoff") ?? delivery.initialBackoff
+            delivery.maxBackoff = try duration(settings.maxBackoff, "max_backoff") ?? delivery.maxBackoff
+            delivery.circuitOpen = try duration(settings.circuitOpen, "circuit_open") ?? delivery.circuitOpen
+        }
+        for (name, settings) in written.sources ?? [:] {
+            sources[name] = try Self.source(name, settings, check: check)
+        }
+    }
+
+    /// One source's settings, checked.
+    private static func source(_ name: String, _ settings: ConfigurationFile.Source, check: Check) throws -> Source {
+        let prefix = "sources.\(name)"
+        guard AdapterRegistry.systems.contains(name) else {
+            throw Error(
+                file: check.file, key: prefix,
+                message: "unknown source; expected one of: \(AdapterRegistry.systems.joined(separator: ", "))")
+        }
+        guard let url = settings.url else {
+            throw Error(file: check.file, key: prefix + ".url", message: "required: the agency's base URL, like http://10.0.0.5:8080")
+        }
+        if name == "exchange" {
+            guard url.hasPrefix("/") || url.hasPrefix("file:///") else {
+                throw Error(
+                    file: check.file, key: prefix + ".url",
+                    message: "expected the drop folder as an absolute path or file:/// URL, got '\(url)'")
+            }
+        } else if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw Error(file: check.file, key: prefix + ".url", message: "expected an http:// or https:// URL, got '\(url)'")
+        }
+        return Source(
+            url: url, tokenEnvironmentVariable: settings.tokenEnvironmentVariable,
+            pageSize: try settings.pageSize.map { Int(try check.number($0, prefix + ".page_size", 1...10_000)) },
+            timeoutSeconds: try settings.timeoutSeconds.map { try check.number($0, prefix + ".timeout_seconds", 0.1...600) } ?? 10,
+            attempts: try settings.attempts.map { Int(try check.number($0, prefix + ".attempts", 1...20)) } ?? 4,
+            schedule: try schedule(settings, prefix: prefix, check: check))
+    }
+
+    private static func schedule(_ settings: ConfigurationFile.Source, prefix: String, check: Check) throws -> Schedule? {
+        let jitter = try settings.jitter.map { try check.duration($0, prefix + ".jitter") } ?? 0
+        switch (settings.every, settings.cron) {
+        case (nil, nil):
+            guard settings.jitter == nil else {
+                throw Error(file: check.file, key: prefix + ".jitter", message: "jitter needs 'every' or 'cron' beside it")
+            }
+            return nil
+        case (let every?, nil):
+            let interval = try check.duration(every, prefix + ".every")
+            guard interval >= 0.1 else { throw Error(file: check.file, key: prefix + ".every", message: "must be at least 100ms") }
+            return Schedule(.every(interval), jitter: jitter)
+        case (nil, let cron?):
+            return Schedule(.cron(try check.cron(cron, prefix + ".cron")), jitter: jitter)
+        case (_?, _?):
+            throw Error(file: check.file, key: prefix + ".cron", message: "give either 'every' or 'cron', not both")
+        }
+    }
+
+    /// The checks of values the file's types cannot express, each failing with the file and key.
+    private struct Check {
+        let file: String
+
+        func number(_ value: Double, _ key: String, _ range: ClosedRange<Double>) throws -> Double {
+            guard range.contains(value) else {
+                throw Error(file: file, key: key, message: "expected a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
+        func cron(_ text: String, _ key: String) throws -> CronExpression {
+            do {
+                return try CronExpression(text)
+            } catch {
+                throw Error(file: file, key: key, message: "\(error.message), like \"*/5 * * * *\"")
+            }
+        }
+
+        func duration(_ text: String, _ key: String) throws -> TimeInterval {
+            guard let seconds = TimeInterval(durationText: text) else {
+                throw Error(file: file, key: key, message: "expected a duration like 30s, 5m or 1h, got '\(text)'")
+            }
+            return seconds
+        }
+    }
+
+    private static func resolve(_ path: String, against base: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path).standardizedFileURL
+    }
+}

@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "liandong", targets: ["liandong"]),
         .library(name: "LiandongAdapterKit", targets: ["LiandongAdapterKit"]),
+        .library(name: "LiandongTestKit", targets: ["LiandongTestKit"]),
         .library(name: "LiandongTestSupport", targets: ["LiandongTestSupport"]),
     ],
     dependencies: [
@@ -121,11 +122,14 @@ let package = Package(
             dependencies: ["LiandongModel", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
-        // Helpers for every test target and adapter author: the embedded test database, paths.
+        // Light helpers for every test target and adapter author: paths, scratch files, mapping
+        // fixtures, the CLI runner, waiting, tags. No database.
+        .target(name: "LiandongTestKit", dependencies: ["LiandongMapping"], swiftSettings: swiftSettings),
+        // The test PostgreSQL, SQL from outside the hub, simulators and their adapters.
         .target(
             name: "LiandongTestSupport",
             dependencies: [
-                "LiandongModel", "LiandongHub", "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongAdapterKit",
+                "LiandongTestKit", "LiandongModel", "LiandongMapping", "LiandongHub", "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongAdapterKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -152,21 +156,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LiandongModelTests", dependencies: ["LiandongModel", "LiandongTestSupport"], swiftSettings: swiftSettings
+            name: "LiandongModelTests", dependencies: ["LiandongModel", "LiandongTestKit"], swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LiandongMappingTests", dependencies: ["LiandongMapping", "LiandongTestSupport"],
+            name: "LiandongMappingTests", dependencies: ["LiandongMapping", "LiandongTestKit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LiandongHubTests",
-            dependencies: ["LiandongHub", "LiandongMapping", "LiandongSync", "LiandongTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["LiandongHub", "LiandongMapping", "LiandongSync", "LiandongTestKit", "LiandongTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LiandongEndToEndTests",
             dependencies: [
-                "LiandongSync", "LiandongConfiguration", "LiandongMapping", "LiandongSimulator", "LiandongTestSupport", "liandong",
+                "LiandongSync", "LiandongConfiguration", "LiandongMapping", "LiandongSimulator", "LiandongTestKit", "LiandongTestSupport",
+                "liandong",
                 "ExchangeAdapter",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),

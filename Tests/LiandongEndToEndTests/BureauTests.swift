@@ -4,13 +4,14 @@ import LiandongMapping
 import LiandongModel
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// The emergency bureau both ways: its reports join incidents and decide grade and response level,
 /// its instructions reach the agencies they address and each addressee's acknowledgement and
 /// feedback come back to it, and it is notified of the incidents its agreement admits.
-@Suite(.serialized) struct BureauTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct BureauTests {
     @Test(.timeLimit(.minutes(3))) func instructionsReachTheirAddresseesAndTheirRepliesReachTheBureau() async throws {
         let catalog = try MappingFixture.repositoryCatalog()
         let bureau = AgencySimulator(.init(agency: .bureau, seed: 11, records: 40))
@@ -70,7 +71,7 @@ import Testing
             }
         }
         // Admins follow them up from the command line, and in the file of the incident they concern.
-        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+        let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url])
         let listed = try await cli.run(["instructions", "list", "--overdue", "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)

@@ -3,12 +3,13 @@ import LiandongConfiguration
 import LiandongHub
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// Identity at a city's density through the real path: the generated city's pages in each agency's
 /// own format, ingested in time order and in reverse, give the same incidents.
-@Suite(.serialized) struct CityIdentityTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct CityIdentityTests {
     @Test func pageOrderDoesNotChangeTheIncidents() async throws {
         var configuration = CityDay.Configuration()
         configuration.hours = 1

@@ -5,73 +5,17 @@ import LiandongHub
 import LiandongMapping
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
-/// Runs the built `liandong` executable. Output goes to files and the exit is awaited through the
-/// termination handler: blocking reads or `waitUntilExit()` would hold cooperative threads (two on a
-/// two-core machine) that the in-process simulators need to answer the command.
-struct CommandLine_ {
-    var environment: [String: String] = [:]
-
-    struct Output: Sendable {
-        var status: Int32
-        var killedBySignal: Bool
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String]) async throws -> Output {
-        try await start(arguments).output.value
-    }
-
-    /// Starts the CLI; `output` completes when it exits, `stdout` is where its standard output is being written.
-    func start(_ arguments: [String]) throws -> (pid: pid_t, output: Task<Output, any Error>, stdout: URL) {
-        let process = Process()
-        process.executableURL = Repository.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = Repository.root
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let files = ["out", "err"].map { Scratch.path("cli", extension: $0) }
-        for file in files { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
-        process.standardOutput = try FileHandle(forWritingTo: files[0])
-        process.standardError = try FileHandle(forWritingTo: files[1])
-        let (exits, exited) = AsyncStream<(Int32, Bool)>.makeStream()
-        process.terminationHandler = { process in
-            exited.yield((process.terminationStatus, process.terminationReason == .uncaughtSignal))
-            exited.finish()
-        }
-        try process.run()
-        let output = Task {
-            var result = (Int32(-1), false)
-            for await exit in exits { result = exit }
-            defer { files.forEach { try? FileManager.default.removeItem(at: $0) } }
-            return Output(
-                status: result.0, killedBySignal: result.1,
-                stdout: try String(contentsOf: files[0], encoding: .utf8), stderr: try String(contentsOf: files[1], encoding: .utf8))
-        }
-        return (process.processIdentifier, output, files[0])
-    }
-
-    /// The port a `serve` told to listen on port 0 reports in its first line
-    /// (`… http://127.0.0.1:PORT/metrics`), waiting for it up to a minute.
-    static func listeningPort(in stdout: URL) async throws -> Int {
-        for _ in 0..<600 {
-            let text = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
-            if let match = text.firstMatch(of: /http:\/\/127\.0\.0\.1:(\d+)\//), let port = Int(match.1) { return port }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw CancellationError()
-    }
-}
-
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct CommandLineTests {
     /// The README's first command on an empty data directory: its own PostgreSQL, the simulators,
     /// one full cycle; then the tour's commands on the same data directory.
     @Test func demoOnceThenStatsAndAuditVerify() async throws {
         let dataDirectory = Scratch.path("demo")
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
-        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": ""])
+        let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": ""])
         let demo = try await cli.run(["demo", "--once", "--data-dir", dataDirectory.path])
         #expect(demo.status == 0, "\(demo.stderr)")
         let stats = try await cli.run(["stats", "--json", "--data-dir", dataDirectory.path])
@@ -103,7 +47,7 @@ struct CommandLine_ {
 
     /// On the demo's database: split a report out of a linked incident and merge it back, with the audit
     /// chain intact; then `rebuild` reproduces the digest, the admin's decisions included.
-    func splitMergeAndRebuild(_ cli: CommandLine_, _ dataDirectory: String) async throws {
+    func splitMergeAndRebuild(_ cli: CommandLineRunner, _ dataDirectory: String) async throws {
         func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) async throws -> T {
             let result = try await cli.run(arguments + ["--json", "--data-dir", dataDirectory])
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
@@ -139,7 +83,7 @@ struct CommandLine_ {
     /// `bench identity` on two hours of a generated city: the real path, page by page, scored against
     /// the true events (the six-hour figures are in docs/incidents.md).
     @Test func identityBenchOnTwoHoursOfACity() async throws {
-        let result = try await CommandLine_().run(["bench", "identity", "--hours", "2", "--city", "chengdu", "--seed", "11", "--json"])
+        let result = try await CommandLineRunner().run(["bench", "identity", "--hours", "2", "--city", "chengdu", "--seed", "11", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let evaluation = try JSONDecoder().decode(IdentityOutcome.self, from: Data(result.stdout.utf8)).evaluation
         #expect(result.stdout.contains("\"quarantined\" : 0"), "every generated report maps")
@@ -171,14 +115,12 @@ struct CommandLine_ {
                 sources:
                   hotline-12345: {url: "\(simulator.baseURL!)", token_env: SIM_TOKEN, page_size: 10}
                 """.write(to: config, atomically: true, encoding: .utf8)
-            let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": simulator.configuration.token])
+            let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": simulator.configuration.token])
             let (pid, killed, _) = try cli.start(["sync", "--once", "--config", config.path])
             let killedAt = try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
                 // Wait until some pages are committed, then kill without warning.
-                var count = 0
-                for _ in 0..<600 where count < 150 {
-                    try await Task.sleep(for: .milliseconds(20))
-                    count = try await hub.inspection.stats().entities["work_order"] ?? 0
+                try await eventually("150 work orders are in", within: .seconds(60), poll: .milliseconds(20)) {
+                    try await hub.inspection.stats().entities["work_order"] ?? 0 >= 150
                 }
                 kill(pid, SIGKILL)
                 _ = try await killed.value
@@ -202,7 +144,7 @@ struct CommandLine_ {
     @Test func wrongConfigurationNamesFileKeyAndFix() async throws {
         let config = Scratch.path("config", extension: "yaml")
         try "sources:\n  hotline-12345: {url: \"ftp://x\"}\n".write(to: config, atomically: true, encoding: .utf8)
-        let result = try await CommandLine_().run(["sync", "--once", "--config", config.path])
+        let result = try await CommandLineRunner().run(["sync", "--once", "--config", config.path])
         #expect(result.status != 0)
         #expect(result.stderr.contains(config.path))
         #expect(result.stderr.contains("sources.hotline-12345.url"))
@@ -210,12 +152,12 @@ struct CommandLine_ {
     }
 
     @Test func mappingTestPrintsRecordsOrFailures() async throws {
-        let ok = try await CommandLine_().run([
+        let ok = try await CommandLineRunner().run([
             "mapping", "test", "--source", "weather", Repository.samples.appendingPathComponent("cap/google-cap-library/thunderstorm.cap").path,
         ])
         #expect(ok.status == 0)
         #expect(ok.stdout.contains("KSTO1055887203"))
-        let refused = try await CommandLine_().run([
+        let refused = try await CommandLineRunner().run([
             "mapping", "test", "--json", "--source", "weather", Repository.samples.appendingPathComponent("cap/google-cap-library/xee.cap").path,
         ])
         #expect(refused.status == 1)
@@ -223,7 +165,7 @@ struct CommandLine_ {
     }
 
     @Test func coordsConvertPrintsNineDecimals() async throws {
-        let result = try await CommandLine_().run(["coords", "convert", "--from", "wgs84", "--to", "gcj02", "39.9087243", "116.39748"])
+        let result = try await CommandLineRunner().run(["coords", "convert", "--from", "wgs84", "--to", "gcj02", "39.9087243", "116.39748"])
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "39.910127796 116.403723572")
     }
 }
@@ -299,7 +241,7 @@ struct CommandLine_ {
     }
 }
 
-@Suite struct FileIngestTests {
+@Suite(.tags(.database), .runsWithDatabase) struct FileIngestTests {
     /// Every CAP sample through `liandong ingest`: the valid ones stored, the others quarantined with a
     /// reason, nothing crashing; a second ingest of the same files changes nothing.
     @Test func capSamplesIngestOrQuarantine() async throws {
@@ -309,7 +251,7 @@ struct CommandLine_ {
             .filter { $0.hasSuffix(".cap") || $0.hasSuffix(".xml") }.sorted()
             .map { folder.appendingPathComponent($0).path }
         #expect(files.count >= 6)
-        let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+        let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url])
         let first = try await cli.run(["ingest", "--source", "weather"] + files)
         #expect(first.status == 0, "\(first.stderr)")
         let again = try await cli.run(["ingest", "--source", "weather"] + files)

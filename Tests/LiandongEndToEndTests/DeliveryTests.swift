@@ -6,11 +6,12 @@ import LiandongMapping
 import LiandongModel
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// The outbox and the pusher against the simulated receivers and a real PostgreSQL.
-@Suite(.serialized) struct DeliveryTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct DeliveryTests {
     /// Every receiver's own record of what it got holds only fields its agreement grants, masked
     /// where the agreement says so, each delivery exactly once.
     @Test(.timeLimit(.minutes(3))) func everyReceiverGetsOnlyWhatItsAgreementGrants() async throws {
@@ -259,7 +260,7 @@ import Testing
                 #expect(open.count == warnings.count && open.allSatisfy { $0.person == "作战训练科值班员" })
                 #expect(try await engine.hub.audit.verify().firstBad == nil)
             }
-            let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url])
+            let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url])
             let listed = try await cli.run(["warnings", "calls", "--unacknowledged", "--json"])
             #expect(listed.status == 0, "\(listed.stderr)")
             let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)

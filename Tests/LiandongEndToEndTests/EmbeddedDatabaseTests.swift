@@ -1,16 +1,17 @@
 import Foundation
 import LiandongHub
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// The embedded PostgreSQL as people use it, through the CLI, each test in its own data directory.
-@Suite(.serialized) struct EmbeddedDatabaseTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct EmbeddedDatabaseTests {
     let dataDirectory = Scratch.path("db")
-    let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": ""])
+    let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": ""])
 
     var server: EmbeddedPostgres { get throws { try EmbeddedPostgres(dataDirectory: dataDirectory, logger: TestDatabase.logger) } }
 
-    func liandong(_ arguments: String...) async throws -> CommandLine_.Output {
+    func liandong(_ arguments: String...) async throws -> CommandLineRunner.Output {
         try await cli.run(arguments + ["--data-dir", dataDirectory.path])
     }
 
@@ -40,7 +41,7 @@ import Testing
         let pidFile = try server.clusterDirectory.appendingPathComponent("postmaster.pid")
         let pid = try #require(Int32(try String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n")[0]))
         kill(pid, SIGKILL)
-        for _ in 0..<100 where kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        try await eventually("the killed postmaster is gone", within: .seconds(5), poll: .milliseconds(50)) { kill(pid, 0) != 0 }
         try await Task.sleep(for: .milliseconds(500))  // its backends notice the postmaster's death and exit
         #expect(FileManager.default.fileExists(atPath: pidFile.path))
         let stats = try await liandong("stats", "--json")
@@ -63,8 +64,8 @@ import Testing
         defer { try? cleanUp() }
         let (pid, demo, _) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
         let cluster = try server.clusterDirectory
-        for _ in 0..<600 where !FileManager.default.fileExists(atPath: cluster.path) {
-            try await Task.sleep(for: .milliseconds(5))
+        try await eventually("demo starts initdb", within: .seconds(30), poll: .milliseconds(5)) {
+            FileManager.default.fileExists(atPath: cluster.path)
         }
         kill(pid, SIGTERM)
         let output = try await demo.value
@@ -77,12 +78,7 @@ import Testing
     @Test func interruptedDemoStopsItsServer() async throws {
         defer { try? cleanUp() }
         let (pid, demo, _) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
-        var running = false
-        for _ in 0..<300 where !running {
-            try await Task.sleep(for: .milliseconds(100))
-            running = try server.isRunning()
-        }
-        #expect(running)
+        try await eventually("the demo's server runs", within: .seconds(30)) { try server.isRunning() }
         // At once: the server may still be starting, the hardest moment to stop it.
         kill(pid, SIGTERM)
         let output = try await demo.value

@@ -3,12 +3,13 @@ import Foundation
 import LiandongHub
 import LiandongModel
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// The exchange drop folder: JSON-lines files read page by page through the real path, and the
 /// benchmark that drives it.
-@Suite struct ExchangeTests {
+@Suite(.tags(.database), .runsWithDatabase) struct ExchangeTests {
     /// A report in the shape `bench/peers/gen.py` writes. 350102 (鼓楼区) is a GB/T 2260 county
     /// code; 350101 is not one (gen.py writes such codes too) and is quarantined.
     static func line(_ number: Int, division: String = "350102", status: String = "reported", updated: String = "10:00") -> String {
@@ -56,7 +57,7 @@ import Testing
         let folder = try Self.write((1...12).map { Self.line($0) })
         let file = folder.appendingPathComponent("export-1.jsonl").path
         let location = try await TestDatabase.makeFreshDatabase()
-        let output = try await CommandLine_().run([
+        let output = try await CommandLineRunner().run([
             "bench", "ingest", "--input", file, "--input", file, "--page-size", "5", "--database-url", location.url, "--json",
         ])
         #expect(output.status == 0, "\(output.stderr)")
@@ -76,7 +77,7 @@ import Testing
     @Test func benchLatencyReportsCommitsAndDeliveries() async throws {
         let folder = try Self.write([1, 12, 23].map { Self.line($0) })
         let location = try await TestDatabase.makeFreshDatabase()
-        let output = try await CommandLine_().run([
+        let output = try await CommandLineRunner().run([
             "bench", "latency", "--input", folder.appendingPathComponent("export-1.jsonl").path, "--changes", "3",
             "--interval", "0.2", "--database-url", location.url, "--json",
         ])

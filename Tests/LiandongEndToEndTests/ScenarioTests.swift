@@ -3,13 +3,14 @@ import LiandongConfiguration
 import LiandongHub
 import LiandongModel
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 import Yams
 
 /// The scenarios in `Tests/Scenarios/*.yaml` (see its README), each run through the real engine, the
 /// repository's mappings and policies, and a fresh PostgreSQL database.
-@Suite struct ScenarioTests {
+@Suite(.tags(.database), .runsWithDatabase) struct ScenarioTests {
     static let folder = Repository.root.appendingPathComponent("Tests/Scenarios")
     static let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
         .filter { $0.hasSuffix(".yaml") }.sorted()

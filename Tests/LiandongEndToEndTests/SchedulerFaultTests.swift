@@ -2,12 +2,13 @@ import Foundation
 import LiandongHub
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// `liandong serve` riding through an agency outage and a PostgreSQL restart, run as operations run
 /// it: a process of its own against a real PostgreSQL and the simulators.
-@Suite(.serialized) struct SchedulerFaultTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct SchedulerFaultTests {
     /// Starts `serve` on `location` with `sources` (YAML lines below `sources:`), runs `body`, then
     /// stops it with SIGTERM and expects a clean exit.
     static func withServe(
@@ -16,7 +17,7 @@ import Testing
         let config = Scratch.path("serve", extension: "yaml")
         try "serve: {listen: \"127.0.0.1:0\", lease_seconds: 3}\nsources:\n\(sources)\n".write(
             to: config, atomically: true, encoding: .utf8)
-        let cli = CommandLine_(environment: environment.merging(["LIANDONG_DATABASE_URL": location.url]) { $1 })
+        let cli = CommandLineRunner(environment: environment.merging(["LIANDONG_DATABASE_URL": location.url]) { $1 })
         let serve = try cli.start(["serve", "--config", config.path, "--instance", "only"])
         do {
             try await body()

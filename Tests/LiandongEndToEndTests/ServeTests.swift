@@ -3,12 +3,13 @@ import Foundation
 import LiandongHub
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import PostgresNIO
 import Testing
 
 /// `liandong serve` as operations run it: instances against one database, leases, faults.
-@Suite(.serialized) struct ServeTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct ServeTests {
     @Test func aLeaseHasOneHolderUntilItExpires() async throws {
         try await TestDatabase.withFreshHub(policies: .none) { hub in
             // Leases long enough for a loaded machine, until the last renewal shortens a's to one second.
@@ -66,26 +67,23 @@ import Testing
                       fire-119: {url: "\(fire.baseURL!)", page_size: 10, every: 1s}
                     """.write(to: config, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(at: config) }
-                let cli = CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": hotline.configuration.token])
+                let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url, "SIM_TOKEN": hotline.configuration.token])
                 let first = try cli.start(["serve", "--config", config.path, "--instance", "first"])
                 let second = try cli.start(["serve", "--config", config.path, "--instance", "second"])
-                let port = try await CommandLine_.listeningPort(in: second.stdout)
+                let port = try await CommandLineRunner.listeningPort(in: second.stdout)
                 try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
-                    // Kill the first once it has committed some pages.
-                    for _ in 0..<600 {
-                        let held = try await hub.streams.statuses().filter { $0.holder == "first" }.count
-                        if held > 0, try await hub.inspection.stats().rawPayloads > 6 { break }
-                        try await Task.sleep(for: .milliseconds(20))
+                    // Kill the first once it has committed some pages (or after a while, should it be done).
+                    _ = try? await eventually("the first instance holds a stream with pages in", within: .seconds(12), poll: .milliseconds(20)) {
+                        guard try await hub.streams.statuses().contains(where: { $0.holder == "first" }) else { return false }
+                        return try await hub.inspection.stats().rawPayloads > 6
                     }
                     kill(first.pid, SIGKILL)
                     _ = try await first.output.value
                     // The second takes over within twice the lease and finishes (given two minutes on a loaded machine).
-                    var stats = try await hub.inspection.stats()
-                    for _ in 0..<600 where stats.digest != clean.digest {
-                        try await Task.sleep(for: .milliseconds(200))
-                        stats = try await hub.inspection.stats()
+                    let stats = try await eventually("the second instance reaches a clean run's digest", within: .seconds(120)) {
+                        let stats = try await hub.inspection.stats()
+                        return stats.digest == clean.digest ? stats : nil
                     }
-                    #expect(stats.digest == clean.digest)
                     #expect(stats.entities == clean.entities)
                     #expect(try await hub.audit.verify().firstBad == nil)
                     // Each entity inserted once in the audit: no batch applied twice.

@@ -3,11 +3,12 @@ import LiandongAdapterKit
 import LiandongHub
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// The real engine against the simulated agencies and a real PostgreSQL.
-@Suite(.serialized) struct SyncTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct SyncTests {
     static let catalog = try! MappingFixture.repositoryCatalog()
 
     static func kind(of agency: AgencySimulator.Agency) -> String {

@@ -4,12 +4,13 @@ import LiandongMapping
 import LiandongModel
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// The 12345 ↔ 110 closed loop: routing opens transfers, the receiver's acceptance number and
 /// result come back, the sender hears of both; what is not answered in time is overdue.
-@Suite(.serialized) struct TransferTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct TransferTests {
     @Test(.timeLimit(.minutes(3))) func aPoliceMatterCompletesTheLoopTo110AndBack() async throws {
         let catalog = try MappingFixture.repositoryCatalog()
         let hotline = AgencySimulator(.init(agency: .hotline, seed: 2026, records: 60))
@@ -96,7 +97,7 @@ import Testing
                 let behind = try await engine.hub.outbox.transfers(overdueOnly: true, limit: 1)
                 #expect(behind.map(\.no) == [open[1].no])
             }
-            let listed = try await CommandLine_(environment: ["LIANDONG_DATABASE_URL": location.url]).run(["transfers", "list", "--overdue", "--json"])
+            let listed = try await CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url]).run(["transfers", "list", "--overdue", "--json"])
             #expect(listed.status == 0, "\(listed.stderr)")
             let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)
             #expect(!rows.isEmpty && rows.allSatisfy { $0.objectValue?["overdue"] == .string("acceptance") })

@@ -1,4 +1,5 @@
 @testable import LiandongHub
+import LiandongTestKit
 import LiandongTestSupport
 import PostgresNIO
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// The server ending a connection in the middle of the hub's work: the work fails and the hub goes
 /// on, rather than waiting forever (PostgresNIO 1.33.2 drops a statement written to a closed
 /// connection without failing it; see `ConnectionGuard`).
-@Suite struct ConnectionLossTests {
+@Suite(.tags(.database), .runsWithDatabase) struct ConnectionLossTests {
     @Test(.timeLimit(.minutes(1))) func aTransactionWhoseConnectionIsEndedFails() async throws {
         try await TestDatabase.withFreshHub(policies: .none) { hub in
             let error = await #expect(throws: HubError.self) {

@@ -3,6 +3,7 @@ import Foundation
 import LiandongMapping
 import LiandongModel
 import LiandongSync
+import LiandongTestKit
 import LiandongTestSupport
 import PostgresNIO
 import Testing
@@ -21,7 +22,7 @@ enum WorkOrders {
     static func page(_ items: [String]) -> String { #"{"code":0,"data":{"hasMore":false,"items":[\#(items.joined(separator: ","))]}}"# }
 }
 
-@Suite(.serialized) struct IngestTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct IngestTests {
     @Test func identicalBytesAreANoOp() async throws {
         try await TestDatabase.withFreshHub(policies: .none) { hub in
             let batch = WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2)])], cursor: "c1")
@@ -142,7 +143,7 @@ enum WorkOrders {
     }
 }
 
-@Suite(.serialized) struct AuditTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct AuditTests {
     @Test func chainVerifiesAndTamperingIsNamed() async throws {
         let location = try await TestDatabase.makeFreshDatabase()
         try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
@@ -226,7 +227,7 @@ enum WorkOrders {
     }
 }
 
-@Suite(.serialized) struct QuarantineTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct QuarantineTests {
     static func catalog(version: Int, matterRule: String) throws -> MappingCatalog {
         let text = try String(contentsOf: Repository.mappings.appendingPathComponent("hotline-12345/work-order.yaml"), encoding: .utf8)
             .replacingOccurrences(of: #"(?m)^version: \d+"#, with: "version: \(version)", options: .regularExpression)
@@ -335,7 +336,7 @@ enum WorkOrders {
     }
 }
 
-@Suite struct EmbeddedLauncherTests {
+@Suite(.tags(.database), .runsWithDatabase) struct EmbeddedLauncherTests {
     /// As root the server runs as `postgres`; a data directory that user cannot reach is refused up
     /// front, naming the folder and the fixes. As an ordinary user the same folder is fine.
     @Test func unreachableDataDirectoryIsNamed() throws {

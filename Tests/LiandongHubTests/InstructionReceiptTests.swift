@@ -2,12 +2,13 @@ import Foundation
 import LiandongHub
 import LiandongMapping
 import LiandongModel
+import LiandongTestKit
 import LiandongTestSupport
 import Testing
 
 /// Bureau instructions tracked per addressee, whatever order the instruction, its later versions and
 /// the addressees' replies arrive in.
-@Suite(.serialized) struct InstructionReceiptTests {
+@Suite(.tags(.database), .runsWithDatabase, .serialized) struct InstructionReceiptTests {
     static let catalog = try! MappingFixture.repositoryCatalog()
 
     static func instruction(units: String, deadline: String, updated: String) throws -> IngestBatch {

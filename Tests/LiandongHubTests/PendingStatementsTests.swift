@@ -1,11 +1,12 @@
 @testable import LiandongHub
+import LiandongTestKit
 import LiandongTestSupport
 import PostgresNIO
 import Testing
 
 /// Writes sent without waiting (`PendingStatements`): they run in the order sent, before any later
 /// statement; a failure among them is the error the transaction reports, and nothing commits.
-@Suite struct PendingStatementsTests {
+@Suite(.tags(.database), .runsWithDatabase) struct PendingStatementsTests {
     @Test func aLaterReadSeesTheWritesSentBeforeIt() async throws {
         try await TestDatabase.withFreshHub(policies: .none) { hub in
             let seen = try await hub.withIngestTransaction { tx, _ in

@@ -1,6 +1,6 @@
 import LiandongMapping
 import LiandongModel
-import LiandongTestSupport
+import LiandongTestKit
 import Testing
 
 /// Every CAP document in `samples/cap/` either maps or is quarantined with a clear reason.

@@ -1,7 +1,7 @@
 import Foundation
 @testable import LiandongMapping
 import LiandongModel
-import LiandongTestSupport
+import LiandongTestKit
 import Testing
 
 @Suite struct EncodingTests {

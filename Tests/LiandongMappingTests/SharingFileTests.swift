@@ -1,7 +1,7 @@
 import Foundation
 import LiandongMapping
 import LiandongModel
-import LiandongTestSupport
+import LiandongTestKit
 import Testing
 
 /// `policies/sharing.yaml` and outbound mappings: loaded strictly, errors naming file, key and fix;

@@ -1,7 +1,7 @@
 import Foundation
 import LiandongMapping
 import LiandongModel
-import LiandongTestSupport
+import LiandongTestKit
 import Testing
 
 /// The mapping language's transforms, through a real mapping file loaded by the real catalog.

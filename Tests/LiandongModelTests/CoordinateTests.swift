@@ -1,6 +1,6 @@
 import Foundation
 import LiandongModel
-import LiandongTestSupport
+import LiandongTestKit
 import Testing
 
 /// Coordinates against `samples/coords/oracle.json`, computed by two independent implementations.
@@ -59,6 +59,8 @@ import Testing
     }
 
     @Test func reverseCasesMatchTheIterativeAnswers() {
+        // An oracle whose lists came out empty would pass every loop below without a check.
+        #expect(!Self.oracle.reverse_bd_to_gcj.isEmpty && !Self.oracle.reverse_gcj_to_wgs.isEmpty)
         for case_ in Self.oracle.reverse_bd_to_gcj {
             expectClose(CoordinateConverter.convert(point(case_.bd09), from: .bd09, to: .gcj02), case_.gcj02_iterative, case_.name)
         }
@@ -68,6 +70,7 @@ import Testing
     }
 
     @Test func pointsOutsideChinaFollowTheBoundingBox() {
+        #expect(!Self.oracle.outside_china.isEmpty)
         for case_ in Self.oracle.outside_china {
             expectClose(CoordinateConverter.convert(point(case_.wgs84), from: .wgs84, to: .gcj02), case_.gcj02, case_.name)
         }

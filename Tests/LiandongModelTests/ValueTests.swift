@@ -1,6 +1,6 @@
 import Foundation
 import LiandongModel
-import LiandongTestSupport
+import LiandongTestKit
 import Testing
 
 @Suite struct MaskingTests {

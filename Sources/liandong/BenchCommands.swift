@@ -28,7 +28,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "A JSON-lines file; repeat for phases run one after the other.") var input: [String]
     @OptionGroup var database: BenchDatabase
     @Option(help: "Lines per page (one page is one ingest transaction).") var pageSize = 1000
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: OutputOptions
 
     /// One file's measurements.
     struct Phase: Codable {
@@ -62,12 +62,12 @@ struct IngestBench: AsyncParsableCommand {
             let run = Int(Date().timeIntervalSince1970)
             for (number, file) in input.enumerated() {
                 phases.append(try await measure(file, stream: "bench-\(run)-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
-                if !json { print(Self.line(phases.last!)) }
+                if !output.json { print(Self.line(phases.last!)) }
             }
             return phases
         }
         let peak = ResourceUsage.now().peakResidentMiB
-        if json {
+        if output.json {
             try printJSON(Report(phases: phases, peakResidentMiB: peak, pageSize: pageSize))
         } else {
             print("peak RSS \(String(format: "%.1f", peak)) MiB (this process; PostgreSQL's own memory is not counted)")

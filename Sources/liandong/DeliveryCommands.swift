@@ -15,20 +15,17 @@ struct Deliveries: AsyncParsableCommand {
         @Flag(help: "Only dead ones (refused, or out of attempts).") var dead = false
         @Option(help: "Only this receiver (police-110).") var target: String?
         @Option(help: "At most this many.") var limit = 200
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let statuses: [DeliveryStatus]? = dead ? [.dead] : failed ? [.pending, .dead, .expired] : nil
             var deliveries = try await Runtime(global).withHub { try await $0.outbox.deliveries(statuses: statuses, target: target, limit: limit) }
             if failed { deliveries = deliveries.filter { $0.lastError != nil } }
-            if json { return try printJSON(deliveries) }
-            for d in deliveries {
-                print(
-                    "\(d.id)  \(d.status.rawValue)  \(d.target)  \(d.entityKind) \(d.entityID.uuidString.lowercased()) v\(d.entityVersion)  "
-                        + "agreement v\(d.sentAgreementVersion ?? d.agreementVersion)  attempts \(d.attempts)"
-                        + (d.receipt.map { "  receipt \($0)" } ?? "") + (d.lastError.map { "  error: \($0)" } ?? ""))
+            try output.list(deliveries, "delivery") { d in
+                "\(d.id)  \(d.status.rawValue)  \(d.target)  \(d.entityKind) \(d.entityID.uuidString.lowercased()) v\(d.entityVersion)  "
+                    + "agreement v\(d.sentAgreementVersion ?? d.agreementVersion)  attempts \(d.attempts)"
+                    + (d.receipt.map { "  receipt \($0)" } ?? "") + (d.lastError.map { "  error: \($0)" } ?? "")
             }
-            print("\(deliveries.count) deliver\(deliveries.count == 1 ? "y" : "ies")")
         }
     }
 
@@ -36,11 +33,11 @@ struct Deliveries: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One delivery: the document as sent, the agreement version, attempts, errors.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let detail = try await Runtime(global).withHub { try await $0.outbox.delivery(id) }
-            if json { return try printJSON(detail) }
+            guard !output.json else { return try printJSON(detail) }
             let d = detail.delivery
             print("Delivery \(d.id) to \(d.target): \(d.status.rawValue)")
             print("  entity: \(d.entityKind) \(d.entityID.uuidString.lowercased()) version \(d.entityVersion)")

@@ -117,7 +117,7 @@ struct Demo: AsyncParsableCommand {
                                 + "(\(simulator.baseURL!)/_received)")
                     }
                     print(
-                        "Try: liandong incidents list · liandong incident show <number> · liandong conflicts · liandong candidates · "
+                        "Try: liandong incidents list · liandong incidents show <number> · liandong incidents conflicts · liandong incidents candidates · "
                             + "liandong deliveries list · liandong transfers list --overdue · liandong instructions list · liandong warnings calls · liandong errors list · liandong audit verify · liandong stats")
                 }
             }

@@ -15,13 +15,11 @@ struct Errors: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Open failures grouped by mapping, field path and rule.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this source.") var source: String?
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
         func run() async throws {
             let groups = try await Runtime(global).withHub { try await $0.quarantine.groups(source: source) }
-            if json { return try printJSON(groups) }
-            if groups.isEmpty { print("No open mapping failures.") }
-            for g in groups {
-                print("\(g.count)× \(g.mapping)  \(g.path)  [\(g.rule)]  (\(g.source)) ids: \(g.ids.map(String.init).joined(separator: ","))")
+            try output.list(groups, "group", qualifier: " of open mapping failures") { g in
+                "\(g.count)× \(g.mapping)  \(g.path)  [\(g.rule)]  (\(g.source)) ids: \(g.ids.map(String.init).joined(separator: ","))"
             }
         }
     }
@@ -53,7 +51,7 @@ struct Errors: AsyncParsableCommand {
         @Argument(help: "Failure ids.") var ids: [Int64] = []
         @Flag(help: "Every open failure.") var all = false
         @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing.") var dryRun = false
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             if ids.isEmpty == !all { throw ValidationError("give failure ids or --all") }
@@ -66,13 +64,13 @@ struct Errors: AsyncParsableCommand {
                 let targets = all ? try await hub.quarantine.openIDs() : ids
                 return try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger).replay(targets, dryRun: dryRun)
             }
-            if json { return try printJSON(outcomes) }
+            guard !output.json else { return try printJSON(outcomes) }
             for o in outcomes {
                 print("failure \(o.failureID): \(dryRun ? "would be " : "")\(o.result)")
                 for change in o.changes { print("  \(dryRun ? "would " : "")\(change)") }
                 for failure in o.failures { print("  still: \(failure)") }
             }
-            if outcomes.contains(where: { !$0.failures.isEmpty }) { throw ExitCode(1) }
+            if outcomes.contains(where: { !$0.failures.isEmpty }) { throw ExitStatus.problemsFound }
         }
     }
 
@@ -98,7 +96,7 @@ struct MappingCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "The source whose mapping to run.") var source: String
         @Argument var file: String
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let runtime = try Runtime(global)
@@ -106,7 +104,7 @@ struct MappingCommand: AsyncParsableCommand {
             let mapping = try runtime.catalog().mapping(named: adapter.streams[0].mapping)
             let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let payload = PayloadMapper(mapping: mapping).map(.init(name: file, contentType: nil, body: bytes))
-            if json {
+            if output.json {
                 try printJSON(MappingTestReport(payload))
             } else {
                 print("mapping \(mapping.ref), encoding \(payload.detectedEncoding ?? "?")")
@@ -123,7 +121,7 @@ struct MappingCommand: AsyncParsableCommand {
                     for failure in failed.failures { print("  \(failure)") }
                 }
             }
-            if !payload.failures.isEmpty { throw ExitCode(1) }
+            if !payload.failures.isEmpty { throw ExitStatus.problemsFound }
         }
     }
 }

@@ -33,7 +33,7 @@ struct IdentityBench: AsyncParsableCommand {
     @Option(help: "Metres from a hotspot's centre its events happen within.") var hotspotRadius = CityDay.Configuration().hotspotRadius
     @Option(help: "Minutes of the day per page: each source's reports arriving in that span are one page.")
     var pageMinutes: Double = 10
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: OutputOptions
     @Option(help: "Also write the true events to this file, a line per report: source:id, event, kind (tab-separated).")
     var truth: String?
 
@@ -81,7 +81,7 @@ struct IdentityBench: AsyncParsableCommand {
         let report = try await database.withHub(runtime) { hub in
             try await measure(day, hub: hub, catalog: catalog, runtime: runtime)
         }
-        if json {
+        if output.json {
             try printJSON(report)
         } else {
             Self.print(report)

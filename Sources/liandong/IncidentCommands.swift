@@ -4,35 +4,28 @@ import LiandongHub
 import LiandongModel
 import LiandongSync
 
+/// `liandong incidents`: the incidents, their files, and every identity decision admins take on them.
 struct Incidents: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "incidents", abstract: "Incidents: the events the reports of every agency were linked into.",
-        subcommands: [List.self], defaultSubcommand: List.self)
+        commandName: "incidents",
+        abstract: "Incidents: the events the reports of every agency were linked into, their link candidates and conflicts.",
+        subcommands: [List.self, ShowIncident.self, Split.self, Merge.self, Candidates.self, Conflicts.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List incidents, newest first.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only incidents that are not closed.") var open = false
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let incidents = try await Runtime(global).withHub { try await $0.incidents.list(openOnly: open) }
-            if json { return try printJSON(incidents) }
-            for i in incidents {
+            try output.list(incidents, "incident") { i in
                 let conflicts = i.openConflicts > 0 ? "  ⚠ \(i.openConflicts) conflict(s)" : ""
-                print(
-                    "#\(i.no)  \(i.reportedAt?.canonicalText ?? "-")  \(i.category ?? "-")/\(i.incidentType ?? "-")  \(i.status ?? "-")  "
-                        + "\(i.address ?? "")  [\(i.reports.joined(separator: ", "))]\(conflicts)")
+                return "#\(i.no)  \(i.reportedAt?.canonicalText ?? "-")  \(i.category ?? "-")/\(i.incidentType ?? "-")  \(i.status ?? "-")  "
+                    + "\(i.address ?? "")  [\(i.reports.joined(separator: ", "))]\(conflicts)"
             }
-            print("\(incidents.count) incident(s)")
         }
     }
-}
-
-struct IncidentCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "incident", abstract: "One incident's file, and undoing wrong links.",
-        subcommands: [ShowIncident.self, Split.self, Merge.self])
 
     struct ShowIncident: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,11 +33,15 @@ struct IncidentCommand: AsyncParsableCommand {
             abstract: "The incident's file (一事一档): reports and links, fields with sources and alternates, conflicts, audit.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Incident number, id, or one of its reports as source:external_id.") var incident: String
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let file = try await Runtime(global).withHub { try await $0.incidents.file(incident) }
-            if json { return try printJSON(file) }
+            try output.show(file, Self.describe)
+        }
+
+        /// The file for people, section by section.
+        static func describe(_ file: IncidentStore.IncidentFile) {
             print("incident #\(file.no)  \(file.id.uuidString.lowercased())  version \(file.version)")
             if let into = file.mergedInto { print("merged into \(into.uuidString.lowercased())") }
             print("reports:")
@@ -98,94 +95,99 @@ struct IncidentCommand: AsyncParsableCommand {
     }
 }
 
-struct Candidates: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Link candidates: one per report, an incident it may belong to (weak but alone, or strong with a rival), for a person.",
-        subcommands: [List.self, Accept.self, Reject.self], defaultSubcommand: List.self)
+extension Incidents {
+    /// `liandong incidents candidates`: links a person decides.
+    struct Candidates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Link candidates: one per report, an incident it may belong to (weak but alone, or strong with a rival), for a person.",
+            subcommands: [List.self, Accept.self, Reject.self], defaultSubcommand: List.self)
 
-    struct List: AsyncParsableCommand {
-        @OptionGroup var global: GlobalOptions
-        @Flag(help: "Decided ones too.") var all = false
-        @Flag var json = false
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Open candidates (all with --all).")
+            @OptionGroup var global: GlobalOptions
+            @Flag(help: "Decided ones too.") var all = false
+            @OptionGroup var output: OutputOptions
 
-        func run() async throws {
-            let candidates = try await Runtime(global).withHub { try await $0.incidents.candidates(openOnly: !all) }
-            if json { return try printJSON(candidates) }
-            for c in candidates {
-                print("\(c.id)  \(c.report) → incident #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)")
+            func run() async throws {
+                let candidates = try await Runtime(global).withHub { try await $0.incidents.candidates(openOnly: !all) }
+                try output.list(candidates, "candidate") { c in
+                    "\(c.id)  \(c.report) → incident #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)"
+                }
             }
-            print("\(candidates.count) candidate(s)")
         }
-    }
 
-    struct Accept: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Link the report: its incident is merged into the candidate incident.")
-        @OptionGroup var global: GlobalOptions
-        @Argument var id: Int64
+        struct Accept: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Link the report: its incident is merged into the candidate incident.")
+            @OptionGroup var global: GlobalOptions
+            @Argument var id: Int64
 
-        func run() async throws {
-            try await Runtime(global).withHub { try await $0.incidents.acceptCandidate(id) }
-            print("candidate \(id) accepted")
-        }
-    }
-
-    struct Reject: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Keep the report apart.")
-        @OptionGroup var global: GlobalOptions
-        @Argument var id: Int64
-
-        func run() async throws {
-            try await Runtime(global).withHub { try await $0.incidents.rejectCandidate(id) }
-            print("candidate \(id) rejected")
-        }
-    }
-}
-
-struct Conflicts: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Equal authorities disagreeing on a field the policy sends to review.",
-        subcommands: [List.self, ShowConflict.self, Resolve.self], defaultSubcommand: List.self)
-
-    struct List: AsyncParsableCommand {
-        @OptionGroup var global: GlobalOptions
-        @Flag(help: "Resolved and superseded ones too.") var all = false
-        @Flag var json = false
-
-        func run() async throws {
-            let conflicts = try await Runtime(global).withHub { try await $0.incidents.conflicts(openOnly: !all) }
-            if json { return try printJSON(conflicts) }
-            for c in conflicts { print("\(c.id)  incident #\(c.incidentNo)  \(c.field)  \(c.status)  \(c.candidates.canonicalJSON)") }
-            print("\(conflicts.count) conflict(s)")
-        }
-    }
-
-    struct ShowConflict: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "One conflict with every side.")
-        @OptionGroup var global: GlobalOptions
-        @Argument var id: Int64
-        @Flag var json = false
-
-        func run() async throws {
-            let c = try await Runtime(global).withHub { try await $0.incidents.conflict(id) }
-            if json { return try printJSON(c) }
-            print("conflict \(c.id) on incident #\(c.incidentNo), field \(c.field): \(c.status)")
-            for side in c.candidates.arrayValue ?? [] {
-                let o = side.objectValue ?? [:]
-                print("  \(o["report"]?.readableText ?? "")  \(o["value"]?.readableText ?? "")  (\(o["sourceTime"]?.readableText ?? ""))")
+            func run() async throws {
+                try await Runtime(global).withHub { try await $0.incidents.acceptCandidate(id) }
+                print("candidate \(id) accepted")
             }
-            if let resolution = c.resolution { print("resolved: \(resolution.readableText)") }
+        }
+
+        struct Reject: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Keep the report apart.")
+            @OptionGroup var global: GlobalOptions
+            @Argument var id: Int64
+
+            func run() async throws {
+                try await Runtime(global).withHub { try await $0.incidents.rejectCandidate(id) }
+                print("candidate \(id) rejected")
+            }
         }
     }
 
-    struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Decide a conflict; the incident is recomputed and the choice audited.")
-        @OptionGroup var global: GlobalOptions
-        @Argument var id: Int64
-        @Option(help: "The value to keep, as JSON ({\"dead\":0,\"injured\":2}) or plain text.") var value: String
+    /// `liandong incidents conflicts`: fields whose equal authorities disagree.
+    struct Conflicts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Equal authorities disagreeing on a field the policy sends to review.",
+            subcommands: [List.self, ShowConflict.self, Resolve.self], defaultSubcommand: List.self)
 
-        func run() async throws {
-            try await Runtime(global).withHub { try await $0.incidents.resolveConflict(id, value: value) }
-            print("conflict \(id) resolved")
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Open conflicts (all with --all).")
+            @OptionGroup var global: GlobalOptions
+            @Flag(help: "Resolved and superseded ones too.") var all = false
+            @OptionGroup var output: OutputOptions
+
+            func run() async throws {
+                let conflicts = try await Runtime(global).withHub { try await $0.incidents.conflicts(openOnly: !all) }
+                try output.list(conflicts, "conflict") { c in
+                    "\(c.id)  incident #\(c.incidentNo)  \(c.field)  \(c.status)  \(c.candidates.canonicalJSON)"
+                }
+            }
+        }
+
+        struct ShowConflict: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "One conflict with every side.")
+            @OptionGroup var global: GlobalOptions
+            @Argument var id: Int64
+            @OptionGroup var output: OutputOptions
+
+            func run() async throws {
+                let conflict = try await Runtime(global).withHub { try await $0.incidents.conflict(id) }
+                try output.show(conflict) { c in
+                    print("conflict \(c.id) on incident #\(c.incidentNo), field \(c.field): \(c.status)")
+                    for side in c.candidates.arrayValue ?? [] {
+                        let o = side.objectValue ?? [:]
+                        print("  \(o["report"]?.readableText ?? "")  \(o["value"]?.readableText ?? "")  (\(o["sourceTime"]?.readableText ?? ""))")
+                    }
+                    if let resolution = c.resolution { print("resolved: \(resolution.readableText)") }
+                }
+            }
+        }
+
+        struct Resolve: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Decide a conflict; the incident is recomputed and the choice audited.")
+            @OptionGroup var global: GlobalOptions
+            @Argument var id: Int64
+            @Option(help: "The value to keep, as JSON ({\"dead\":0,\"injured\":2}) or plain text.") var value: String
+
+            func run() async throws {
+                try await Runtime(global).withHub { try await $0.incidents.resolveConflict(id, value: value) }
+                print("conflict \(id) resolved")
+            }
         }
     }
 }
@@ -198,7 +200,7 @@ struct Rebuild: AsyncParsableCommand {
             mapping failures and the audit trail are kept too. With nothing changed, 'stats' shows the same digest after.
             """)
     @OptionGroup var global: GlobalOptions
-    @Flag var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let runtime = try Runtime(global)
@@ -206,9 +208,10 @@ struct Rebuild: AsyncParsableCommand {
         let summary = try await runtime.withHub { hub in
             try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger).rebuild()
         }
-        if json { return try printJSON(summary) }
-        print(
-            "rebuilt from \(summary.payloads) payload(s): \(summary.records) record(s), \(summary.ingest.inserted) entities"
-                + (summary.skippedPayloads > 0 ? ", \(summary.skippedPayloads) payload(s) without a mapping skipped" : ""))
+        try output.show(summary) { summary in
+            print(
+                "rebuilt from \(summary.payloads) payload(s): \(summary.records) record(s), \(summary.ingest.inserted) entities"
+                    + (summary.skippedPayloads > 0 ? ", \(summary.skippedPayloads) payload(s) without a mapping skipped" : ""))
+        }
     }
 }

@@ -8,12 +8,12 @@ struct Show: AsyncParsableCommand {
         abstract: "Show one entity with its alternate values and links, by id or source:external_id.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Entity id (UUID) or source:external_id, e.g. fire-119:JJ3201022026...") var entity: String
-    @Flag var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let runtime = try Runtime(global)
         let view = try await runtime.withHub { try await $0.inspection.entity(entity) }
-        if json { return try printJSON(view) }
+        guard !output.json else { return try printJSON(view) }
         print("\(view.kind) \(view.id.uuidString.lowercased())  \(view.source):\(view.externalID)")
         print("version \(view.version), source time \(view.sourceTime.canonicalText), mapping \(view.mapping)")
         if let state = view.state { print("state: \(state)") }
@@ -37,11 +37,11 @@ struct Show: AsyncParsableCommand {
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Counts per entity kind, open failures, audit head and a content digest.")
     @OptionGroup var global: GlobalOptions
-    @Flag var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let stats = try await Runtime(global).withHub { try await $0.inspection.stats() }
-        if json { return try printJSON(stats) }
+        guard !output.json else { return try printJSON(stats) }
         for (kind, count) in stats.entities.sorted(by: { $0.key < $1.key }) { print("\(kind): \(count)") }
         print("active warnings: \(stats.activeWarnings)")
         print("alternate values: \(stats.alternateValues), links: \(stats.links), raw payloads: \(stats.rawPayloads)")
@@ -58,17 +58,17 @@ struct Audit: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recompute the chain; exit 1 naming the first bad entry.")
         @OptionGroup var global: GlobalOptions
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
         func run() async throws {
             let result = try await Runtime(global).withHub { try await $0.audit.verify() }
-            if json {
+            if output.json {
                 try printJSON(result)
             } else if let bad = result.firstBad {
                 print("audit chain BROKEN at entry \(bad): \(result.problem ?? "")")
             } else {
                 print("audit chain verified: \(result.checked) entries, head \(result.headSeq) \(result.headHash)")
             }
-            if result.firstBad != nil { throw ExitCode(1) }
+            if result.firstBad != nil { throw ExitStatus.problemsFound }
         }
     }
 
@@ -77,13 +77,13 @@ struct Audit: AsyncParsableCommand {
             abstract: "Every change of one entity: source, mapping version, before and after.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Entity id (UUID), source:external_id, or a mapping failure id.") var entity: String
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
         func run() async throws {
             let trail = try await Runtime(global).withHub { hub -> [AuditLog.AuditRecord] in
                 let id = Int64(entity) != nil ? entity : try await hub.inspection.resolve(entity).id.uuidString.lowercased()
                 return try await hub.audit.trail(of: id)
             }
-            if json { return try printJSON(trail) }
+            guard !output.json else { return try printJSON(trail) }
             guard !trail.isEmpty else { throw ValidationError("no audit entries for \(entity)") }
             for entry in trail {
                 let c = entry.content.objectValue ?? [:]

@@ -13,13 +13,11 @@ struct Instructions: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only addressees that have not reported back yet.") var pending = false
         @Flag(help: "Only addressees with no feedback past the instruction's deadline (跟踪督办).") var overdue = false
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let receipts = try await Runtime(global).withHub { try await $0.outbox.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
-            if json { return try printJSON(receipts) }
-            for r in receipts { print(r.line) }
-            print("\(receipts.count) receipt(s)" + (overdue ? " overdue" : pending ? " pending" : ""))
+            try output.list(receipts, "receipt", qualifier: overdue ? " overdue" : pending ? " pending" : "", \.line)
         }
     }
 }

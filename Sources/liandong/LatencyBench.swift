@@ -27,7 +27,7 @@ struct LatencyBench: AsyncParsableCommand {
     @Option(help: "A JSON-lines file (gen.py's shape) whose records are sent.") var input: String
     @Option(help: "How many records to send.") var changes = 50
     @Option(help: "Seconds between two polls of the drop folder.") var interval = 1.0
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: OutputOptions
 
     /// The measurements, in milliseconds.
     struct Report: Codable {
@@ -74,7 +74,7 @@ struct LatencyBench: AsyncParsableCommand {
                 return try await measure(lines, into: file, engine: engine, pusher: pusher)
             }
         }
-        if json {
+        if output.json {
             try printJSON(report)
         } else {
             print(

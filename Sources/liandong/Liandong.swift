@@ -9,10 +9,17 @@ struct Liandong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liandong",
         abstract: "Liandong (联动): the data-sharing sync hub between emergency agencies.",
-        subcommands: [
-            Demo.self, Sync.self, Ingest.self, Migrate.self, Database.self, Errors.self, Audit.self, Show.self, Stats.self,
-            Serve.self, Streams.self, Incidents.self, IncidentCommand.self, Candidates.self, Conflicts.self, Rebuild.self,
-            Deliveries.self, Transfers.self, Instructions.self, Resources.self, Warnings.self, MappingCommand.self, Coords.self, Simulate.self, Bench.self,
+        discussion: ExitStatus.help,
+        groupedSubcommands: [
+            CommandGroup(name: "Run", subcommands: [Demo.self, Serve.self, Sync.self, Ingest.self, Rebuild.self]),
+            CommandGroup(
+                name: "Inspect and decide",
+                subcommands: [
+                    Incidents.self, Errors.self, Deliveries.self, Transfers.self, Instructions.self, Warnings.self, Resources.self,
+                    Streams.self, Show.self, Stats.self, Audit.self,
+                ]),
+            CommandGroup(name: "Set up", subcommands: [Database.self, Migrate.self, MappingCommand.self, Coords.self]),
+            CommandGroup(name: "Try and measure", subcommands: [Simulate.self, Bench.self]),
         ])
 
     static func main() async {
@@ -23,17 +30,28 @@ struct Liandong: AsyncParsableCommand {
             return handler
         }
         _ = Cleanup.shared
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
             Cleanup.shared.parkIfTerminating()
-        } catch {
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // ExitCode, ValidationError, help and usage: ArgumentParser says them with its statuses.
             Cleanup.shared.parkIfTerminating()
             exit(withError: error)
+        } catch {
+            // Whatever stopped the work: said once, with the status every command uses for it.
+            Cleanup.shared.parkIfTerminating()
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(withError: ExitStatus.couldNotRun)
         }
     }
 }

@@ -14,7 +14,7 @@ struct Resources: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this type: rescue_team, equipment, material, expert or shelter.") var type: String?
         @Option(help: "Only divisions whose code starts with this (1101: 北京市's districts).") var division: String?
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             let types = ["rescue_team", "equipment", "material", "expert", "shelter"]
@@ -28,14 +28,11 @@ struct Resources: AsyncParsableCommand {
 
         func run() async throws {
             let resources = try await Runtime(global).withHub { try await $0.inspection.resources(type: type, division: division) }
-            if json { return try printJSON(resources) }
-            for r in resources {
+            try output.list(resources, "resource") { r in
                 let quantity = r.quantity.map { FieldValue.number($0).readableText + (r.unitOfMeasure ?? "") } ?? "-"
-                print(
-                    "\(r.source):\(r.number)  \(r.type)  \(r.name ?? "-")  \(quantity)  \(r.status ?? "-")  \(r.divisionCode ?? "-")"
-                        + (r.owner.map { "  \($0)" } ?? "") + (r.address.map { "  \($0)" } ?? ""))
+                return "\(r.source):\(r.number)  \(r.type)  \(r.name ?? "-")  \(quantity)  \(r.status ?? "-")  \(r.divisionCode ?? "-")"
+                    + (r.owner.map { "  \($0)" } ?? "") + (r.address.map { "  \($0)" } ?? "")
             }
-            print("\(resources.count) resource(s)")
         }
     }
 }

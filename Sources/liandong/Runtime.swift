@@ -114,11 +114,3 @@ final class Cleanup: Sendable {
         while true { sleep(60) }
     }
 }
-
-/// Prints a value as pretty JSON with sorted keys.
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}

@@ -69,19 +69,16 @@ struct Streams: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let streams = try await Runtime(global).withHub { try await $0.streams.statuses() }
-            if json { return try printJSON(streams) }
-            for s in streams {
+            try output.list(streams, "stream") { s in
                 let lag = s.lagSeconds.map { String(format: "%.0fs", $0) } ?? "-"
-                print(
-                    "\(s.source)/\(s.stream)  \(s.paused ? "PAUSED" : "active")  last \(s.lastRun?.canonicalText ?? "-")  "
-                        + "next \(s.nextRun?.canonicalText ?? "-")  lag \(lag)  failures \(s.consecutiveFailures)  "
-                        + "holder \(s.holder ?? "-")" + (s.lastError.map { "  error: \($0)" } ?? ""))
+                return "\(s.source)/\(s.stream)  \(s.paused ? "PAUSED" : "active")  last \(s.lastRun?.canonicalText ?? "-")  "
+                    + "next \(s.nextRun?.canonicalText ?? "-")  lag \(lag)  failures \(s.consecutiveFailures)  "
+                    + "holder \(s.holder ?? "-")" + (s.lastError.map { "  error: \($0)" } ?? "")
             }
-            print("\(streams.count) stream(s)")
         }
     }
 

@@ -12,7 +12,7 @@ struct Sync: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Run one pass and exit.") var once = false
     @Option(help: "Only this source (hotline-12345, fire-119, weather).") var source: String?
-    @Flag(help: "Print the runs as JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let runtime = try Runtime(global)
@@ -33,12 +33,12 @@ struct Sync: AsyncParsableCommand {
                 var runs: [StreamStore.SyncRunRecord] = []
                 for adapter in adapters { runs += try await engine.sync(adapter) }
                 failed = runs.contains { $0.error != nil }
-                if json { try printJSON(runs) } else { runs.forEach { print(SyncReport.line($0)) } }
+                try output.show(runs) { runs in runs.forEach { print(SyncReport.line($0)) } }
                 if !once { try await Task.sleep(for: .seconds(runtime.configuration.syncInterval)) }
             } while !once
             return failed
         }
-        if failed { throw ExitCode(2) }
+        if failed { throw ExitStatus.problemsFound }
     }
 }
 

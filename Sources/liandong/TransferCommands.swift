@@ -11,13 +11,11 @@ struct Transfers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Transfers, newest first.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only those with no acceptance or no feedback by their deadline (跟踪督办).") var overdue = false
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let transfers = try await Runtime(global).withHub { try await $0.outbox.transfers(overdueOnly: overdue) }
-            if json { return try printJSON(transfers) }
-            for t in transfers { print(t.line) }
-            print("\(transfers.count) transfer(s)" + (overdue ? " overdue" : ""))
+            try output.list(transfers, "transfer", qualifier: overdue ? " overdue" : "", \.line)
         }
     }
 }

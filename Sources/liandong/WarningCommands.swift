@@ -11,17 +11,14 @@ struct Warnings: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Call-outs, newest first.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only those the person has not acknowledged yet.") var unacknowledged = false
-        @Flag var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let calls = try await Runtime(global).withHub { try await $0.outbox.callouts(unacknowledgedOnly: unacknowledged) }
-            if json { return try printJSON(calls) }
-            for c in calls {
-                print(
-                    "\(c.id)  \(c.target)  \(c.person)  warning \(c.warningID) (\(c.colour))  called \(c.calledAt.canonicalText)  "
-                        + (c.acknowledgedAt.map { "acknowledged \($0.canonicalText)" } ?? "NOT ACKNOWLEDGED"))
+            try output.list(calls, "call-out", qualifier: unacknowledged ? " unacknowledged" : "") { c in
+                "\(c.id)  \(c.target)  \(c.person)  warning \(c.warningID) (\(c.colour))  called \(c.calledAt.canonicalText)  "
+                    + (c.acknowledgedAt.map { "acknowledged \($0.canonicalText)" } ?? "NOT ACKNOWLEDGED")
             }
-            print("\(calls.count) call-out(s)" + (unacknowledged ? " unacknowledged" : ""))
         }
     }
 }

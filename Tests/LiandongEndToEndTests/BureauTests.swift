@@ -77,7 +77,7 @@ import Testing
         let rows = try #require(try FieldValue(jsonText: listed.stdout).arrayValue)
         #expect(!rows.isEmpty && rows.allSatisfy { $0.objectValue?["overdue"] == .bool(true) && $0.objectValue?["feedback"] == nil })
         let instruction = try #require(bureau.instructions.versions.first)
-        let shown = try await cli.run(["incident", "show", "emergency-bureau:\(instruction["GLSJBH"]!)", "--json"])
+        let shown = try await cli.run(["incidents", "show", "emergency-bureau:\(instruction["GLSJBH"]!)", "--json"])
         #expect(shown.status == 0, "\(shown.stderr)")
         let file = try #require(try FieldValue(jsonText: shown.stdout).objectValue)
         let numbers = file["instructions"]?.arrayValue?.compactMap { $0.objectValue?["instructionNo"]?.stringValue } ?? []
@@ -92,7 +92,7 @@ import Testing
         #expect(!inBeijing.isEmpty && inBeijing.allSatisfy { $0.hasPrefix("1101") })
         #expect(inBeijing.count == Set(bureau.resources.versions.filter { $0["XZQH"]!.hasPrefix("1101") }.map(\.id)).count)
         let unknown = try await cli.run(["resources", "list", "--type", "boats"])
-        #expect(unknown.status != 0 && unknown.stderr.contains("expected one of: rescue_team"), "\(unknown.stderr)")
+        #expect(unknown.status == 64 && unknown.stderr.contains("expected one of: rescue_team"), "a wrong command line: \(unknown.stderr)")
     }
 
     @Test(.timeLimit(.minutes(3))) func theBureauDecidesGradesAndIsNotifiedOfWhatItsAgreementAdmits() async throws {

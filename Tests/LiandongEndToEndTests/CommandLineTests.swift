@@ -32,7 +32,7 @@ import Testing
         #expect(errors.status == 0)
         #expect(errors.stdout.contains("\"rule\""))
         // At most one open link candidate per report, and far fewer reports asking than reports.
-        let listed = try await cli.run(["candidates", "list", "--json", "--data-dir", dataDirectory.path])
+        let listed = try await cli.run(["incidents", "candidates", "list", "--json", "--data-dir", dataDirectory.path])
         #expect(listed.status == 0, "\(listed.stderr)")
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -57,16 +57,16 @@ import Testing
         }
         let incidents = try await json([IncidentStore.IncidentSummary].self, ["incidents", "list"])
         let linked = try #require(incidents.first { $0.reports.count >= 2 }, "the demo links reports of one event")
-        let file = try await json(IncidentStore.IncidentFile.self, ["incident", "show", "\(linked.no)"])
+        let file = try await json(IncidentStore.IncidentFile.self, ["incidents", "show", "\(linked.no)"])
         #expect(Set(file.reports.map(\.report)) == Set(linked.reports))
         #expect(file.audit.contains { $0.action == "incident.link" })
         let report = linked.reports[1]
-        let split = try await cli.run(["incident", "split", report, "--data-dir", dataDirectory])
+        let split = try await cli.run(["incidents", "split", report, "--data-dir", dataDirectory])
         #expect(split.status == 0, "\(split.stderr)")
         #expect(try await json([IncidentStore.IncidentSummary].self, ["incidents"]).count == incidents.count + 1)
-        let merge = try await cli.run(["incident", "merge", "\(linked.no)", report, "--data-dir", dataDirectory])
+        let merge = try await cli.run(["incidents", "merge", "\(linked.no)", report, "--data-dir", dataDirectory])
         #expect(merge.status == 0, "\(merge.stderr)")
-        let after = try await json(IncidentStore.IncidentFile.self, ["incident", "show", "\(linked.no)"])
+        let after = try await json(IncidentStore.IncidentFile.self, ["incidents", "show", "\(linked.no)"])
         #expect(Set(after.reports.map(\.report)) == Set(linked.reports))
         #expect(after.audit.contains { $0.action == "incident.split" } && after.audit.contains { $0.action == "incident.merge" })
         let verify = try await cli.run(["audit", "verify", "--data-dir", dataDirectory])
@@ -145,7 +145,7 @@ import Testing
         let config = Scratch.path("config", extension: "yaml")
         try "sources:\n  hotline-12345: {url: \"ftp://x\"}\n".write(to: config, atomically: true, encoding: .utf8)
         let result = try await CommandLineRunner().run(["sync", "--once", "--config", config.path])
-        #expect(result.status != 0)
+        #expect(result.status == 2, "wrong configuration: could not run")
         #expect(result.stderr.contains(config.path))
         #expect(result.stderr.contains("sources.hotline-12345.url"))
         #expect(result.stderr.contains("http://"))
@@ -162,6 +162,14 @@ import Testing
         ])
         #expect(refused.status == 1)
         #expect(refused.stdout.contains("doctype"))
+    }
+
+    /// One meaning per exit status, listed where people look: 1 found problems, 2 could not run, 64 usage.
+    @Test func helpListsTheExitStatusesEveryCommandUses() async throws {
+        let help = try await CommandLineRunner().run(["help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Exit status") && help.stdout.contains("2 could not run") && help.stdout.contains("64 wrong command line"))
+        #expect(try await CommandLineRunner().run(["incidents", "list", "--no-such-flag"]).status == 64)
     }
 
     @Test func coordsConvertPrintsNineDecimals() async throws {
@@ -273,7 +281,7 @@ import Testing
         #expect(trace.stdout.contains("insert from weather via weather/cap-alert@v1"), "\(trace.stdout)")
         #expect(trace.stdout.contains("msg_type: ∅ → Alert"))
         let missing = try await cli.run(["show", "weather:nope"])
-        #expect(missing.status != 0)
+        #expect(missing.status == 2, "an entity that is not there: could not run")
         #expect(missing.stderr.contains("no entity weather:nope"))
 
         let failureID = try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in

@@ -119,7 +119,10 @@ let package = Package(
         // Simulated agency systems with injectable faults.
         .target(
             name: "LiandongSimulator",
-            dependencies: ["LiandongModel", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "LiandongModel", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Light helpers for every test target and adapter author: paths, scratch files, mapping
@@ -152,6 +155,8 @@ let package = Package(
             dependencies: [
                 "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "ExchangeAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

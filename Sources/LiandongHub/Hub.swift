@@ -27,7 +27,9 @@ public struct Hub: Sendable {
     /// What this process has written since it last analyzed the tables.
     let statistics = TableStatistics()
 
-    init(client: PostgresClient, policies: HubPolicies, logger: Logger) {
+    /// A hub over `client`, which its owner runs (a `PostgresClient` is a `Service`; `withHub` runs
+    /// one for the length of a body).
+    public init(client: PostgresClient, policies: HubPolicies, logger: Logger) {
         self.client = client
         self.policies = policies
         self.logger = logger

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A fake agency system on loopback, speaking the agency's native format: the 12345 hotline's REST
@@ -84,8 +85,8 @@ public final class AgencySimulator: Sendable {
         return min(timeline.versions.count, 3 + Int(Date().timeIntervalSince(started) * rate))
     }
 
-    /// Serves until cancelled.
-    public func run(logger: Logger = Logger(label: "liandong.simulator")) async throws {
+    /// Serves until cancelled or, in a service group, until it shuts down.
+    public func run(logger: Logger) async throws {
         let router = Router()
         router.post("_faults") { request, _ -> Response in
             guard let kind = request.uri.queryParameters["kind"].flatMap({ Fault(rawValue: String($0)) }) else {
@@ -272,5 +273,11 @@ public final class AgencySimulator: Sendable {
         (components.hour, components.minute, components.second) = (parts[3], parts[4], parts[5])
         components.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
         return Calendar(identifier: .gregorian).date(from: components)
+    }
+}
+
+extension AgencySimulator: Service {
+    public func run() async throws {
+        try await run(logger: Logger(label: "liandong.simulator"))
     }
 }

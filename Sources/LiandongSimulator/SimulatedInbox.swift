@@ -89,7 +89,7 @@ public final class SimulatedInbox: Sendable {
                 if agency == .fire, kind == "warning", text.contains("红色") || text.contains("橙色"),
                     let warning = text.firstMatch(of: /<YJBH>([^<]+)<\/YJBH>/)?.output.1
                 {
-                    let now = LocalTime.text(Date().addingTimeInterval(1))
+                    let now = LocalTime.text(Date())
                     let id = "QS\(String(format: "%06d", state.acknowledgements.count + 1))"
                     state.acknowledgements.append(
                         SimulatedVersion(

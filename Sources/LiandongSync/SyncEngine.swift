@@ -51,62 +51,68 @@ public struct SyncEngine: Sendable {
             let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping), clock: clock)
             var cursor = try await hub.streams.cursor(source: adapter.system, stream: stream.name)
             let source = [("source", adapter.system.rawValue)]
-            // The next page is pulled and mapped while PostgreSQL stores this one.
-            var upcoming: Task<PreparedPage, any Error>?
-            defer { upcoming?.cancel() }
-            for pageNumber in 0..<maxPages {
-                try Task.checkCancellation()
-                guard try await mayContinue() else { break }
-                let started = ContinuousClock.now
-                let preparing = upcoming ?? prepare(stream, of: adapter, after: cursor, mapper: mapper)
-                upcoming = nil
-                // The task is not a child of this one: a cancellation (shutdown) is passed on by hand.
-                let prepared = try await withTaskCancellationHandler { try await preparing.value } onCancel: { preparing.cancel() }
-                guard try await mayContinue() else { break }
-                let page = prepared.page
-                let hasNext = page.hasMore && pageNumber + 1 < maxPages
-                guard let payloads = prepared.payloads else {
-                    // Every byte of the page is stored already (a re-poll): only the cursor moves.
-                    guard let next = page.cursor else { break }
-                    if hasNext { upcoming = prepare(stream, of: adapter, after: next, mapper: mapper) }
-                    try await hub.streams.saveCursor(source: adapter.system, stream: stream.name, cursor: next)
-                    run.summary.duplicatePayloads += page.payloads.count
+            // The next page is pulled and mapped, in a child task, while PostgreSQL stores this one; at
+            // most one is in flight, and one no longer wanted is cancelled when the run ends.
+            try await withThrowingTaskGroup(of: PreparedPage.self) { pages in
+                defer { pages.cancelAll() }
+                var prefetching = false
+                func prefetch(after cursor: String?) {
+                    pages.addTask { try await prepare(stream, of: adapter, after: cursor, mapper: mapper) }
+                    prefetching = true
+                }
+                for pageNumber in 0..<maxPages {
+                    try Task.checkCancellation()
+                    guard try await mayContinue() else { break }
+                    let started = ContinuousClock.now
+                    if !prefetching { prefetch(after: cursor) }
+                    guard let prepared = try await pages.next() else { break }
+                    prefetching = false
+                    guard try await mayContinue() else { break }
+                    let page = prepared.page
+                    let hasNext = page.hasMore && pageNumber + 1 < maxPages
+                    guard let payloads = prepared.payloads else {
+                        // Every byte of the page is stored already (a re-poll): only the cursor moves.
+                        guard let next = page.cursor else { break }
+                        if hasNext { prefetch(after: next) }
+                        try await hub.streams.saveCursor(source: adapter.system, stream: stream.name, cursor: next)
+                        run.summary.duplicatePayloads += page.payloads.count
+                        run.batches += 1
+                        cursor = next
+                        if !page.hasMore { break }
+                        continue
+                    }
+                    // A document that failed whole cannot say which records it held: keep the cursor where
+                    // it was so they are fetched again, and stop this stream for this run.
+                    let broken = payloads.contains(where: PayloadMapper.documentFailed)
+                    let next = broken ? cursor : page.cursor
+                    if hasNext, !broken, let next { prefetch(after: next) }
+                    let writing = ContinuousClock.now
+                    let summary = try await hub.ingest(
+                        IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
+                    clock?.add(.write, since: writing)
+                    run.summary.add(summary)
+                    let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.scope != .document }.count }
+                    run.pulled += pulled
                     run.batches += 1
+                    Counter(label: "liandong_records_pulled_total", dimensions: source).increment(by: pulled)
+                    Counter(label: "liandong_records_ingested_total", dimensions: source).increment(by: summary.inserted + summary.updated)
+                    Counter(label: "liandong_records_quarantined_total", dimensions: source).increment(by: summary.failures)
+                    Metrics.Timer(label: "liandong_batch_duration_seconds", dimensions: source, preferredDisplayUnit: .seconds)
+                        .record(duration: ContinuousClock.now - started)
+                    logger.info(
+                        "Ingested page",
+                        metadata: [
+                            "liandong.source": "\(adapter.system)", "liandong.stream": "\(stream.name)",
+                            "liandong.inserted": "\(summary.inserted)", "liandong.updated": "\(summary.updated)",
+                            "liandong.failures": "\(summary.failures)",
+                        ])
+                    if broken {
+                        run.error = "a page did not parse and was quarantined; the cursor was held so its records are fetched again"
+                        break
+                    }
                     cursor = next
-                    if !page.hasMore { break }
-                    continue
+                    if !page.hasMore || next == nil { break }
                 }
-                // A document that failed whole cannot say which records it held: keep the cursor where
-                // it was so they are fetched again, and stop this stream for this run.
-                let broken = payloads.contains(where: PayloadMapper.documentFailed)
-                let next = broken ? cursor : page.cursor
-                if hasNext, !broken, let next { upcoming = prepare(stream, of: adapter, after: next, mapper: mapper) }
-                let writing = ContinuousClock.now
-                let summary = try await hub.ingest(
-                    IngestBatch(source: adapter.system, stream: stream.name, payloads: payloads, cursor: next))
-                clock?.add(.write, since: writing)
-                run.summary.add(summary)
-                let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.scope != .document }.count }
-                run.pulled += pulled
-                run.batches += 1
-                Counter(label: "liandong_records_pulled_total", dimensions: source).increment(by: pulled)
-                Counter(label: "liandong_records_ingested_total", dimensions: source).increment(by: summary.inserted + summary.updated)
-                Counter(label: "liandong_records_quarantined_total", dimensions: source).increment(by: summary.failures)
-                Metrics.Timer(label: "liandong_batch_duration_seconds", dimensions: source, preferredDisplayUnit: .seconds)
-                    .record(duration: ContinuousClock.now - started)
-                logger.info(
-                    "Ingested page",
-                    metadata: [
-                        "liandong.source": "\(adapter.system)", "liandong.stream": "\(stream.name)",
-                        "liandong.inserted": "\(summary.inserted)", "liandong.updated": "\(summary.updated)",
-                        "liandong.failures": "\(summary.failures)",
-                    ])
-                if broken {
-                    run.error = "a page did not parse and was quarantined; the cursor was held so its records are fetched again"
-                    break
-                }
-                cursor = next
-                if !page.hasMore || next == nil { break }
             }
         } catch is CancellationError {
             throw CancellationError()
@@ -128,18 +134,16 @@ public struct SyncEngine: Sendable {
         var payloads: [ReceivedPayload]?
     }
 
-    /// Pulls and maps the page after `cursor`, in a task of its own.
+    /// Pulls and maps the page after `cursor`.
     func prepare(
         _ stream: SourceStream, of adapter: some SourceAdapter, after cursor: String?, mapper: PayloadMapper
-    ) -> Task<PreparedPage, any Error> {
-        Task {
-            let started = ContinuousClock.now
-            let page = try await adapter.pull(stream, after: cursor)
-            clock?.add(.read, since: started)
-            if page.payloads.isEmpty || page.cursor == nil { return PreparedPage(page: page, payloads: page.payloads.map(mapper.map)) }
-            if try await hub.holdsPayloads(page.payloads.map(\.body)) { return PreparedPage(page: page, payloads: nil) }
-            return PreparedPage(page: page, payloads: page.payloads.map(mapper.map))
-        }
+    ) async throws -> PreparedPage {
+        let started = ContinuousClock.now
+        let page = try await adapter.pull(stream, after: cursor)
+        clock?.add(.read, since: started)
+        if page.payloads.isEmpty || page.cursor == nil { return PreparedPage(page: page, payloads: page.payloads.map(mapper.map)) }
+        if try await hub.holdsPayloads(page.payloads.map(\.body)) { return PreparedPage(page: page, payloads: nil) }
+        return PreparedPage(page: page, payloads: page.payloads.map(mapper.map))
     }
 
     /// Ingests files as an exchange folder would deliver them, through the mapping of the first stream

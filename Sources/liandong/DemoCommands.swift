@@ -3,17 +3,19 @@ import Foundation
 import LiandongAdapterKit
 import LiandongConfiguration
 import LiandongHub
+import LiandongMapping
 import LiandongSimulator
 import LiandongSync
 import Logging
+import ServiceLifecycle
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The hub end to end: embedded PostgreSQL, the six simulated agency systems on loopback, a sync every few seconds.",
         discussion: """
             The simulators release records a few at a time and inject faults now and then (a malformed record, \
-            a page in the wrong encoding, a 503), so quarantine and recovery show. --once runs sync cycles until \
-            everything is in, prints the stats and exits.
+            a page in the wrong encoding, a 503), so quarantine and recovery show. --once runs until everything \
+            is in, prints the stats and exits.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Run until every simulated record is in, print the stats, exit 0.") var once = false
@@ -23,105 +25,146 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime(global)
         let catalog = try runtime.catalog()
-        let live = once ? nil : 4.0
         let simulators = AgencySimulator.Agency.allCases.map { agency in
             var configuration = AgencySimulator.Configuration(agency: agency, seed: seed, records: agency == .weather ? 20 : 60)
-            configuration.releasePerSecond = live
+            configuration.releasePerSecond = once ? nil : 4
             return AgencySimulator(configuration)
         }
         simulators[0].faults.inject(.malformedRecord)
         simulators[1].faults.inject(.wrongEncoding)
         simulators[2].faults.inject(.serverError)
-        let interval = once ? 0 : runtime.configuration.syncInterval
+        var delivery = runtime.configuration.delivery
+        delivery.initialBackoff = .milliseconds(500)
         let deadline = duration.map { Date().addingTimeInterval($0) }
+        try await runtime.runServices { hub in
+            let tour = DemoTour(
+                hub: hub, catalog: catalog, simulators: simulators, once: once, deadline: deadline,
+                pace: once ? 0.2 : runtime.configuration.syncInterval, delivery: delivery, logger: runtime.logger)
+            return simulators.map { .init(service: $0) } + [.init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup)]
+        }
+    }
+}
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for simulator in simulators {
-                group.addTask { try await simulator.run(logger: runtime.logger) }
+/// The demo's own part of its service group. Once the simulators listen, it runs the scheduler and
+/// the pusher against them, as `serve` would (a service group of their own, inside the demo's), prints
+/// where things stand every few seconds, and ends the demo when everything is in (`--once`) or its
+/// time is up (`--duration`), with a summary of what each loop did.
+struct DemoTour: Service {
+    let hub: Hub
+    let catalog: MappingCatalog
+    let simulators: [AgencySimulator]
+    let once: Bool
+    let deadline: Date?
+    /// Seconds between two syncs of a stream.
+    let pace: Double
+    let delivery: DeliveryPusher.Configuration
+    let logger: Logger
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        let listening = clock.now + .seconds(30)
+        while simulators.contains(where: { $0.port == nil }) {
+            guard clock.now < listening else { throw ValidationError("the simulated agencies did not start listening within 30 s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let adapters = try simulators.map { simulator in
+            try AdapterRegistry.make(
+                simulator.configuration.agency.rawValue, baseURL: simulator.baseURL!, token: simulator.configuration.token,
+                pageSize: 25, logger: logger)
+        }
+        print("Simulated agencies: " + simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }.joined(separator: ", "))
+        let engine = SyncEngine(hub: hub, catalog: catalog, logger: logger)
+        let scheduler = StreamScheduler(
+            engine: engine, jobs: adapters.map { StreamScheduler.Job(adapter: $0, schedule: Schedule(.every(pace))) }, instance: "demo",
+            leaseSeconds: 30, pollInterval: .milliseconds(100))
+        let pusher = DeliveryPusher(
+            hub: hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: hub.policies.sharing), instance: "demo",
+            configuration: delivery, logger: logger)
+        let pipeline = ServiceGroup(services: [scheduler, pusher], gracefulShutdownSignals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await pipeline.run() }
+            // Until everything is in, the time is up, or the demo is asked to stop (the pipeline then stops too).
+            try? await cancelWhenGracefulShutdown {
+                try await watch(hub, streams: adapters.reduce(0) { $0 + $1.streams.count })
             }
-            defer { group.cancelAll() }
-            while simulators.contains(where: { $0.port == nil }) { try await Task.sleep(for: .milliseconds(20)) }
-            let adapters = try simulators.map { simulator in
-                try AdapterRegistry.make(
-                    simulator.configuration.agency.rawValue, baseURL: simulator.baseURL!, token: simulator.configuration.token,
-                    pageSize: 25, logger: runtime.logger)
-            }
-            print("Simulated agencies: " + simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }.joined(separator: ", "))
-            try await runtime.withHub { hub in
-                let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
-                var delivery = runtime.configuration.delivery
-                delivery.initialBackoff = .milliseconds(500)
-                let pusher = DeliveryPusher(
-                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.policies.sharing),
-                    instance: "demo", configuration: delivery, logger: runtime.logger)
-                try await withThrowingTaskGroup(of: Void.self) { pushing in
-                    pushing.addTask { try await pusher.run() }
-                    defer { pushing.cancelAll() }
-                    var cycle = 0
-                    var quiet = 0
-                    while true {
-                        cycle += 1
-                        var total = IngestSummary()
-                        var errors = 0
-                        for adapter in adapters {
-                            for run in try await engine.sync(adapter) {
-                                total.add(run.summary)
-                                if run.error != nil { errors += 1 }
-                            }
-                        }
-                        let stats = try await hub.inspection.stats()
-                        print(
-                            "cycle \(cycle): +\(total.inserted) new, \(total.updated) updated, \(total.failures) quarantined"
-                                + (errors > 0 ? ", \(errors) stream(s) will retry" : "")
-                                + " | work orders \(stats.entities["work_order"] ?? 0), fire alarms \(stats.entities["fire_alarm"] ?? 0), "
-                                + "police tickets \(stats.entities["police_ticket"] ?? 0), ambulance calls \(stats.entities["ambulance_call"] ?? 0), "
-                                + "bureau reports \(stats.entities["bureau_incident"] ?? 0), instructions \(stats.entities["instruction"] ?? 0), "
-                                + "resources \(stats.entities["resource"] ?? 0), "
-                                + "warnings \(stats.entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
-                                + "open failures \(stats.failures["open"] ?? 0), "
-                                + "deliveries \(Self.describe(try await hub.outbox.counts())), "
-                                + "audit head \(stats.auditHead)")
-                        quiet = (total.inserted + total.updated + total.failures == 0 && errors == 0) ? quiet + 1 : 0
-                        // Run to the end of the loops: what was just delivered is answered (acceptances,
-                        // acknowledgements, instruction replies) and the next cycle pulls the answers.
-                        if once { _ = try await hub.outbox.waitForDeliveries(seconds: 20) }
-                        if once, quiet >= 1 || cycle >= 50 { break }
-                        if let deadline, Date() >= deadline { break }
-                        try await Task.sleep(for: .seconds(max(interval, 0.05)))
-                    }
-                    // Let the pusher finish what is due before showing what each agency received.
-                    _ = try await hub.outbox.waitForDeliveries(seconds: 20)
-                    let stats = try await hub.inspection.stats()
-                    try printJSON(stats)
-                    print("Deliveries: \(Self.describe(try await hub.outbox.counts()))")
-                    let calls = try await hub.outbox.callouts()
-                    print(
-                        "Call-outs (叫应) of red and orange warnings: \(calls.count), "
-                            + "\(calls.filter { $0.acknowledgedAt != nil }.count) acknowledged, \(calls.filter { $0.acknowledgedAt == nil }.count) waiting")
-                    let transfers = try await hub.outbox.transfers()
-                    print(
-                        "Transfers 12345 ↔ 110: \(transfers.count) ("
-                            + Dictionary(grouping: transfers, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }
-                            .joined(separator: ", ") + ")"
-                            + (transfers.first { $0.state == "answered" }.map {
-                                "; e.g. \($0.fromNumber) → 110 ticket \($0.toNumber ?? "-"): \($0.feedback ?? "")"
-                            } ?? ""))
-                    let receipts = try await hub.outbox.instructionReceipts()
-                    print(
-                        "Bureau instructions (指令): \(Set(receipts.map(\.instructionNo)).count) to \(receipts.count) addressee(s) ("
-                            + Dictionary(grouping: receipts, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }
-                            .joined(separator: ", ") + "), \(receipts.filter(\.overdue).count) overdue")
-                    for simulator in simulators where !simulator.inbox.documents.isEmpty {
-                        print(
-                            "\(simulator.configuration.agency.rawValue) received \(simulator.inbox.documents.count) document(s) "
-                                + "(\(simulator.baseURL!)/_received)")
-                    }
-                    print(
-                        "Try: liandong incidents list · liandong incidents show <number> · liandong incidents conflicts · liandong incidents candidates · "
-                            + "liandong deliveries list · liandong transfers list --overdue · liandong instructions list · liandong warnings calls · liandong errors list · liandong audit verify · liandong stats")
+            await pipeline.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        // What was delivered last is answered by the receivers; let the pusher's last round finish first.
+        _ = try await hub.outbox.waitForDeliveries(seconds: once ? 20 : 0)
+        try await summarize(hub)
+    }
+
+    /// Prints where things stand every few seconds; returns when everything is in (`once`: the
+    /// content has not changed over a round in which every stream ran, and nothing waits to be
+    /// delivered) or at the deadline.
+    private func watch(_ hub: Hub, streams: Int) async throws {
+        let started = Date()
+        var mark = (at: Date(), digest: "")
+        var lastLine = Date.distantPast
+        while true {
+            try await Task.sleep(for: .milliseconds(500))
+            let stats = try await hub.inspection.stats()
+            var done = deadline.map { Date() >= $0 } ?? false
+            if once, !done {
+                let runs = try await hub.streams.statuses()
+                let pending = !(try await hub.outbox.deliveries(statuses: [.pending], target: nil, limit: 1).isEmpty)
+                if stats.digest != mark.digest || pending {
+                    mark = (Date(), stats.digest)
+                } else {
+                    done = runs.count == streams && runs.allSatisfy { ($0.lastRun ?? .distantPast) > mark.at }
                 }
             }
+            if done || Date().timeIntervalSince(lastLine) >= max(pace, 2) {
+                print(try await line(stats, hub))
+                lastLine = Date()
+            }
+            if done { return }
+            if Date().timeIntervalSince(started) > 300 { throw ValidationError("the demo did not settle within 5 minutes") }
         }
+    }
+
+    private func line(_ stats: Inspection.Stats, _ hub: Hub) async throws -> String {
+        let entities = stats.entities
+        return "\(Date().canonicalText) | work orders \(entities["work_order"] ?? 0), fire alarms \(entities["fire_alarm"] ?? 0), "
+            + "police tickets \(entities["police_ticket"] ?? 0), ambulance calls \(entities["ambulance_call"] ?? 0), "
+            + "bureau reports \(entities["bureau_incident"] ?? 0), instructions \(entities["instruction"] ?? 0), "
+            + "resources \(entities["resource"] ?? 0), "
+            + "warnings \(entities["warning"] ?? 0) (\(stats.activeWarnings) active), incidents \(stats.incidents), "
+            + "open failures \(stats.failures["open"] ?? 0), "
+            + "deliveries \(Demo.describe(try await hub.outbox.counts())), "
+            + "audit head \(stats.auditHead)"
+    }
+
+    private func summarize(_ hub: Hub) async throws {
+        try printJSON(try await hub.inspection.stats())
+        print("Deliveries: \(Demo.describe(try await hub.outbox.counts()))")
+        let calls = try await hub.outbox.callouts()
+        print(
+            "Call-outs (叫应) of red and orange warnings: \(calls.count), "
+                + "\(calls.filter { $0.acknowledgedAt != nil }.count) acknowledged, \(calls.filter { $0.acknowledgedAt == nil }.count) waiting")
+        let transfers = try await hub.outbox.transfers()
+        print(
+            "Transfers 12345 ↔ 110: \(transfers.count) ("
+                + Dictionary(grouping: transfers, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }.joined(separator: ", ")
+                + ")"
+                + (transfers.first { $0.state == "answered" }.map {
+                    "; e.g. \($0.fromNumber) → 110 ticket \($0.toNumber ?? "-"): \($0.feedback ?? "")"
+                } ?? ""))
+        let receipts = try await hub.outbox.instructionReceipts()
+        print(
+            "Bureau instructions (指令): \(Set(receipts.map(\.instructionNo)).count) to \(receipts.count) addressee(s) ("
+                + Dictionary(grouping: receipts, by: \.state).sorted { $0.key < $1.key }.map { "\($1.count) \($0)" }.joined(separator: ", ")
+                + "), \(receipts.filter(\.overdue).count) overdue")
+        for simulator in simulators where !simulator.inbox.documents.isEmpty {
+            print(
+                "\(simulator.configuration.agency.rawValue) received \(simulator.inbox.documents.count) document(s) "
+                    + "(\(simulator.baseURL!)/_received)")
+        }
+        print(
+            "Try: liandong incidents list · liandong incidents show <number> · liandong incidents conflicts · liandong incidents candidates · "
+                + "liandong deliveries list · liandong transfers list --overdue · liandong instructions list · liandong warnings calls · "
+                + "liandong errors list · liandong audit verify · liandong stats")
     }
 }
 
@@ -155,7 +198,7 @@ struct Simulate: AsyncParsableCommand {
         configuration.port = port
         let simulator = AgencySimulator(configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await simulator.run() }
+            group.addTask { try await simulator.run(logger: Logger(label: "liandong.simulator")) }
             while simulator.port == nil { try await Task.sleep(for: .milliseconds(20)) }
             print("\(kind.rawValue) simulator at \(simulator.baseURL!) (token: \(kind == .hotline ? configuration.token : "none"))")
             try await group.next()

@@ -5,6 +5,8 @@ import LiandongHub
 import LiandongMapping
 import LiandongSync
 import Logging
+import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// Options every command takes.
@@ -33,27 +35,71 @@ struct Runtime {
         try EmbeddedPostgres(dataDirectory: configuration.dataDirectory, logger: logger)
     }
 
-    /// Connects (starting the embedded cluster when no URL is configured and it is not running),
-    /// migrates, runs `body` with a hub writing under the policies of `Mappings/policies/`, and stops
-    /// the cluster again if this call started it.
-    func withHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
-        let policies = try catalog().policies
+    /// The database this command uses, created and migrated: the configured URL, or the embedded
+    /// cluster, started when it is not running; `started` is the cluster this call started, for the
+    /// command to stop when it ends.
+    func openDatabase() async throws -> (location: DatabaseLocation, started: EmbeddedPostgres?) {
         let location: DatabaseLocation
-        var startedServer: EmbeddedPostgres?
+        var started: EmbeddedPostgres?
         if let url = configuration.databaseURL {
             location = try DatabaseLocation(url: url)
         } else {
             let server = try embedded()
             if !server.isRunning() { Cleanup.shared.add { server.stop() } }
-            if try Cleanup.shared.holdingSignals({ try server.start() }) { startedServer = server }
+            if try Cleanup.shared.holdingSignals({ try server.start() }) { started = server }
             location = server.location
-            try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
+            do {
+                try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
+            } catch {
+                try stop(started, after: error)
+            }
         }
-        defer { startedServer?.stop() }
-        return try await Hub.withHub(at: location, policies: policies, logger: logger) { hub in
-            try await hub.migrate()
-            return try await body(hub)
+        do {
+            _ = try await Hub.withHub(at: location, policies: .none, logger: logger) { try await $0.migrate() }
+        } catch {
+            try stop(started, after: error)
         }
+        return (location, started)
+    }
+
+    /// Stops the cluster a command started when the command fails, unless a signal is being handled:
+    /// the handler stops it then, and two stops at once would leave one behind at the handler's exit.
+    private func stop(_ server: EmbeddedPostgres?, after error: any Error) throws -> Never {
+        Cleanup.shared.parkIfTerminating()
+        server?.stop()
+        throw error
+    }
+
+    /// Opens the database (`openDatabase`), runs `body` with a hub writing under the policies of
+    /// `Mappings/policies/`, and stops the embedded cluster again if this call started it.
+    func withHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
+        let policies = try catalog().policies
+        let (location, started) = try await openDatabase()
+        defer { started?.stop() }
+        return try await Hub.withHub(at: location, policies: policies, logger: logger, body)
+    }
+
+    /// Runs the services `build` makes for a hub as one `ServiceGroup` with the hub's client and the
+    /// database, until a service ends the group or SIGTERM/SIGINT asks it to stop: then each service
+    /// finishes what it is doing, in reverse order, then the client, then the embedded cluster (if
+    /// this command started it) stops last.
+    func runServices(_ build: (Hub) async throws -> [ServiceGroupConfiguration.ServiceConfiguration]) async throws {
+        let policies = try catalog().policies
+        let (location, started) = try await openDatabase()
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        let hub = Hub(client: client, policies: policies, logger: logger)
+        let services: [ServiceGroupConfiguration.ServiceConfiguration]
+        do {
+            services = try await build(hub)
+        } catch {
+            try stop(started, after: error)
+        }
+        Cleanup.shared.handOverSignals()
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: EmbeddedDatabaseService(server: started)), .init(service: client)] + services,
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     /// Loads `Mappings/`.
@@ -62,7 +108,21 @@ struct Runtime {
     }
 }
 
-/// Work to do when the process is interrupted (SIGINT/SIGTERM): stopping the embedded server.
+/// Stops the embedded cluster this command started when its service group shuts down. It is the
+/// group's first service, so it stops last, after everything that used the database.
+struct EmbeddedDatabaseService: Service {
+    /// Nil when the command did not start it (a configured URL, or a cluster already running).
+    let server: EmbeddedPostgres?
+
+    func run() async throws {
+        // Cancelled or shut down gracefully, the cluster stops either way.
+        try? await gracefulShutdown()
+        server?.stop()
+    }
+}
+
+/// Work to do when the process is interrupted (SIGINT/SIGTERM) outside a service group: stopping the
+/// embedded server.
 final class Cleanup: Sendable {
     static let shared = Cleanup()
     private let actions = Mutex<[@Sendable () -> Void]>([])

@@ -39,8 +39,7 @@ struct Serve: AsyncParsableCommand {
             }
             return (String(listen[..<colon]), number)
         } ?? (settings.serve.host, settings.serve.port)
-        try await runtime.withHub { hub in
-            Cleanup.shared.handOverSignals()
+        try await runtime.runServices { hub in
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
             let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
             var delivery = settings.delivery
@@ -55,9 +54,7 @@ struct Serve: AsyncParsableCommand {
                         "liandong serve: instance \(name), \(jobs.count) source(s), \(targets.count) receiver(s), http://\(host):\(port)/metrics")
                     fflush(nil)
                 })
-            let group = ServiceGroup(
-                services: [scheduler, pusher, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
-            try await group.run()
+            return [.init(service: scheduler), .init(service: pusher), .init(service: server)]
         }
     }
 }

@@ -28,7 +28,7 @@ public struct EmergencyBureauAdapter: SourceAdapter {
 
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
         guard let path = Self.paths[stream.name] else {
-            throw AdapterError(system: system, message: "no stream '\(stream.name)'", isTransient: false)
+            throw AdapterError(.unsupported, system: system, "no stream '\(stream.name)'")
         }
         var query = [("ts", "\(pageSize)")]
         if let after = UpdateTimeCursor(cursor) { query += [("gxsj", after.time), ("bh", after.id)] }

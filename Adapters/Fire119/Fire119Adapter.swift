@@ -32,7 +32,7 @@ public struct Fire119Adapter: SourceAdapter {
         var query = [("ts", "\(pageSize)")]
         if let after = UpdateTimeCursor(cursor) { query += [("kssj", after.time), ("ksbh", after.id)] }
         guard let (path, root) = Self.lists[stream.name] else {
-            throw AdapterError(system: system, message: "no stream '\(stream.name)'", isTransient: false)
+            throw AdapterError(.unsupported, system: system, "no stream '\(stream.name)'")
         }
         let payload = try await transport.get(path + queryString(query))
         guard let page = PageReader.document(payload, format: .xml, fallback: .gb18030),

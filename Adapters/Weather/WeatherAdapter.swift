@@ -18,7 +18,7 @@ public struct WeatherAdapter: SourceAdapter {
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
         let feed = try await transport.get("/cap/feed" + queryString([("after", cursor ?? "0")]))
         guard let document = PageReader.document(feed, format: .xml), let root = document.select("feed").first else {
-            throw AdapterError(system: system, message: "the CAP feed index is not readable XML", isTransient: true)
+            throw AdapterError(.unreadable, system: system, "the CAP feed index is not readable XML")
         }
         var payloads: [FetchedPayload] = []
         for entry in root.select("entry") {

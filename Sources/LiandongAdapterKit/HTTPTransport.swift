@@ -84,18 +84,18 @@ public struct HTTPTransport: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw AdapterError(system: system, message: "\(method) \(Self.redacted(path)) failed: \(error)", isTransient: true)
+            throw AdapterError(.unreachable, system: system, "\(method) \(Self.redacted(path)) got no answer (\(error))", underlying: error)
         }
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: configuration.maxBytes)
         } catch {
-            throw AdapterError(system: system, message: "reading the body of \(Self.redacted(path)) failed: \(error)", isTransient: true)
+            throw AdapterError(.unreadable, system: system, "the body of \(Self.redacted(path)) could not be read (\(error))", underlying: error)
         }
         guard (200..<300).contains(response.status.code) else {
             throw AdapterError(
-                system: system, message: "\(method) \(Self.redacted(path)) answered HTTP \(response.status.code)",
-                isTransient: response.status.code >= 500 || response.status.code == 429,
+                response.status.code >= 500 || response.status.code == 429 ? .unavailable : .refused, system: system,
+                "\(method) \(Self.redacted(path)) answered HTTP \(response.status.code)",
                 answer: body.readableBytes == 0
                     ? nil : RemoteAnswer(body: body.readableBytesView, contentType: response.headers.first(name: "content-type")))
         }

@@ -83,23 +83,48 @@ public struct FetchedPayload: Sendable {
     }
 }
 
-/// An adapter failure: what happened, where, and whether trying again may help. `message` is the
-/// hub's own words (method, path, status), safe for logs and the audit chain; what the agency answered
-/// is in `answer`, never in the description.
-public struct AdapterError: Error, CustomStringConvertible, Sendable {
-    public var system: SourceSystemID
-    public var message: String
-    /// Whether a retry may succeed (5xx, timeouts, dropped connections).
-    public var isTransient: Bool
-    /// What the remote system answered, when it answered.
-    public var answer: RemoteAnswer?
-
-    public init(system: SourceSystemID, message: String, isTransient: Bool, answer: RemoteAnswer? = nil) {
-        self.system = system
-        self.message = message
-        self.isTransient = isTransient
-        self.answer = answer
+/// An adapter failure, in the PostgresNIO style: a `code` for what kind of failure it is (and so
+/// whether trying again may help), the `system` and the hub's own words for where (`message`: method,
+/// path, status), and the `underlying` error. `description` is safe for logs and the audit chain: what
+/// the agency answered is in `answer`, the transport's own error in `underlying` and
+/// `debugDescription`, never in `description`.
+public struct AdapterError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
+    /// What kind of failure this is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public var description: String
+        /// No answer came: the connection failed, timed out or dropped. A retry may help.
+        public static let unreachable = Code(description: "unreachable")
+        /// The system answered that it cannot serve now (HTTP 5xx, 429). A retry may help.
+        public static let unavailable = Code(description: "unavailable")
+        /// An answer came that cannot be read (a body cut short, a feed that does not parse). A retry may help.
+        public static let unreadable = Code(description: "unreadable")
+        /// The system refused this request or document (HTTP 4xx, or an answer without its receipt).
+        public static let refused = Code(description: "refused")
+        /// The adapter was asked for what it does not have (a stream, deliveries).
+        public static let unsupported = Code(description: "unsupported")
     }
 
+    public var code: Code
+    public var system: SourceSystemID
+    public var message: String
+    /// What the remote system answered, when it answered.
+    public var answer: RemoteAnswer?
+    /// The transport's own error, for `debugDescription`.
+    public var underlying: (any Error)?
+
+    public init(_ code: Code, system: SourceSystemID, _ message: String, answer: RemoteAnswer? = nil, underlying: (any Error)? = nil) {
+        self.code = code
+        self.system = system
+        self.message = message
+        self.answer = answer
+        self.underlying = underlying
+    }
+
+    /// Whether a retry may succeed.
+    public var isTransient: Bool { [.unreachable, .unavailable, .unreadable].contains(code) }
+
     public var description: String { "\(system): \(message)" }
+    public var debugDescription: String {
+        "AdapterError(\(code)) \(system): \(message)" + (underlying.map { " — underlying: \(String(reflecting: $0))" } ?? "")
+    }
 }

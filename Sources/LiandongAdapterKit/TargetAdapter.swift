@@ -58,7 +58,7 @@ extension HTTPTransport {
         }
         guard let reference = PageReader.document(answer, format: format)?.select(receiptPath).first?.text, !reference.isEmpty else {
             throw AdapterError(
-                system: system, message: "the answer to \(path) has no '\(receiptPath)'", isTransient: false,
+                .refused, system: system, "the answer to \(path) has no '\(receiptPath)'",
                 answer: RemoteAnswer(body: answer.body, contentType: answer.contentType))
         }
         return DeliveryReceipt(reference: reference)

@@ -16,7 +16,7 @@ extension AgencySimulator {
         let deadline = ContinuousClock.now + .seconds(10)
         while port == nil {
             guard ContinuousClock.now < deadline else {
-                throw AdapterError(system: .init(configuration.agency.rawValue), message: "the simulator did not start", isTransient: false)
+                throw AdapterError(.unreachable, system: .init(configuration.agency.rawValue), "the simulator did not start")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -41,7 +41,7 @@ extension AgencySimulator {
     /// The hub's adapter for delivering to this simulated system.
     public func makeTarget() throws -> any TargetAdapter {
         guard let target = try makeAdapter() as? any TargetAdapter else {
-            throw AdapterError(system: .init(configuration.agency.rawValue), message: "takes no deliveries", isTransient: false)
+            throw AdapterError(.unsupported, system: .init(configuration.agency.rawValue), "takes no deliveries")
         }
         return target
     }

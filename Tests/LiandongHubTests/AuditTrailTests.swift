@@ -23,14 +23,26 @@ import Testing
         #expect(AuditChain.body(seq: 7, at: at, draft: written) == AuditChain.body(seq: 7, at: at, draft: plain))
     }
 
-    @Test func aTrailChainsItsPartsAsOneChain() {
-        let drafts = (1...5).map { AuditDraft(action: AuditAction(rawValue: "test"), entityKind: "hub", entityID: "\($0)", content: ["n": .number(Double($0))]) }
-        let at = Date(timeIntervalSince1970: 1_790_000_000)
-        let trail = AuditTrail(after: (10, AuditChain.genesis), at: at)
-        trail.add(Array(drafts.prefix(2)))
-        trail.add([])
-        trail.add(Array(drafts.suffix(3)))
-        #expect(trail.entries == AuditChain.chain(drafts, after: (10, AuditChain.genesis), at: at))
-        #expect(trail.entries.map(\.seq) == Array(11...15))
+    /// A transaction's changes keep the order they were made in, and say which entities each left
+    /// at a new version, once each: what the outbox owes follows from them, not from audit actions.
+    @Test func aChangeSetKeepsOrderAndNewVersionsOnce() {
+        func draft(_ n: Int) -> AuditDraft {
+            AuditDraft(action: AuditAction(rawValue: "test"), entityKind: "hub", entityID: "\(n)", content: ["n": .number(Double(n))])
+        }
+        let (report, incident, again) = (UUID(), UUID(), UUID())
+        var changes = ChangeSet()
+        changes.append(draft(1), newVersionOf: .workOrder, id: report)
+        changes.append(draft(2))
+        var resolved = ChangeSet()
+        resolved.append(draft(3), newVersionOf: .incident, id: incident)
+        resolved.append(draft(4), newVersionOf: .workOrder, id: report)
+        resolved.append(draft(5), newVersionOf: .workOrder, id: again)
+        changes += resolved
+        changes += [draft(6)]
+        #expect(changes.drafts.map(\.entityID) == ["1", "2", "3", "4", "5", "6"])
+        #expect(changes.newVersions.map(\.id) == [report, incident, again])
+        let byKind = changes.changedEntities.byKind
+        #expect(byKind.map(\.kind) == [.incident, .workOrder])
+        #expect(changes.changedEntities.ids(of: .workOrder) == [report, again])
     }
 }

@@ -1,7 +1,7 @@
 /// What an audit entry records, as written into its body (`incident.link`, `delivery.sent`). A type,
-/// not strings at each call: what follows from an entry (the deliveries owed for a change) is decided
-/// by these values, so renaming one cannot silently stop deliveries. A struct rather than an enum:
-/// the chain keeps the actions earlier versions wrote.
+/// not strings at each call. What a change entails (the deliveries owed) follows from the
+/// `ChangeSet` its step returned, never from these values. A struct rather than an enum: the chain
+/// keeps the actions earlier versions wrote.
 public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
@@ -43,8 +43,4 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
 
     /// A delivery's final outcome: `delivery.dead`, `delivery.expired`.
     static func delivery(_ status: DeliveryStatus) -> Self { Self(rawValue: "delivery.\(status.rawValue)") }
-
-    /// The actions that leave an entity at a new version: what the outbox delivers and what transfers,
-    /// acknowledgements and instructions follow.
-    static let newVersion: Set<Self> = [.insert, .update, .incidentCreate, .incidentUpdate]
 }

@@ -85,34 +85,6 @@ public enum AuditChain {
     }
 }
 
-/// The audit entries of one transaction, numbered and chained as their drafts become known: the
-/// hashing runs while PostgreSQL works on statements sent before (`PendingStatements`). All entries
-/// of one transaction carry its start time.
-final class AuditTrail {
-    private(set) var entries: [AuditEntry] = []
-    private var tail: (seq: Int64, hash: [UInt8])
-    private let at: Date
-
-    init(after head: (seq: Int64, hash: [UInt8]), at: Date = Date()) {
-        self.tail = head
-        self.at = at
-    }
-
-    /// A trail holding `drafts` chained after `head`.
-    convenience init(after head: (seq: Int64, hash: [UInt8]), _ drafts: [AuditDraft]) {
-        self.init(after: head)
-        add(drafts)
-    }
-
-    /// Chains `drafts` after the entries added before.
-    func add(_ drafts: [AuditDraft]) {
-        let chained = AuditChain.chain(drafts, after: tail, at: at)
-        guard let last = chained.last else { return }
-        entries += chained
-        tail = (last.seq, last.hash)
-    }
-}
-
 extension Array where Element == UInt8 {
     init?(hex: String) {
         guard hex.count % 2 == 0 else { return nil }

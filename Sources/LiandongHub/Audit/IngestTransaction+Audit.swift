@@ -2,10 +2,10 @@ import Foundation
 import PostgresNIO
 
 extension IngestTransaction {
-    /// Sends the entries of `trail` to the audit table and moves the head.
-    func append(_ trail: AuditTrail) {
-        guard let last = trail.entries.last else { return }
-        let entries = trail.entries
+    /// Numbers and chains `drafts` after `head`, sends them to the audit table, and moves the head.
+    func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) {
+        let entries = AuditChain.chain(drafts, after: head, at: Date())
+        guard let last = entries.last else { return }
         pending.send(
             """
             INSERT INTO audit_entry (seq, at, action, entity_kind, entity_id, body, prev_hash, hash)
@@ -16,10 +16,5 @@ extension IngestTransaction {
                         \(entries.map { ByteBuffer(bytes: $0.hash) })::bytea[]) AS t(seq, at, a, k, e, b, p, h)
             """)
         pending.send("UPDATE audit_head SET seq = \(last.seq), hash = \(ByteBuffer(bytes: last.hash)) WHERE id = 1")
-    }
-
-    /// Numbers, chains and appends `drafts` after `head`.
-    func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) {
-        append(AuditTrail(after: head, drafts))
     }
 }

@@ -39,7 +39,7 @@ extension IncidentResolver {
     /// values and conflicts. An incident with no reports left is skipped. `created` are incidents
     /// identity resolution has just opened, in the order they were opened: they are inserted here
     /// with their first decision (numbered in that order), the others updated.
-    func recompute(_ incidents: Set<UUID>, created: [UUID] = []) async throws -> [AuditDraft] {
+    func recompute(_ incidents: Set<UUID>, created: [UUID] = []) async throws -> ChangeSet {
         guard !incidents.isEmpty else { return [] }
         let ids = Array(incidents)
         var stored: [UUID: StoredIncident] = [:]
@@ -56,7 +56,7 @@ extension IncidentResolver {
         let members = try await reports(of: ids)
         let resolutions = try await conflictResolutions()
         var writes: [IncidentWrite] = []
-        var drafts: [AuditDraft] = []
+        var drafts = ChangeSet()
         // By number, so that audit entries come in the same order on every run.
         for id in ids.sorted(by: { (stored[$0]?.no ?? 0) < (stored[$1]?.no ?? 0) }) {
             guard let reports = members[id], !reports.isEmpty, let before = stored[id] else { continue }
@@ -83,7 +83,8 @@ extension IncidentResolver {
                             Dictionary(uniqueKeysWithValues: names.compactMap { name in
                                 decision.provenance[name].map { (name, FieldValue.string("\($0.report) (\($0.rule))")) }
                             })),
-                    ]))
+                    ]),
+                newVersionOf: .incident, id: id)
         }
         guard !writes.isEmpty else { return drafts }
         write(writes, opened: Set(created))
@@ -141,7 +142,7 @@ extension IncidentResolver {
     /// open ones that no longer hold.
     func writeConflicts(
         _ conflicts: [(UUID, IncidentDecision.Conflict)], incidents: [UUID], resolutions: [String: FieldValue]
-    ) async throws -> [AuditDraft] {
+    ) async throws -> ChangeSet {
         pending.send(
             """
             UPDATE conflict SET status = 'superseded', decided_at = now()
@@ -162,7 +163,7 @@ extension IncidentResolver {
             """, logger: logger)
         var ids: [String: Int64] = [:]
         for try await (id, incident, key) in rows.decode((Int64, UUID, String).self) { ids["\(incident)\(key)"] = id }
-        return conflicts.compactMap { incident, conflict in
+        return ChangeSet() + conflicts.compactMap { incident, conflict in
             guard resolutions[conflict.key] == nil else { return nil }
             return ids["\(incident)\(conflict.key)"].map { id in
                 AuditDraft(

@@ -32,7 +32,7 @@ struct IncidentResolver {
 
     /// Re-clusters the neighbourhood of every touched report and recomputes the incidents involved.
     /// Returns the audit drafts, in a deterministic order.
-    func resolve(_ touched: [UUID: CanonicalRecord]) async throws -> [AuditDraft] {
+    func resolve(_ touched: [UUID: CanonicalRecord]) async throws -> ChangeSet {
         guard !touched.isEmpty else { return [] }
         return try await resolve(
             ids: Array(touched.keys), keys: Set(touched.values.map(\.reportKey)),
@@ -41,11 +41,11 @@ struct IncidentResolver {
 
     /// Re-clusters the neighbourhood of these reports, as after a person's decision about them: the same
     /// way as when they arrived, so that a rebuild gives the same incidents.
-    func resolve(around reports: [ReportNode]) async throws -> [AuditDraft] {
+    func resolve(around reports: [ReportNode]) async throws -> ChangeSet {
         try await resolve(ids: reports.map(\.id), keys: Set(reports.map(\.node.key)), times: reports.compactMap(\.node.features.time))
     }
 
-    private func resolve(ids: [UUID], keys touched: Set<String>, times: [Date]) async throws -> [AuditDraft] {
+    private func resolve(ids: [UUID], keys touched: Set<String>, times: [Date]) async throws -> ChangeSet {
         // The reports a touched one names or is named by come whatever their time: an explicit link
         // joins across any gap, and one naming a report not seen yet is applied when that report arrives.
         let partners = try await linkPartners(of: ids)
@@ -85,13 +85,13 @@ struct IncidentResolver {
     /// Writes the clustering of `nodes` for the groups that hold a report of `only`: incident memberships, new and absorbed incidents, link candidates; then recomputes
     /// every incident involved. New incidents are written by `recompute`, once, with their fields: what
     /// names them before that is checked at commit (migration 0011).
-    private func write(_ result: IdentityGraph.Clustering, of nodes: [ReportNode], only: Set<String>) async throws -> [AuditDraft] {
+    private func write(_ result: IdentityGraph.Clustering, of nodes: [ReportNode], only: Set<String>) async throws -> ChangeSet {
         let byKey = Dictionary(uniqueKeysWithValues: nodes.map { ($0.node.key, $0) })
         let groups = result.groups.filter { group in group.contains { only.contains($0) } }
         var taken: Set<UUID> = []
         var created: [UUID] = []
         var moves: [(node: ReportNode, incident: UUID, edge: IdentityGraph.Edge?)] = []
-        var drafts: [AuditDraft] = []
+        var drafts = ChangeSet()
         // Each group keeps the incident most of its members are in (ties: the oldest), else a new one.
         for group in groups {
             let members = group.compactMap { byKey[$0] }
@@ -174,7 +174,7 @@ struct IncidentResolver {
     func writeCandidates(
         _ candidates: [String: IdentityGraph.Candidate], nodes: [String: ReportNode], incidentOf: [String: UUID],
         rewritten: Set<String>, rewrittenIncidents: Set<UUID>, absorbed: Set<UUID>
-    ) async throws -> [AuditDraft] {
+    ) async throws -> ChangeSet {
         var held: [UUID: (id: Int64, incident: UUID, total: Double)] = [:]
         for try await (id, report, incident, total) in try await conn.guardedQuery(
             """
@@ -200,7 +200,7 @@ struct IncidentResolver {
             }
             if let old = held[node.id] { superseded.append((old.id, old.incident, key)) }
         }
-        var drafts: [AuditDraft] = []
+        var drafts = ChangeSet()
         if !superseded.isEmpty {
             pending.send(
                 "UPDATE link_candidate SET status = 'superseded', decided_at = now() WHERE id = ANY(\(superseded.map(\.id))::bigint[])")

@@ -24,7 +24,7 @@ extension IncidentStore {
             if let first = pinned.min(), pinned.count > 1 {
                 try await Self.constrain(pinned.filter { $0 != first }.map { (first, $0) }, together: true, conn: conn, logger: logger)
             }
-            var drafts = [
+            var drafts: ChangeSet = [
                 AuditDraft(
                     action: .incidentSplit, entityKind: EntityKind.incident.rawValue, entityID: report.incident.lowercasedText,
                     content: ["report": .string(report.key)])
@@ -51,7 +51,7 @@ extension IncidentStore {
     public func acceptCandidate(_ id: Int64) async throws {
         try await decide { conn, resolver in
             let candidate = try await Self.openCandidate(id, conn: conn, logger: logger)
-            var drafts: [AuditDraft] = []
+            var drafts = ChangeSet()
             if let current = try await Self.incidentOf(report: candidate.report, conn: conn, logger: logger), current != candidate.incident {
                 drafts += try await Self.join(candidate.incident, current, conn: conn, logger: logger, resolver: resolver)
             }
@@ -104,7 +104,7 @@ extension IncidentStore {
                 """
                 UPDATE conflict SET status = 'resolved', resolution = \(value.canonicalJSON)::jsonb, decided_at = now() WHERE id = \(id)
                 """, logger: logger)
-            var drafts = [
+            var drafts: ChangeSet = [
                 AuditDraft(
                     action: .conflictResolve, entityKind: EntityKind.incident.rawValue, entityID: incident.lowercasedText,
                     content: ["conflict": .number(Double(id)), "field": .string(field), "value": value])
@@ -118,12 +118,12 @@ extension IncidentStore {
 
     /// Runs an admin decision in one transaction with the audit chain locked.
     func decide<T: Sendable>(
-        _ body: (PostgresConnection, IncidentResolver) async throws -> (T, [AuditDraft])
+        _ body: (PostgresConnection, IncidentResolver) async throws -> (T, ChangeSet)
     ) async throws -> T {
         try await hub.withIngestTransaction { tx, head in
             let resolver = IncidentResolver(pending: tx.pending, policy: tx.policies.incident)
             let (result, drafts) = try await body(tx.conn, resolver)
-            try await tx.recordChanges(AuditTrail(after: head, drafts), decided: resolver.decided)
+            try await tx.recordChanges(drafts, after: head, decided: resolver.decided)
             return result
         }
     }
@@ -132,7 +132,7 @@ extension IncidentStore {
     /// keeping their reports apart are withdrawn) and re-clusters them.
     static func join(
         _ a: UUID, _ b: UUID, conn: PostgresConnection, logger: Logger, resolver: IncidentResolver
-    ) async throws -> [AuditDraft] {
+    ) async throws -> ChangeSet {
         let members = try await resolver.reportNodes(ids: [], near: [], incidents: [a, b])
         let left = members.filter { $0.incident == a }.map(\.node.key)
         let right = members.filter { $0.incident == b }.map(\.node.key)

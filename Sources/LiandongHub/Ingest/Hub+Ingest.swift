@@ -13,18 +13,16 @@ extension Hub {
             for record in payload.records { try Self.checkKind(record.kind) }
         }
         let summary = try await withIngestTransaction { tx, head in
-            let trail = AuditTrail(after: head)
             var summary = IngestSummary()
             let stored = try await tx.insertPayloads(batch)
             summary.newPayloads = stored.count
             summary.duplicatePayloads = batch.payloads.count - stored.count
             let failures = tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
-            let (planned, decided) = try await tx.apply(
-                stored.flatMap { payload, id in payload.records.map { ($0, id) } }, trail: trail)
+            var (planned, changes, decided) = try await tx.apply(stored.flatMap { payload, id in payload.records.map { ($0, id) } })
             summary.add(planned)
-            trail.add(try await failures.drafts())
+            changes += try await failures.drafts()
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
-            try await tx.recordChanges(trail, decided: decided)
+            try await tx.recordChanges(changes, after: head, decided: decided)
             if let cursor = batch.cursor {
                 tx.pending.send(StreamStore.saveCursorQuery(source: batch.source, stream: batch.stream, cursor: cursor))
             }
@@ -39,9 +37,8 @@ extension Hub {
     public func reingest(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> IngestSummary {
         for (record, _) in records { try Self.checkKind(record.kind) }
         return try await withIngestTransaction { tx, head in
-            let trail = AuditTrail(after: head)
-            let (summary, _) = try await tx.apply(records, trail: trail)
-            tx.append(trail)
+            let (summary, changes, _) = try await tx.apply(records)
+            tx.append(changes.drafts, after: head)
             return summary
         }
     }

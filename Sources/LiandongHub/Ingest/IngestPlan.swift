@@ -55,7 +55,7 @@ struct IngestPlan {
     var writes: [UUID: EntityWrite] = [:]
     var alternates: [AlternateValue] = []
     var links: [LinkWrite] = []
-    var audits: [AuditDraft] = []
+    var changes = ChangeSet()
     var summary = IngestSummary()
     /// Reports that were inserted, updated or given alternates: identity resolution looks at these.
     var touchedReports: [UUID: CanonicalRecord] = [:]
@@ -91,8 +91,9 @@ struct IngestPlan {
             store(record, id: id, version: 1, hash: hash, json: json, rawPayloadID: rawPayloadID)
             summary.inserted += 1
             touch(record, id: id)
-            audits.append(
-                .entity(action: .insert, record: record, id: id, before: nil, after: .object(record.fields), afterJSON: json))
+            changes.append(
+                .entity(action: .insert, record: record, id: id, before: nil, after: .object(record.fields), afterJSON: json),
+                newVersionOf: record.kind, id: id)
             return
         }
         if current.contentHash == hash {
@@ -115,11 +116,12 @@ struct IngestPlan {
             store(record, id: current.id, version: current.version + 1, hash: hash, json: json, rawPayloadID: rawPayloadID)
             summary.updated += 1
             touch(record, id: current.id)
-            audits.append(
+            changes.append(
                 .entity(
                     action: .update, record: record, id: current.id,
                     before: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, current.fields[$0] ?? .null) })),
-                    after: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, record.fields[$0] ?? .null) }))))
+                    after: .object(Dictionary(uniqueKeysWithValues: changed.map { ($0, record.fields[$0] ?? .null) }))),
+                newVersionOf: record.kind, id: current.id)
         } else {
             var kept: [String: FieldValue] = [:]
             for name in changed {
@@ -133,7 +135,7 @@ struct IngestPlan {
             }
             summary.older += 1
             touch(record, id: current.id)
-            audits.append(.entity(action: .alternate, record: record, id: current.id, before: nil, after: .object(kept)))
+            changes.append(.entity(action: .alternate, record: record, id: current.id, before: nil, after: .object(kept)))
         }
     }
 

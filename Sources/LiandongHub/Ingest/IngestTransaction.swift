@@ -29,27 +29,27 @@ struct IngestTransaction {
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
 
-    /// Plans and writes records (entities, alternates, links), resolves their incidents, adds the
-    /// audit entries to `trail`, and returns the counts and the incidents written.
+    /// Plans and writes records (entities, alternates, links), resolves their incidents, and returns
+    /// the counts, the changes made and the incidents written.
     func apply(
-        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], trail: AuditTrail
-    ) async throws -> (IngestSummary, DecidedIncidents) {
+        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)]
+    ) async throws -> (IngestSummary, ChangeSet, DecidedIncidents) {
         let planning = ContinuousClock.now
         var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
         for (record, id) in records { plan.apply(record, rawPayloadID: id) }
         var resolving = ContinuousClock.now - planning
         write(plan)
-        trail.add(plan.audits)
+        var changes = plan.changes
         let links = try await insertLinks(plan.links)
-        trail.add(links)
+        changes += links
         var summary = plan.summary
         summary.linked = links.count
         let incidents = ContinuousClock.now
         let resolver = IncidentResolver(pending: pending, policy: policies.incident, stored: plan.storedReports)
-        trail.add(try await resolver.resolve(plan.touchedReports))
+        changes += try await resolver.resolve(plan.touchedReports)
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)
-        return (summary, resolver.decided)
+        return (summary, changes, resolver.decided)
     }
 
     /// Inserts payloads whose bytes are new; returns those with their ids.

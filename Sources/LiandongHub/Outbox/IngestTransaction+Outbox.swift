@@ -3,27 +3,14 @@ import LiandongModel
 import PostgresNIO
 
 extension IngestTransaction {
-    /// The entities these audit entries left at a new version, by kind (in kind order, each id once).
-    static func changedEntities(in entries: [AuditEntry]) -> ChangedEntities {
-        var changed: [EntityKind: [UUID]] = [:]
-        var seen = Set<UUID>()
-        for entry in entries where AuditAction.newVersion.contains(entry.action) {
-            guard let id = UUID(uuidString: entry.entityID), seen.insert(id).inserted else { continue }
-            changed[EntityKind(rawValue: entry.entityKind), default: []].append(id)
-        }
-        return ChangedEntities(byKind: changed.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) })
-    }
-
-    /// Records the changes of `trail` and what they entail, all in this transaction (which stays open):
-    /// transfers opened or answered, call-outs acknowledged, instructions tracked per addressee, the
-    /// audit entries of all of them, and the deliveries owed for every change. `decided` are the
-    /// incidents this transaction wrote, as written.
-    func recordChanges(_ trail: AuditTrail, decided: DecidedIncidents? = nil) async throws {
-        let changed = Self.changedEntities(in: trail.entries)
-        trail.add(
-            try await carryTransfers(for: changed)
-                + recordAcknowledgements(for: changed) + carryInstructions(for: changed))
-        append(trail)
+    /// Records `changes` and what they entail, all in this transaction (which stays open): transfers
+    /// opened or answered, call-outs acknowledged, instructions tracked per addressee, the audit
+    /// entries of all of them chained after `head`, and the deliveries owed for every new version.
+    /// `decided` are the incidents this transaction wrote, as written.
+    func recordChanges(_ changes: ChangeSet, after head: (seq: Int64, hash: [UInt8]), decided: DecidedIncidents? = nil) async throws {
+        let changed = changes.changedEntities
+        let entailed = try await carryTransfers(for: changed) + recordAcknowledgements(for: changed) + carryInstructions(for: changed)
+        append(changes.drafts + entailed, after: head)
         try await enqueueDeliveries(for: changed, known: decided?.entities ?? [:])
     }
 

@@ -143,7 +143,7 @@ extension QuarantineStore {
             }
             var plan = IngestPlan(states: try await tx.loadStates(for: records))
             for record in records { plan.apply(record, rawPayloadID: view.rawPayloadID) }
-            let changes = plan.audits.map { draft in
+            let changes = plan.changes.drafts.map { draft in
                 let external = draft.content["external_id"]?.stringValue ?? draft.entityID
                 let fields = draft.content["after"]?.objectValue?.keys.sorted().joined(separator: ", ") ?? ""
                 return "\(draft.action) \(draft.entityKind) \(external): \(fields)"
@@ -153,8 +153,9 @@ extension QuarantineStore {
                 changes: changes, failures: stillFailing)
             if dryRun { return outcome }
             tx.write(plan)
-            var drafts = plan.audits + (try await tx.insertLinks(plan.links))
-            outcome.summary.linked = drafts.count - plan.audits.count
+            let links = try await tx.insertLinks(plan.links)
+            var drafts = plan.changes + links
+            outcome.summary.linked = links.count
             let failuresJSON = FieldValue.array(stillFailing.map(\.fieldValue)).canonicalJSON
             if stillFailing.isEmpty {
                 try await conn.guardedQuery(
@@ -174,7 +175,7 @@ extension QuarantineStore {
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
                     ]))
-            try await tx.recordChanges(AuditTrail(after: head, drafts))
+            try await tx.recordChanges(drafts, after: head)
             return outcome
         }
     }

@@ -1,0 +1,52 @@
+import Foundation
+import LiandongModel
+
+/// What one transaction changed, in the order it changed it: the audit draft of every change and,
+/// among them, the entities each left at a new version. The steps that change things produce one
+/// (the ingest plan, the incident resolver, an admin's decision, a replay); `recordChanges` chains its
+/// drafts into the audit log and owes its new versions to receivers, so what is delivered follows
+/// from what was changed, not from audit entries read back.
+struct ChangeSet: ExpressibleByArrayLiteral {
+    private(set) var drafts: [AuditDraft] = []
+    /// The entities left at a new version, each once, in order of change.
+    private(set) var newVersions: [(kind: EntityKind, id: UUID)] = []
+    private var versioned = Set<UUID>()
+
+    init() {}
+
+    /// Changes that leave no entity at a new version: links, alternates, candidates, decisions, failures.
+    init(arrayLiteral drafts: AuditDraft...) {
+        self.drafts = drafts
+    }
+
+    /// A change that leaves `id` at a new version: a record inserted or updated, an incident created
+    /// or recomputed to different fields.
+    mutating func append(_ draft: AuditDraft, newVersionOf kind: EntityKind, id: UUID) {
+        drafts.append(draft)
+        if versioned.insert(id).inserted { newVersions.append((kind, id)) }
+    }
+
+    /// A change that leaves no entity at a new version.
+    mutating func append(_ draft: AuditDraft) {
+        drafts.append(draft)
+    }
+
+    mutating func append(contentsOf other: ChangeSet) {
+        drafts += other.drafts
+        for (kind, id) in other.newVersions where versioned.insert(id).inserted { newVersions.append((kind, id)) }
+    }
+
+    static func += (changes: inout ChangeSet, other: ChangeSet) { changes.append(contentsOf: other) }
+    static func += (changes: inout ChangeSet, drafts: [AuditDraft]) { changes.drafts += drafts }
+    static func + (changes: ChangeSet, drafts: [AuditDraft]) -> ChangeSet {
+        var all = changes
+        all += drafts
+        return all
+    }
+
+    /// The new versions by kind (in kind order), as their consequences read them.
+    var changedEntities: ChangedEntities {
+        let byKind = Dictionary(grouping: newVersions, by: \.kind).mapValues { $0.map(\.id) }
+        return ChangedEntities(byKind: byKind.sorted { $0.key.rawValue < $1.key.rawValue }.map { ($0.key, $0.value) })
+    }
+}

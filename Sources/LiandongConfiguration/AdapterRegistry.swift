@@ -25,7 +25,7 @@ public enum AdapterRegistry {
             let variable = settings.tokenEnvironmentVariable ?? "LIANDONG_HOTLINE_12345_TOKEN"
             guard let token = environment[variable], !token.isEmpty else {
                 throw HubConfiguration.Error(
-                    file: "(environment)", key: variable, message: "the 12345 API token must be set in this environment variable")
+                    .missingSecret, file: "(environment)", key: variable, message: "the 12345 API token must be set in this environment variable")
             }
             return Hotline12345Adapter(transport: transport, token: token, pageSize: settings.pageSize ?? 100, logger: logger)
         },
@@ -92,7 +92,7 @@ public enum AdapterRegistry {
     private static func entry(_ name: String) throws -> Entry {
         guard let entry = entries.first(where: { $0.type.system.rawValue == name }) else {
             throw HubConfiguration.Error(
-                file: "(configuration)", key: "sources.\(name)",
+                .unknownSource, file: "(configuration)", key: "sources.\(name)",
                 message: "unknown source; expected one of: \(systems.joined(separator: ", "))")
         }
         return entry

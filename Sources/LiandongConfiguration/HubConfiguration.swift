@@ -60,11 +60,34 @@ public struct HubConfiguration: Sendable {
         }
     }
 
-    /// A configuration error: the file, the key and the fix.
+    /// A configuration error, in the PostgresNIO style: a `code`, and the file, the key and the fix as
+    /// its context.
     public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        /// What kind of failure this is.
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            public var description: String
+            /// The file cannot be read, or is not YAML.
+            public static let unreadable = Code(description: "unreadable")
+            /// A key or value is wrong (unknown, out of range, of the wrong form).
+            public static let invalid = Code(description: "invalid")
+            /// A source this build has no adapter for.
+            public static let unknownSource = Code(description: "unknownSource")
+            /// A secret the configuration names is not set in the environment.
+            public static let missingSecret = Code(description: "missingSecret")
+        }
+
+        public var code: Code
         public var file: String
         public var key: String
         public var message: String
+
+        public init(_ code: Code = .invalid, file: String, key: String, message: String) {
+            self.code = code
+            self.file = file
+            self.key = key
+            self.message = message
+        }
+
         public var description: String { "\(file): key '\(key)': \(message)" }
     }
 
@@ -95,7 +118,7 @@ public struct HubConfiguration: Sendable {
         do {
             text = try String(contentsOf: file, encoding: .utf8)
         } catch {
-            throw Error(file: path, key: "", message: "cannot be read: \(error.localizedDescription)")
+            throw Error(.unreadable, file: path, key: "", message: "cannot be read: \(error.localizedDescription)")
         }
         let written: ConfigurationFile
         do {
@@ -105,7 +128,7 @@ public struct HubConfiguration: Sendable {
         } catch let error as DecodingError {
             throw Error(file: path, key: error.keyPath, message: error.reason)
         } catch {
-            throw Error(file: path, key: "", message: "is not valid YAML: \(error)")
+            throw Error(.unreadable, file: path, key: "", message: "is not valid YAML: \(error)")
         }
         let check = Check(file: path)
         let base = file.deletingLastPathComponent()
@@ -159,7 +182,7 @@ public struct HubConfiguration: Sendable {
         let prefix = "sources.\(name)"
         guard AdapterRegistry.systems.contains(name) else {
             throw Error(
-                file: check.file, key: prefix,
+                .unknownSource, file: check.file, key: prefix,
                 message: "unknown source; expected one of: \(AdapterRegistry.systems.joined(separator: ", "))")
         }
         guard let url = settings.url else {

@@ -16,11 +16,32 @@ public struct MappingCatalog: Sendable {
     /// Outbound mappings by name (`police-110/outbound/incident`).
     public var outbound: [String: OutboundMapping]
 
-    /// A file in `Mappings/` that could not be read: names the file, the key and what is expected.
+    /// A file in `Mappings/` that could not be used, in the PostgresNIO style: a `code`, and the file,
+    /// the key and what is expected as its context.
     public struct LoadError: Error, CustomStringConvertible, Sendable {
+        /// What kind of failure this is.
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            public var description: String
+            /// The file or folder is missing, unreadable, or not YAML (or TSV) at all.
+            public static let unreadable = Code(description: "unreadable")
+            /// A key or value is wrong, or names what does not exist (a code list, a division, a field).
+            public static let invalid = Code(description: "invalid")
+            /// A mapping asked for by name that is not there.
+            public static let notFound = Code(description: "notFound")
+        }
+
+        public var code: Code
         public var file: String
         public var key: String
         public var message: String
+
+        public init(_ code: Code = .invalid, file: String, key: String, message: String) {
+            self.code = code
+            self.file = file
+            self.key = key
+            self.message = message
+        }
+
         public var description: String { "\(file): \(key.isEmpty ? "" : "key '\(key)': ")\(message)" }
     }
 
@@ -30,7 +51,7 @@ public struct MappingCatalog: Sendable {
         var isFolder: ObjCBool = false
         guard fm.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw LoadError(
-                file: directory.path, key: "",
+                .unreadable, file: directory.path, key: "",
                 message: "no such folder: mappings are read from the project's Mappings/; run liandong from the project "
                     + "folder, or name the folder with 'mappings:' in the configuration file")
         }
@@ -59,7 +80,7 @@ public struct MappingCatalog: Sendable {
                 do {
                     divisions = try DivisionList(tsv: String(contentsOf: url, encoding: .utf8))
                 } catch {
-                    throw LoadError(file: url.path, key: "", message: "not a 'Source Revision Code Name' list: \(error)")
+                    throw LoadError(.unreadable, file: url.path, key: "", message: "not a 'Source Revision Code Name' list: \(error)")
                 }
             }
         }
@@ -108,7 +129,7 @@ public struct MappingCatalog: Sendable {
     public func mapping(named name: String) throws(LoadError) -> Mapping {
         guard let mapping = mappings[name] else {
             throw LoadError(
-                file: "Mappings/\(name).yaml", key: "",
+                .notFound, file: "Mappings/\(name).yaml", key: "",
                 message: "no such mapping; there are: \(mappings.keys.sorted().joined(separator: ", "))")
         }
         return mapping
@@ -124,14 +145,14 @@ public struct MappingCatalog: Sendable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw LoadError(file: url.path, key: "", message: "cannot be read: \(error.localizedDescription)")
+            throw LoadError(.unreadable, file: url.path, key: "", message: "cannot be read: \(error.localizedDescription)")
         }
         do {
             return try YAMLDecoder().decode(T.self, from: text)
         } catch let error as DecodingError {
             throw LoadError(file: url.path, key: error.keyPath, message: error.reason)
         } catch {
-            throw LoadError(file: url.path, key: "", message: "\(error)")
+            throw LoadError(.unreadable, file: url.path, key: "", message: "\(error)")
         }
     }
 

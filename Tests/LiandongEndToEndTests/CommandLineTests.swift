@@ -187,7 +187,7 @@ import Testing
             try MappingCatalog(directory: missing)
         } throws: { error in
             let error = error as? MappingCatalog.LoadError
-            return error?.file == missing.path && error?.message.contains("'mappings:'") == true
+            return error?.code == .unreadable && error?.file == missing.path && error?.message.contains("'mappings:'") == true
         }
     }
 
@@ -198,7 +198,7 @@ import Testing
             try HubConfiguration(file: config, dataDirectory: nil, environment: [:])
         } throws: { error in
             let error = error as? HubConfiguration.Error
-            return error?.key == "sources.exchange.url" && error?.message.contains("drop folder") == true
+            return error?.code == .invalid && error?.key == "sources.exchange.url" && error?.message.contains("drop folder") == true
         }
         try "sources:\n  exchange: {url: /srv/exchange, page_size: 500}\n".write(to: config, atomically: true, encoding: .utf8)
         #expect(try HubConfiguration(file: config, dataDirectory: nil, environment: [:]).sources["exchange"]?.pageSize == 500)
@@ -218,6 +218,20 @@ import Testing
         #expect(configuration.sources["fire-119"]?.schedule == Schedule(.every(15), jitter: 3))
         #expect(configuration.sources["weather"]?.schedule?.kind == .cron(try CronExpression("*/2 * * * *")))
         #expect(configuration.serve.leaseSeconds == 30)
+    }
+
+    /// A source this build has no adapter for, and a secret the environment lacks, say so by their codes.
+    @Test func unknownSourcesAndMissingSecretsHaveTheirCodes() throws {
+        let file = Scratch.path("config", extension: "yaml")
+        try "sources:\n  water-bureau: {url: http://x}\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect { try HubConfiguration(file: file, dataDirectory: nil, environment: [:]) } throws: { error in
+            (error as? HubConfiguration.Error)?.code == .unknownSource
+        }
+        let settings = HubConfiguration.Source(
+            url: "http://127.0.0.1:9", tokenEnvironmentVariable: "NO_SUCH_TOKEN", pageSize: nil, timeoutSeconds: 1, attempts: 1)
+        #expect { try AdapterRegistry.make("hotline-12345", settings: settings, environment: [:], logger: TestDatabase.logger) } throws: { error in
+            (error as? HubConfiguration.Error).map { $0.code == .missingSecret && $0.key == "NO_SUCH_TOKEN" } == true
+        }
     }
 
     @Test(arguments: [

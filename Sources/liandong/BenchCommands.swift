@@ -143,8 +143,7 @@ struct BenchDatabase: ParsableArguments {
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-bench-\(getpid())")
         runtime.configuration.dataDirectory = folder
-        // Interrupted, the server is stopped first (cleanup runs last-added first), then this goes.
-        Cleanup.shared.add { try? FileManager.default.removeItem(at: folder) }
+        // Interrupted too: the command's services stop the server first, then this goes.
         defer { try? FileManager.default.removeItem(at: folder) }
         return try await runtime.withHub(body)
     }

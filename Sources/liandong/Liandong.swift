@@ -29,7 +29,6 @@ struct Liandong: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        _ = Cleanup.shared
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()
@@ -42,14 +41,11 @@ struct Liandong: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-            Cleanup.shared.parkIfTerminating()
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             // ExitCode, ValidationError, help and usage: ArgumentParser says them with its statuses.
-            Cleanup.shared.parkIfTerminating()
             exit(withError: error)
         } catch {
             // Whatever stopped the work: said once, with the status every command uses for it.
-            Cleanup.shared.parkIfTerminating()
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             exit(withError: ExitStatus.couldNotRun)
         }

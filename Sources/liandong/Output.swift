@@ -43,7 +43,7 @@ enum ExitStatus {
         Exit status, for every command: 0 done; 1 done, and found problems (a broken audit chain, \
         failures left after a replay or mapping test, streams whose sync failed); 2 could not run (no \
         database, a missing file or entity, wrong configuration: the message says what and where); \
-        64 wrong command line; 128+N stopped by signal N while starting (once serve or demo runs, SIGTERM \
-        and SIGINT stop it gracefully, and it exits 0).
+        64 wrong command line; 128+N a command stopped by signal N before it was done (serve and demo \
+        stop gracefully on SIGTERM and SIGINT, and exit 0).
         """
 }

@@ -84,10 +84,10 @@ public struct FetchedPayload: Sendable {
 }
 
 /// An adapter failure, in the PostgresNIO style: a `code` for what kind of failure it is (and so
-/// whether trying again may help), the `system` and the hub's own words for where (`message`: method,
-/// path, status), and the `underlying` error. `description` is safe for logs and the audit chain: what
-/// the agency answered is in `answer`, the transport's own error in `underlying` and
-/// `debugDescription`, never in `description`.
+/// whether trying again may help), the `system` and the hub's own words for where and what (`message`:
+/// method, path without its query, status, the transport's error in a few words), and the
+/// `underlying` error. `description` is safe for logs and the audit chain: what the agency answered is
+/// in `answer`, never in `description`.
 public struct AdapterError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {

@@ -131,6 +131,13 @@ public struct HubConfiguration: Sendable {
             throw Error(.unreadable, file: path, key: "", message: "is not valid YAML: \(error)")
         }
         let check = Check(file: path)
+        try check.nonEmpty(
+            [
+                ("data_dir", written.dataDirectory), ("mappings", written.mappings), ("database.url", written.database?.url),
+                ("serve.listen", written.serve?.listen), ("serve.instance", written.serve?.instance),
+            ] + (written.sources ?? [:]).sorted { $0.key < $1.key }.flatMap { name, source in
+                [("sources.\(name).url", source.url), ("sources.\(name).token_env", source.tokenEnvironmentVariable)]
+            })
         let base = file.deletingLastPathComponent()
         if let directory = written.dataDirectory, !dataDirectoryFromFlag {
             dataDirectory = Self.resolve(directory, against: base)
@@ -233,6 +240,13 @@ public struct HubConfiguration: Sendable {
                 throw Error(file: file, key: key, message: "expected a number from \(range.lowerBound) to \(range.upperBound)")
             }
             return value
+        }
+
+        /// Each of `values` that is given is not empty (`key: ""` would mean "the default" to nobody).
+        func nonEmpty(_ values: [(key: String, value: String?)]) throws {
+            for (key, value) in values where value?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                throw Error(file: file, key: key, message: "expected a non-empty string; leave the key out for the default")
+            }
         }
 
         func cron(_ text: String, _ key: String) throws -> CronExpression {

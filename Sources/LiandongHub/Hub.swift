@@ -16,8 +16,8 @@ import PostgresNIO
 /// }
 /// ```
 public struct Hub: Sendable {
-    /// Reached only through `rows` and `withTransaction`, whose statements are guarded against a
-    /// connection that closes (see `ConnectionGuard`).
+    /// Not public: the hub's statements go through `rows`, `withTransaction` or a leased connection's
+    /// `guardedQuery`, which fail instead of waiting when a connection closes (see `ConnectionGuard`).
     let client: PostgresClient
     public let logger: Logger
     /// The rules this hub's writes follow: identity and authority, sharing, routing.

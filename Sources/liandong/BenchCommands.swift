@@ -91,7 +91,7 @@ struct IngestBench: AsyncParsableCommand {
         let run = try await engine.sync(adapter.streams[0], of: adapter)
         let wall = ContinuousClock.now - started
         let after = ResourceUsage.now()
-        if let error = run.error { throw ValidationError("\(file): \(error)") }
+        if let error = run.error { throw CouldNotRun("\(file): \(error)") }
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         return Phase(
             input: file, records: records, inserted: run.summary.inserted, updated: run.summary.updated,

@@ -105,7 +105,8 @@ struct DatabaseService: Service {
         } catch {
             gate.open(.failure(error))
             if started { embedded?.stop() }
-            if error is CancellationError { return }
+            // Asked to stop while starting: whatever the start then failed with is the stop's doing.
+            if error is CancellationError || Task.isShuttingDownGracefully { return }
             throw error
         }
         // Shut down gracefully or cancelled, a cluster this command started stops either way.

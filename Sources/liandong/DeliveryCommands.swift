@@ -19,7 +19,7 @@ struct Deliveries: AsyncParsableCommand {
 
         func run() async throws {
             let statuses: [DeliveryStatus]? = dead ? [.dead] : failed ? [.pending, .dead, .expired] : nil
-            var deliveries = try await Runtime(global).withHub { try await $0.outbox.deliveries(statuses: statuses, target: target, limit: limit) }
+            var deliveries = try await Runtime(global).withPlainHub { try await $0.outbox.deliveries(statuses: statuses, target: target, limit: limit) }
             if failed { deliveries = deliveries.filter { $0.lastError != nil } }
             try output.list(deliveries, "delivery") { d in
                 "\(d.id)  \(d.status.rawValue)  \(d.target)  \(d.entityKind) \(d.entityID.uuidString.lowercased()) v\(d.entityVersion)  "
@@ -36,7 +36,7 @@ struct Deliveries: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let detail = try await Runtime(global).withHub { try await $0.outbox.delivery(id) }
+            let detail = try await Runtime(global).withPlainHub { try await $0.outbox.delivery(id) }
             guard !output.json else { return try printJSON(detail) }
             let d = detail.delivery
             print("Delivery \(d.id) to \(d.target): \(d.status.rawValue)")

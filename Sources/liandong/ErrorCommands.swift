@@ -17,7 +17,7 @@ struct Errors: AsyncParsableCommand {
         @Option(help: "Only this source.") var source: String?
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let groups = try await Runtime(global).withHub { try await $0.quarantine.groups(source: source) }
+            let groups = try await Runtime(global).withPlainHub { try await $0.quarantine.groups(source: source) }
             try output.list(groups, "group", qualifier: " of open mapping failures") { g in
                 "\(g.count)× \(g.mapping)  \(g.path)  [\(g.rule)]  (\(g.source)) ids: \(g.ids.map(String.init).joined(separator: ","))"
             }
@@ -29,7 +29,7 @@ struct Errors: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
         func run() async throws {
-            let f = try await Runtime(global).withHub { try await $0.quarantine.failure(id) }
+            let f = try await Runtime(global).withPlainHub { try await $0.quarantine.failure(id) }
             print("failure \(f.id) [\(f.status)]  \(f.source)/\(f.stream)  mapping \(f.mapping)  seen \(f.seenCount)×")
             print("payload \(f.rawPayloadID) \(f.payloadName)  \(f.contentType ?? "")  declared encoding: \(f.declaredEncoding ?? "none")")
             print(f.recordIndex < 0 ? "the whole document failed" : "record \(f.recordIndex)" + (f.externalID.map { " (\($0))" } ?? ""))
@@ -80,7 +80,7 @@ struct Errors: AsyncParsableCommand {
         @Argument var id: Int64
         @Option(help: "Why it is ignored.") var reason: String
         func run() async throws {
-            try await Runtime(global).withHub { try await $0.quarantine.ignore(id, reason: reason) }
+            try await Runtime(global).withPlainHub { try await $0.quarantine.ignore(id, reason: reason) }
             print("failure \(id) ignored")
         }
     }

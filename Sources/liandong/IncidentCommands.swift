@@ -18,7 +18,7 @@ struct Incidents: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let incidents = try await Runtime(global).withHub { try await $0.incidents.list(openOnly: open) }
+            let incidents = try await Runtime(global).withPlainHub { try await $0.incidents.list(openOnly: open) }
             try output.list(incidents, "incident") { i in
                 let conflicts = i.openConflicts > 0 ? "  ⚠ \(i.openConflicts) conflict(s)" : ""
                 return "#\(i.no)  \(i.reportedAt?.canonicalText ?? "-")  \(i.category ?? "-")/\(i.incidentType ?? "-")  \(i.status ?? "-")  "
@@ -36,7 +36,7 @@ struct Incidents: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let file = try await Runtime(global).withHub { try await $0.incidents.file(incident) }
+            let file = try await Runtime(global).withPlainHub { try await $0.incidents.file(incident) }
             try output.show(file, Self.describe)
         }
 
@@ -109,7 +109,7 @@ extension Incidents {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                let candidates = try await Runtime(global).withHub { try await $0.incidents.candidates(openOnly: !all) }
+                let candidates = try await Runtime(global).withPlainHub { try await $0.incidents.candidates(openOnly: !all) }
                 try output.list(candidates, "candidate") { c in
                     "\(c.id)  \(c.report) → incident #\(c.incidentNo)  \(c.status)  \(c.score.canonicalJSON)"
                 }
@@ -152,7 +152,7 @@ extension Incidents {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                let conflicts = try await Runtime(global).withHub { try await $0.incidents.conflicts(openOnly: !all) }
+                let conflicts = try await Runtime(global).withPlainHub { try await $0.incidents.conflicts(openOnly: !all) }
                 try output.list(conflicts, "conflict") { c in
                     "\(c.id)  incident #\(c.incidentNo)  \(c.field)  \(c.status)  \(c.candidates.canonicalJSON)"
                 }
@@ -166,7 +166,7 @@ extension Incidents {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                let conflict = try await Runtime(global).withHub { try await $0.incidents.conflict(id) }
+                let conflict = try await Runtime(global).withPlainHub { try await $0.incidents.conflict(id) }
                 try output.show(conflict) { c in
                     print("conflict \(c.id) on incident #\(c.incidentNo), field \(c.field): \(c.status)")
                     for side in c.candidates.arrayValue ?? [] {

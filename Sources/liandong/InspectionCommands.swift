@@ -12,7 +12,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime(global)
-        let view = try await runtime.withHub { try await $0.inspection.entity(entity) }
+        let view = try await runtime.withPlainHub { try await $0.inspection.entity(entity) }
         guard !output.json else { return try printJSON(view) }
         print("\(view.kind) \(view.id.uuidString.lowercased())  \(view.source):\(view.externalID)")
         print("version \(view.version), source time \(view.sourceTime.canonicalText), mapping \(view.mapping)")
@@ -40,7 +40,7 @@ struct Stats: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let stats = try await Runtime(global).withHub { try await $0.inspection.stats() }
+        let stats = try await Runtime(global).withPlainHub { try await $0.inspection.stats() }
         guard !output.json else { return try printJSON(stats) }
         for (kind, count) in stats.entities.sorted(by: { $0.key < $1.key }) { print("\(kind): \(count)") }
         print("active warnings: \(stats.activeWarnings)")
@@ -60,7 +60,7 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let result = try await Runtime(global).withHub { try await $0.audit.verify() }
+            let result = try await Runtime(global).withPlainHub { try await $0.audit.verify() }
             if output.json {
                 try printJSON(result)
             } else if let bad = result.firstBad {
@@ -79,12 +79,12 @@ struct Audit: AsyncParsableCommand {
         @Argument(help: "Entity id (UUID), source:external_id, or a mapping failure id.") var entity: String
         @OptionGroup var output: OutputOptions
         func run() async throws {
-            let trail = try await Runtime(global).withHub { hub -> [AuditLog.AuditRecord] in
+            let trail = try await Runtime(global).withPlainHub { hub -> [AuditLog.AuditRecord] in
                 let id = Int64(entity) != nil ? entity : try await hub.inspection.resolve(entity).id.uuidString.lowercased()
                 return try await hub.audit.trail(of: id)
             }
             guard !output.json else { return try printJSON(trail) }
-            guard !trail.isEmpty else { throw ValidationError("no audit entries for \(entity)") }
+            guard !trail.isEmpty else { throw CouldNotRun("no audit entries for \(entity)") }
             for entry in trail {
                 let c = entry.content.objectValue ?? [:]
                 var line = "#\(entry.seq) \(entry.at.canonicalText) \(entry.action)"

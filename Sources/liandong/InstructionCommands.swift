@@ -16,7 +16,7 @@ struct Instructions: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let receipts = try await Runtime(global).withHub { try await $0.outbox.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
+            let receipts = try await Runtime(global).withPlainHub { try await $0.outbox.instructionReceipts(pendingOnly: pending, overdueOnly: overdue) }
             try output.list(receipts, "receipt", qualifier: overdue ? " overdue" : pending ? " pending" : "", \.line)
         }
     }

@@ -58,7 +58,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime(global)
-        try await runtime.withHub { hub in
+        try await runtime.withPlainHub { hub in
             let applied = try await hub.migrate()
             print(applied.isEmpty ? "Database is up to date." : "Applied: \(applied.joined(separator: ", "))")
         }

@@ -28,6 +28,13 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
+/// The command could not do its work (exit status 2), for a reason of its own rather than an error
+/// of the hub's: said in its words.
+struct CouldNotRun: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// What `liandong`'s exit status means, the same for every command (`liandong help` lists them).
 enum ExitStatus {
     /// The command ran and found something wrong: a broken audit chain, failures a replay or a

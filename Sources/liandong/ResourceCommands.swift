@@ -27,7 +27,7 @@ struct Resources: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let resources = try await Runtime(global).withHub { try await $0.inspection.resources(type: type, division: division) }
+            let resources = try await Runtime(global).withPlainHub { try await $0.inspection.resources(type: type, division: division) }
             try output.list(resources, "resource") { r in
                 let quantity = r.quantity.map { FieldValue.number($0).readableText + (r.unitOfMeasure ?? "") } ?? "-"
                 return "\(r.source):\(r.number)  \(r.type)  \(r.name ?? "-")  \(quantity)  \(r.status ?? "-")  \(r.divisionCode ?? "-")"

@@ -64,7 +64,16 @@ struct Runtime {
     /// database (`databaseServices`), then stops what it started. A SIGTERM or SIGINT stops the
     /// command: the database stops, and the command exits with 128 + the signal's number.
     func withHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
-        let policies = try catalog().policies
+        try await withHub(policies: try catalog().policies, body)
+    }
+
+    /// `withHub` under no policies, so that `Mappings/` need not be there or valid: for commands that
+    /// read, or change only what no policy decides (a pause, an ignored failure, migrations).
+    func withPlainHub<Result: Sendable>(_ body: (Hub) async throws -> Result) async throws -> Result {
+        try await withHub(policies: .none, body)
+    }
+
+    private func withHub<Result: Sendable>(policies: HubPolicies, _ body: (Hub) async throws -> Result) async throws -> Result {
         let (services, hub, gate, signal) = try await databaseServices(policies: policies)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -105,8 +114,10 @@ struct Runtime {
         do {
             try await ServiceGroup(configuration: ServiceGroupConfiguration(services: database + services, logger: logger)).run()
         } catch {
-            // Stopped by a signal before it could run: what failed was the stop itself.
-            throw signal.exitCode ?? error
+            // Stopped by a signal before it could run: said, then the stop's status.
+            guard let stoppedBySignal = signal.exitCode else { throw error }
+            logger.error("Stopped by a signal while starting: \(error)")
+            throw stoppedBySignal
         }
     }
 

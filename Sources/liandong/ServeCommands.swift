@@ -23,7 +23,7 @@ struct Serve: AsyncParsableCommand {
         let runtime = try Runtime(global)
         let settings = runtime.configuration
         guard !settings.sources.isEmpty else {
-            throw ValidationError("no sources configured: give --config with a 'sources:' section (see Deploy/liandong.example.yaml)")
+            throw CouldNotRun("no sources configured: give --config with a 'sources:' section (see Deploy/liandong.example.yaml)")
         }
         let catalog = try runtime.catalog()
         let registry = OperationsServer.bootstrapMetrics()
@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
             let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
             var delivery = settings.delivery
             delivery.leaseSeconds = settings.serve.leaseSeconds
-            let targets = AdapterRegistry.targets(jobs.map(\.adapter), sharing: catalog.policies.sharing)
+            let targets = AdapterRegistry.targets(jobs.map(\.adapter), sharing: hub.policies.sharing)
             let pusher = DeliveryPusher(
                 hub: hub, catalog: catalog, targets: targets, instance: name, configuration: delivery, logger: runtime.logger)
             let server = OperationsServer.application(
@@ -69,7 +69,7 @@ struct Streams: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let streams = try await Runtime(global).withHub { try await $0.streams.statuses() }
+            let streams = try await Runtime(global).withPlainHub { try await $0.streams.statuses() }
             try output.list(streams, "stream") { s in
                 let lag = s.lagSeconds.map { String(format: "%.0fs", $0) } ?? "-"
                 return "\(s.source)/\(s.stream)  \(s.paused ? "PAUSED" : "active")  last \(s.lastRun?.canonicalText ?? "-")  "
@@ -99,7 +99,7 @@ struct Streams: AsyncParsableCommand {
         let runtime = try Runtime(global)
         let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
         let streams = try parts.count == 2 ? [parts[1]] : AdapterRegistry.adapterType(parts[0]).streams.map(\.name)
-        try await runtime.withHub { hub in
+        try await runtime.withPlainHub { hub in
             for stream in streams { _ = try await hub.streams.setPaused(source: parts[0], stream: stream, paused) }
         }
         print(streams.map { "\(parts[0])/\($0) \(paused ? "paused" : "resumed")" }.joined(separator: "\n"))

@@ -4,6 +4,7 @@ import LiandongAdapterKit
 import LiandongConfiguration
 import LiandongHub
 import LiandongSync
+import ServiceLifecycle
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct Sync: AsyncParsableCommand {
         let runtime = try Runtime(global)
         let names = runtime.configuration.sources.keys.sorted().filter { source == nil || $0 == source }
         guard !names.isEmpty else {
-            throw ValidationError(
+            throw CouldNotRun(
                 source.map { "source '\($0)' is not configured under 'sources' in the configuration file" }
                     ?? "no sources are configured: add a 'sources' section to the configuration file (see Deploy/liandong.example.yaml)")
         }
@@ -26,19 +27,40 @@ struct Sync: AsyncParsableCommand {
             try AdapterRegistry.make($0, settings: runtime.configuration.sources[$0]!, logger: runtime.logger)
         }
         let catalog = try runtime.catalog()
-        let failed = try await runtime.withHub { hub in
-            let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
-            var failed = false
-            repeat {
-                var runs: [StreamStore.SyncRunRecord] = []
-                for adapter in adapters { runs += try await engine.sync(adapter) }
-                failed = runs.contains { $0.error != nil }
-                try output.show(runs) { runs in runs.forEach { print(SyncReport.line($0)) } }
-                if !once { try await Task.sleep(for: .seconds(runtime.configuration.syncInterval)) }
-            } while !once
-            return failed
+        if once {
+            let runs = try await runtime.withHub { hub in try await Self.pass(adapters, SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)) }
+            try output.show(runs) { runs in runs.forEach { print(SyncReport.line($0)) } }
+            if runs.contains(where: { $0.error != nil }) { throw ExitStatus.problemsFound }
+            return
         }
-        if failed { throw ExitStatus.problemsFound }
+        // Until SIGTERM or SIGINT, which lets the pass in progress finish.
+        try await runtime.runServices { hub in
+            [.init(service: Passes(adapters: adapters, engine: SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger),
+                                   interval: runtime.configuration.syncInterval, output: output))]
+        }
+    }
+
+    /// One pass over every stream of `adapters`.
+    static func pass(_ adapters: [any SourceAdapter], _ engine: SyncEngine) async throws -> [StreamStore.SyncRunRecord] {
+        var runs: [StreamStore.SyncRunRecord] = []
+        for adapter in adapters { runs += try await engine.sync(adapter) }
+        return runs
+    }
+
+    /// `sync` without `--once`: a pass every `interval` seconds, printed, until the group shuts down.
+    struct Passes: Service {
+        let adapters: [any SourceAdapter]
+        let engine: SyncEngine
+        let interval: Double
+        let output: OutputOptions
+
+        func run() async throws {
+            while !Task.isShuttingDownGracefully {
+                let runs = try await Sync.pass(adapters, engine)
+                try output.show(runs) { runs in runs.forEach { print(SyncReport.line($0)) } }
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(interval)) }
+            }
+        }
     }
 }
 

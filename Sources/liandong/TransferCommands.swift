@@ -14,7 +14,7 @@ struct Transfers: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let transfers = try await Runtime(global).withHub { try await $0.outbox.transfers(overdueOnly: overdue) }
+            let transfers = try await Runtime(global).withPlainHub { try await $0.outbox.transfers(overdueOnly: overdue) }
             try output.list(transfers, "transfer", qualifier: overdue ? " overdue" : "", \.line)
         }
     }

@@ -14,7 +14,7 @@ struct Warnings: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let calls = try await Runtime(global).withHub { try await $0.outbox.callouts(unacknowledgedOnly: unacknowledged) }
+            let calls = try await Runtime(global).withPlainHub { try await $0.outbox.callouts(unacknowledgedOnly: unacknowledged) }
             try output.list(calls, "call-out", qualifier: unacknowledged ? " unacknowledged" : "") { c in
                 "\(c.id)  \(c.target)  \(c.person)  warning \(c.warningID) (\(c.colour))  called \(c.calledAt.canonicalText)  "
                     + (c.acknowledgedAt.map { "acknowledged \($0.canonicalText)" } ?? "NOT ACKNOWLEDGED")

@@ -250,6 +250,8 @@ import Testing
         ("serve: {listen: [127.0.0.1]}\n", "serve.listen", "a single value"),
         ("sources: [fire-119]\n", "sources", "a map of keys"),
         ("sources:\n  fire-119: {page_size: 10}\n", "sources.fire-119.url", "required"),
+        ("serve: {instance: \"\"}\n", "serve.instance", "non-empty"),
+        ("sources:\n  hotline-12345: {url: http://x, token_env: \"\"}\n", "sources.hotline-12345.token_env", "non-empty"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
         let file = Scratch.path("config", extension: "yaml")

@@ -44,5 +44,16 @@ import Testing
         let byKind = changes.changedEntities.byKind
         #expect(byKind.map(\.kind) == [.incident, .workOrder])
         #expect(changes.changedEntities.ids(of: .workOrder) == [report, again])
+        // Begun after the head, the set chains its drafts as they come: the same chain as all at once.
+        let head: (seq: Int64, hash: [UInt8]) = (10, AuditChain.genesis)
+        let at = Date(timeIntervalSince1970: 1_790_000_000)
+        var chained = ChangeSet(after: head, at: at)
+        chained.append(draft(1), newVersionOf: .workOrder, id: report)
+        chained += []
+        chained += [draft(2), draft(3)]
+        chained += resolved
+        let all = [1, 2, 3, 3, 4, 5].map(draft)
+        #expect(chained.entries(after: head) == AuditChain.chain(all, after: head, at: at))
+        #expect(chained.entries(after: head).map(\.seq) == Array(11...16))
     }
 }

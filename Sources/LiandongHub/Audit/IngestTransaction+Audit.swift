@@ -2,9 +2,13 @@ import Foundation
 import PostgresNIO
 
 extension IngestTransaction {
-    /// Numbers and chains `drafts` after `head`, sends them to the audit table, and moves the head.
+    /// Numbers and chains `drafts` after `head`, and appends them.
     func append(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8])) {
-        let entries = AuditChain.chain(drafts, after: head, at: Date())
+        append(AuditChain.chain(drafts, after: head, at: Date()))
+    }
+
+    /// Sends `entries` to the audit table and moves the head to the last.
+    func append(_ entries: [AuditEntry]) {
         guard let last = entries.last else { return }
         pending.send(
             """

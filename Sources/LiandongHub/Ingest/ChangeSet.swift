@@ -11,8 +11,16 @@ struct ChangeSet: ExpressibleByArrayLiteral {
     /// The entities left at a new version, each once, in order of change.
     private(set) var newVersions: [(kind: EntityKind, id: UUID)] = []
     private var versioned = Set<UUID>()
+    /// Begun after the locked audit head: the drafts are chained (numbered and hashed) as they come,
+    /// while PostgreSQL works on the statements sent before them.
+    private var chain: (entries: [AuditEntry], tail: (seq: Int64, hash: [UInt8]), at: Date)?
 
     init() {}
+
+    /// A change set whose drafts are chained after `head` as they are added.
+    init(after head: (seq: Int64, hash: [UInt8]), at: Date = Date()) {
+        chain = ([], head, at)
+    }
 
     /// Changes that leave no entity at a new version: links, alternates, candidates, decisions, failures.
     init(arrayLiteral drafts: AuditDraft...) {
@@ -22,22 +30,37 @@ struct ChangeSet: ExpressibleByArrayLiteral {
     /// A change that leaves `id` at a new version: a record inserted or updated, an incident created
     /// or recomputed to different fields.
     mutating func append(_ draft: AuditDraft, newVersionOf kind: EntityKind, id: UUID) {
-        drafts.append(draft)
+        add([draft])
         if versioned.insert(id).inserted { newVersions.append((kind, id)) }
     }
 
     /// A change that leaves no entity at a new version.
     mutating func append(_ draft: AuditDraft) {
-        drafts.append(draft)
+        add([draft])
     }
 
     mutating func append(contentsOf other: ChangeSet) {
-        drafts += other.drafts
+        add(other.drafts)
         for (kind, id) in other.newVersions where versioned.insert(id).inserted { newVersions.append((kind, id)) }
     }
 
+    private mutating func add(_ new: [AuditDraft]) {
+        drafts += new
+        guard var chain, !new.isEmpty else { return }
+        let entries = AuditChain.chain(new, after: chain.tail, at: chain.at)
+        chain.entries += entries
+        chain.tail = (entries[entries.count - 1].seq, entries[entries.count - 1].hash)
+        self.chain = chain
+    }
+
+    /// The audit entries of every draft, numbered and chained after `head` (already done as they
+    /// came, when the set was begun after it).
+    func entries(after head: (seq: Int64, hash: [UInt8])) -> [AuditEntry] {
+        chain?.entries ?? AuditChain.chain(drafts, after: head, at: Date())
+    }
+
     static func += (changes: inout ChangeSet, other: ChangeSet) { changes.append(contentsOf: other) }
-    static func += (changes: inout ChangeSet, drafts: [AuditDraft]) { changes.drafts += drafts }
+    static func += (changes: inout ChangeSet, drafts: [AuditDraft]) { changes.add(drafts) }
     static func + (changes: ChangeSet, drafts: [AuditDraft]) -> ChangeSet {
         var all = changes
         all += drafts

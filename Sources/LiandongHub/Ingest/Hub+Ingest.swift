@@ -18,7 +18,8 @@ extension Hub {
             summary.newPayloads = stored.count
             summary.duplicatePayloads = batch.payloads.count - stored.count
             let failures = tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
-            var (planned, changes, decided) = try await tx.apply(stored.flatMap { payload, id in payload.records.map { ($0, id) } })
+            var changes = ChangeSet(after: head)
+            let (planned, decided) = try await tx.apply(stored.flatMap { payload, id in payload.records.map { ($0, id) } }, to: &changes)
             summary.add(planned)
             changes += try await failures.drafts()
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
@@ -37,8 +38,9 @@ extension Hub {
     public func reingest(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> IngestSummary {
         for (record, _) in records { try Self.checkKind(record.kind) }
         return try await withIngestTransaction { tx, head in
-            let (summary, changes, _) = try await tx.apply(records)
-            tx.append(changes.drafts, after: head)
+            var changes = ChangeSet(after: head)
+            let (summary, _) = try await tx.apply(records, to: &changes)
+            tx.append(changes.entries(after: head))
             return summary
         }
     }

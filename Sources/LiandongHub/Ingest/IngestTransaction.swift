@@ -29,17 +29,17 @@ struct IngestTransaction {
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
 
-    /// Plans and writes records (entities, alternates, links), resolves their incidents, and returns
-    /// the counts, the changes made and the incidents written.
+    /// Plans and writes records (entities, alternates, links), resolves their incidents, adds the
+    /// changes made to `changes`, and returns the counts and the incidents written.
     func apply(
-        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)]
-    ) async throws -> (IngestSummary, ChangeSet, DecidedIncidents) {
+        _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], to changes: inout ChangeSet
+    ) async throws -> (IngestSummary, DecidedIncidents) {
         let planning = ContinuousClock.now
         var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
         for (record, id) in records { plan.apply(record, rawPayloadID: id) }
         var resolving = ContinuousClock.now - planning
         write(plan)
-        var changes = plan.changes
+        changes += plan.changes
         let links = try await insertLinks(plan.links)
         changes += links
         var summary = plan.summary
@@ -49,7 +49,7 @@ struct IngestTransaction {
         changes += try await resolver.resolve(plan.touchedReports)
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)
-        return (summary, changes, resolver.decided)
+        return (summary, resolver.decided)
     }
 
     /// Inserts payloads whose bytes are new; returns those with their ids.

@@ -9,8 +9,9 @@ extension IngestTransaction {
     /// `decided` are the incidents this transaction wrote, as written.
     func recordChanges(_ changes: ChangeSet, after head: (seq: Int64, hash: [UInt8]), decided: DecidedIncidents? = nil) async throws {
         let changed = changes.changedEntities
-        let entailed = try await carryTransfers(for: changed) + recordAcknowledgements(for: changed) + carryInstructions(for: changed)
-        append(changes.drafts + entailed, after: head)
+        var all = changes
+        all += try await carryTransfers(for: changed) + recordAcknowledgements(for: changed) + carryInstructions(for: changed)
+        append(all.entries(after: head))
         try await enqueueDeliveries(for: changed, known: decided?.entities ?? [:])
     }
 

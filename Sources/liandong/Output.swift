@@ -43,8 +43,6 @@ enum ExitStatus {
     /// The command could not do its work: the database, a file or an entity it names is not there, a
     /// configuration value is wrong (the message names the file, the key and the fix).
     static let couldNotRun = ExitCode(2)
-    /// The command line is wrong (ArgumentParser's `EX_USAGE`).
-    static let usage = ExitCode.validationFailure
 
     static let help = """
         Exit status, for every command: 0 done; 1 done, and found problems (a broken audit chain, \

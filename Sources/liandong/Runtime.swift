@@ -8,6 +8,7 @@ import LiandongSync
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Options every command takes.
@@ -23,6 +24,8 @@ struct GlobalOptions: ParsableArguments {
 struct Runtime {
     var configuration: HubConfiguration
     let logger: Logger
+    /// `Mappings/` once read: the command and `withHub` use one load.
+    private let loaded = LoadedCatalog()
 
     init(_ options: GlobalOptions) throws {
         let configPath = options.config ?? ProcessInfo.processInfo.environment["LIANDONG_CONFIG"]
@@ -121,8 +124,18 @@ struct Runtime {
         }
     }
 
-    /// Loads `Mappings/`.
+    /// `Mappings/`, read on first use.
     func catalog() throws -> MappingCatalog {
-        try MappingCatalog(directory: configuration.mappingsDirectory)
+        try loaded.catalog.withLock { loaded in
+            if let loaded { return loaded }
+            let catalog = try MappingCatalog(directory: configuration.mappingsDirectory)
+            loaded = catalog
+            return catalog
+        }
     }
+}
+
+/// Where a `Runtime` keeps `Mappings/` once read (a class: copies of the runtime share it).
+private final class LoadedCatalog: Sendable {
+    let catalog = Mutex<MappingCatalog?>(nil)
 }

@@ -164,6 +164,21 @@ import Testing
         #expect(refused.stdout.contains("doctype"))
     }
 
+    /// Commands that only read need no `Mappings/` (an audit on a restore host); a command that
+    /// decides says which folder it could not read.
+    @Test func readingCommandsNeedNoMappings() async throws {
+        let location = try await TestDatabase.makeFreshDatabase()
+        let config = Scratch.path("config", extension: "yaml")
+        try "mappings: /no/such/mappings\n".write(to: config, atomically: true, encoding: .utf8)
+        let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url])
+        for command in [["stats"], ["audit", "verify"], ["incidents", "list"], ["errors", "list"]] {
+            let result = try await cli.run(command + ["--config", config.path])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+        }
+        let deciding = try await cli.run(["incidents", "split", "police-110:1", "--config", config.path])
+        #expect(deciding.status == 2 && deciding.stderr.contains("/no/such/mappings"), "\(deciding.stderr)")
+    }
+
     /// One meaning per exit status, listed where people look: 1 found problems, 2 could not run, 64 usage.
     @Test func helpListsTheExitStatusesEveryCommandUses() async throws {
         let help = try await CommandLineRunner().run(["help"])

@@ -54,42 +54,17 @@ let package = Package(
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
         ),
-        // Adapter protocols, HTTP transport, retry policy.
+        // Adapter protocols and the declarative transports an agency folder's adapter.yaml names:
+        // HTTP (paging, auth, signing, retries, pacing) and drop folders.
         .target(
             name: "LiandongAdapterKit",
             dependencies: [
                 "LiandongModel", "LiandongMapping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Hotline12345Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Hotline12345",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Fire119Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Fire119",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Police110Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Police110",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "ExchangeAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Exchange",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "EmergencyBureauAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/EmergencyBureau",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "Ambulance120Adapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Ambulance120",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "WeatherAdapter", dependencies: ["LiandongAdapterKit"], path: "Adapters/Weather",
             swiftSettings: swiftSettings
         ),
         // The engine: pull -> map -> ingest.
@@ -103,14 +78,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The composition root: the configuration file and the registry of agency adapters, the only
-        // module that knows every adapter.
+        // The composition root: the configuration file and the catalog of agency folders (Adapters/),
+        // where a Swift transport would register.
         .target(
             name: "LiandongConfiguration",
             dependencies: [
                 "LiandongModel", "LiandongMapping", "LiandongHub", "LiandongAdapterKit", "LiandongSync",
-                "Hotline12345Adapter", "Fire119Adapter", "WeatherAdapter", "Police110Adapter", "Ambulance120Adapter", "ExchangeAdapter",
-                "EmergencyBureauAdapter",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -153,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "liandong",
             dependencies: [
-                "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "ExchangeAdapter",
+                "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "LiandongAdapterKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -177,8 +150,7 @@ let package = Package(
             name: "LiandongEndToEndTests",
             dependencies: [
                 "LiandongSync", "LiandongConfiguration", "LiandongMapping", "LiandongSimulator", "LiandongTestKit", "LiandongTestSupport",
-                "liandong",
-                "ExchangeAdapter",
+                "liandong", "LiandongAdapterKit",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

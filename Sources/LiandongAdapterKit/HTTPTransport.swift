@@ -4,6 +4,7 @@ import LiandongModel
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Requests to an agency over HTTP with a timeout. GETs are retried with exponential backoff and
 /// jitter for transient failures (5xx, timeouts, dropped connections); a POST is tried once, since
@@ -23,6 +24,10 @@ public struct HTTPTransport: Sendable {
         public var maxBytes: Int = 32 << 20
         /// Headers sent with every request (auth).
         public var headers: [(String, String)] = []
+        /// Signs each request (HMAC auth), adding its headers.
+        public var signer: RequestSigner?
+        /// Requests per second at most, across every user of this transport; nil: no limit.
+        public var requestsPerSecond: Double?
 
         public init(baseURL: String) { self.baseURL = baseURL }
     }
@@ -31,12 +36,31 @@ public struct HTTPTransport: Sendable {
     public let configuration: Configuration
     let client: HTTPClient
     let logger: Logger
+    let pace: Pace?
 
     public init(system: SourceSystemID, configuration: Configuration, client: HTTPClient = .shared, logger: Logger) {
         self.system = system
         self.configuration = configuration
         self.client = client
         self.logger = logger
+        pace = configuration.requestsPerSecond.map { Pace(interval: .seconds(1 / $0)) }
+    }
+
+    /// Spaces requests at least `interval` apart: each takes the next free slot.
+    final class Pace: Sendable {
+        let interval: Duration
+        private let nextSlot = Mutex(ContinuousClock.now)
+
+        init(interval: Duration) { self.interval = interval }
+
+        func wait() async throws {
+            let slot = nextSlot.withLock { next in
+                let slot = max(next, ContinuousClock.now)
+                next = slot + interval
+                return slot
+            }
+            try await Task.sleep(until: slot, clock: .continuous)
+        }
     }
 
     /// GETs `path` (with query) and returns the body as received.
@@ -67,17 +91,21 @@ public struct HTTPTransport: Sendable {
         request.headers.add(name: "Content-Type", value: contentType)
         request.headers.add(name: "Idempotency-Key", value: idempotencyKey)
         request.body = .bytes(ByteBuffer(bytes: body))
-        return try await execute(request, path: path)
+        return try await execute(request, path: path, body: body)
     }
 
     private func once(_ path: String) async throws -> FetchedPayload {
-        try await execute(HTTPClientRequest(url: configuration.baseURL + path), path: path)
+        try await execute(HTTPClientRequest(url: configuration.baseURL + path), path: path, body: [])
     }
 
-    private func execute(_ request: HTTPClientRequest, path: String) async throws -> FetchedPayload {
+    private func execute(_ request: HTTPClientRequest, path: String, body: [UInt8]) async throws -> FetchedPayload {
         var request = request
         let method = request.method.rawValue
         for (name, value) in configuration.headers { request.headers.add(name: name, value: value) }
+        if let signer = configuration.signer {
+            for (name, value) in signer.headers(method: method, path: path, body: body) { request.headers.add(name: name, value: value) }
+        }
+        try await pace?.wait()
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.nanoseconds)))
@@ -86,9 +114,9 @@ public struct HTTPTransport: Sendable {
         } catch {
             throw AdapterError(.unreachable, system: system, "\(method) \(Self.redacted(path)) got no answer (\(error))", underlying: error)
         }
-        let body: ByteBuffer
+        let answer: ByteBuffer
         do {
-            body = try await response.body.collect(upTo: configuration.maxBytes)
+            answer = try await response.body.collect(upTo: configuration.maxBytes)
         } catch {
             throw AdapterError(.unreadable, system: system, "the body of \(Self.redacted(path)) could not be read (\(error))", underlying: error)
         }
@@ -96,14 +124,16 @@ public struct HTTPTransport: Sendable {
             throw AdapterError(
                 response.status.code >= 500 || response.status.code == 429 ? .unavailable : .refused, system: system,
                 "\(method) \(Self.redacted(path)) answered HTTP \(response.status.code)",
-                answer: body.readableBytes == 0
-                    ? nil : RemoteAnswer(body: body.readableBytesView, contentType: response.headers.first(name: "content-type")))
+                answer: answer.readableBytes == 0
+                    ? nil : RemoteAnswer(body: answer.readableBytesView, contentType: response.headers.first(name: "content-type")))
         }
-        return FetchedPayload(name: path, contentType: response.headers.first(name: "content-type"), body: Array(buffer: body))
+        return FetchedPayload(
+            name: path, contentType: response.headers.first(name: "content-type"), body: Array(buffer: answer),
+            link: response.headers.first(name: "link"))
     }
 
     /// The path without its query, for logs and errors.
-    static func redacted(_ path: String) -> String { String(path.prefix { $0 != "?" }) }
+    public static func redacted(_ path: String) -> String { String(path.prefix { $0 != "?" }) }
 }
 
 extension Duration {

@@ -15,18 +15,17 @@ import LiandongModel
 /// ```
 public protocol SourceAdapter: Sendable {
     /// The system's name (`fire-119`).
-    static var system: SourceSystemID { get }
-    /// The streams this system offers, known without reaching it (`mapping test`, file ingest).
-    static var streams: [SourceStream] { get }
-    /// The streams this adapter pulls: `Self.streams` unless it was built to name them otherwise.
+    var system: SourceSystemID { get }
+    /// The streams this adapter pulls.
     var streams: [SourceStream] { get }
+    /// The same system as a receiver of deliveries; nil when it takes none.
+    var receiver: (any TargetAdapter)? { get }
     /// Fetches the next page of a stream after `cursor` (nil: from the beginning).
     func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage
 }
 
 extension SourceAdapter {
-    public var system: SourceSystemID { Self.system }
-    public var streams: [SourceStream] { Self.streams }
+    public var receiver: (any TargetAdapter)? { self as? any TargetAdapter }
 }
 
 /// One stream of records a source offers, and the mapping its documents go through.
@@ -34,10 +33,13 @@ public struct SourceStream: Sendable, Hashable {
     public var name: String
     /// The mapping's name below `Mappings/` (`fire-119/alarm`).
     public var mapping: String
+    /// Where the stream is read: a URL path (`/jcj/api/jingdan`), a file pattern (`*.jsonl`) or a table.
+    public var path: String?
 
-    public init(name: String, mapping: String) {
+    public init(name: String, mapping: String, path: String? = nil) {
         self.name = name
         self.mapping = mapping
+        self.path = path
     }
 }
 
@@ -65,11 +67,14 @@ public struct FetchedPayload: Sendable {
     /// The `charset` the transport declared.
     public var declaredEncoding: String?
     public var body: [UInt8]
+    /// The HTTP `Link` header, for paging by it.
+    public var link: String?
 
-    public init(name: String, contentType: String?, body: [UInt8]) {
+    public init(name: String, contentType: String?, body: [UInt8], link: String? = nil) {
         self.name = name
         self.contentType = contentType
         self.body = body
+        self.link = link
         declaredEncoding = contentType.flatMap(Self.charset(in:))
     }
 

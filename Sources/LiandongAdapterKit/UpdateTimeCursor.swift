@@ -1,29 +1,129 @@
+import Foundation
+
 /// The cursor of a source paged by update time: the last record's update time, and its id to break
-/// ties between records changed in the same second. Stored as `time|id`.
+/// ties between records changed in the same second. Stored as `time|id`, or `time|id|settled` once
+/// the stream has caught up: the next pass then starts `overlap` before `time`, so that a record
+/// committed late with an earlier time, or by a source whose clock runs ahead, is read after all
+/// (records already held come back unchanged).
 public struct UpdateTimeCursor: Sendable, Hashable {
     /// The update time as the source writes it.
     public var time: String
     /// The id of the last record at that time.
     public var id: String
+    /// Whether the stream had caught up here: the next pass re-reads the overlap window.
+    public var settled = false
 
-    public init(time: String, id: String) {
+    public init(time: String, id: String, settled: Bool = false) {
         self.time = time
         self.id = id
+        self.settled = settled
     }
 
     /// Reads a stored cursor; nil for none or one of another form.
     public init?(_ text: String?) {
-        let parts = text?.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false) ?? []
-        guard parts.count == 2 else { return nil }
-        self.init(time: String(parts[0]), id: String(parts[1]))
-    }
-
-    /// The continuation a page names, or `previous` when the page names none.
-    public static func next(time: String?, id: String?, previous: String?) -> String? {
-        guard let time, !time.isEmpty else { return previous }
-        return UpdateTimeCursor(time: time, id: id ?? "").text
+        let parts = text?.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false) ?? []
+        guard parts.count >= 2 else { return nil }
+        self.init(time: String(parts[0]), id: String(parts[1]), settled: parts.count == 3 && parts[2] == "settled")
     }
 
     /// The stored form.
-    public var text: String { "\(time)|\(id)" }
+    public var text: String { "\(time)|\(id)" + (settled ? "|settled" : "") }
+
+    /// Where a pass starts from a settled cursor: `seconds` before its time, every id at that time
+    /// included. A time of a form `SourceTime` does not know is not moved.
+    public func rewound(by seconds: TimeInterval) -> UpdateTimeCursor {
+        guard let moved = SourceTime(time)?.adding(-seconds) else { return UpdateTimeCursor(time: time, id: id) }
+        return UpdateTimeCursor(time: moved.text, id: "")
+    }
+
+    /// Whether this position is before `other`: by time where both times read, else by their text.
+    public func isBefore(_ other: UpdateTimeCursor) -> Bool {
+        if let mine = SourceTime(time)?.date, let theirs = SourceTime(other.time)?.date, mine != theirs { return mine < theirs }
+        return (time, id) < (other.time, other.id)
+    }
+}
+
+/// An update time as a source writes it, readable in the forms agencies use, and written back in the
+/// same form: `2026-12-03 10:00:00` and `2026-12-03T10:00:00` (Asia/Shanghai when no zone),
+/// with `Z` or `+08:00`, `20261203100000`, and seconds or milliseconds since 1970.
+public struct SourceTime: Sendable {
+    public let date: Date
+    private let form: Form
+
+    private enum Form: Sendable {
+        /// `yyyy-MM-dd HH:mm:ss` or with `T`, in `zone`, followed by `suffix` as written (`Z`, `+08:00`, or nothing).
+        case local(separator: Character, zone: TimeZone, suffix: String)
+        case compact, epochSeconds, epochMilliseconds
+    }
+
+    private static let china = TimeZone(identifier: "Asia/Shanghai")!
+
+    public init?(_ text: String) {
+        if text.allSatisfy(\.isNumber) {
+            switch text.count {
+            case 10: (date, form) = (Date(timeIntervalSince1970: Double(text)!), .epochSeconds)
+            case 13: (date, form) = (Date(timeIntervalSince1970: Double(text)! / 1000), .epochMilliseconds)
+            case 14:
+                guard let date = Self.parse(text, format: "yyyyMMddHHmmss", zone: Self.china) else { return nil }
+                (self.date, form) = (date, .compact)
+            default: return nil
+            }
+            return
+        }
+        guard text.count >= 19 else { return nil }
+        let separator = text[text.index(text.startIndex, offsetBy: 10)]
+        guard separator == " " || separator == "T" else { return nil }
+        let base = String(text.prefix(19)).replacingOccurrences(of: "T", with: " ")
+        let rest = String(text.dropFirst(19))
+        let zoneText = rest.drop { $0 == "." || $0.isNumber }
+        let zone: TimeZone
+        switch zoneText {
+        case "": zone = Self.china
+        case "Z": zone = TimeZone(secondsFromGMT: 0)!
+        default:
+            let digits = zoneText.dropFirst().filter(\.isNumber)
+            guard let sign = zoneText.first, "+-".contains(sign), digits.count == 4, let hours = Int(digits.prefix(2)),
+                let minutes = Int(digits.suffix(2))
+            else { return nil }
+            zone = TimeZone(secondsFromGMT: (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60))!
+        }
+        guard let date = Self.parse(base, format: "yyyy-MM-dd HH:mm:ss", zone: zone) else { return nil }
+        self.date = date
+        form = .local(separator: separator, zone: zone, suffix: String(zoneText))
+    }
+
+    private init(date: Date, form: Form) {
+        self.date = date
+        self.form = form
+    }
+
+    /// This time moved by `seconds`, in the same form (fractions of a second dropped).
+    public func adding(_ seconds: TimeInterval) -> SourceTime { SourceTime(date: date.addingTimeInterval(seconds), form: form) }
+
+    /// The time in the form it was read in.
+    public var text: String {
+        switch form {
+        case .epochSeconds: return "\(Int(date.timeIntervalSince1970))"
+        case .epochMilliseconds: return "\(Int64(date.timeIntervalSince1970 * 1000))"
+        case .compact: return Self.format(date, "yyyyMMddHHmmss", Self.china)
+        case .local(let separator, let zone, let suffix):
+            return Self.format(date, "yyyy-MM-dd'\(separator)'HH:mm:ss", zone) + suffix
+        }
+    }
+
+    private static func parse(_ text: String, format: String, zone: TimeZone) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = format
+        return formatter.date(from: text)
+    }
+
+    private static func format(_ date: Date, _ format: String, _ zone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = format
+        return formatter.string(from: date)
+    }
 }

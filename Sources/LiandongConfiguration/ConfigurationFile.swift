@@ -6,13 +6,14 @@ struct ConfigurationFile: Decodable {
     var dataDirectory: String?
     var database: Database?
     var mappings: String?
+    var adapters: String?
     var sync: Sync?
     var serve: Serve?
     var delivery: Delivery?
     var sources: [String: Source]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case dataDirectory = "data_dir", database, mappings, sync, sources, serve, delivery
+        case dataDirectory = "data_dir", database, mappings, adapters, sync, sources, serve, delivery
     }
 
     init(from decoder: any Decoder) throws {
@@ -21,6 +22,7 @@ struct ConfigurationFile: Decodable {
         dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory)
         database = try c.decodeIfPresent(Database.self, forKey: .database)
         mappings = try c.decodeIfPresent(String.self, forKey: .mappings)
+        adapters = try c.decodeIfPresent(String.self, forKey: .adapters)
         sync = try c.decodeIfPresent(Sync.self, forKey: .sync)
         serve = try c.decodeIfPresent(Serve.self, forKey: .serve)
         delivery = try c.decodeIfPresent(Delivery.self, forKey: .delivery)
@@ -83,21 +85,27 @@ struct ConfigurationFile: Decodable {
     struct Source: Decodable {
         var url: String?
         var tokenEnvironmentVariable: String?
+        var credentials: [String: String]?
         var pageSize: Double?
         var timeoutSeconds: Double?
         var attempts: Double?
+        var overlap: String?
+        var requestsPerSecond: Double?
         var every: String?
         var cron: String?
         var jitter: String?
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case url, tokenEnvironmentVariable = "token_env", pageSize = "page_size", timeoutSeconds = "timeout_seconds", attempts
-            case every, cron, jitter
+            case url, tokenEnvironmentVariable = "token_env", credentials, pageSize = "page_size", timeoutSeconds = "timeout_seconds", attempts
+            case overlap, requestsPerSecond = "requests_per_second", every, cron, jitter
         }
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             url = try c.decodeIfPresent(String.self, forKey: .url)
             tokenEnvironmentVariable = try c.decodeIfPresent(String.self, forKey: .tokenEnvironmentVariable)
+            credentials = try c.decodeIfPresent([String: String].self, forKey: .credentials)
+            overlap = try c.decodeIfPresent(String.self, forKey: .overlap)
+            requestsPerSecond = try c.decodeIfPresent(Double.self, forKey: .requestsPerSecond)
             pageSize = try c.decodeIfPresent(Double.self, forKey: .pageSize)
             timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
             attempts = try c.decodeIfPresent(Double.self, forKey: .attempts)

@@ -14,6 +14,12 @@ public struct HubConfiguration: Sendable {
     public var databaseURL: String?
     /// The `Mappings/` folder (`mappings`; default `./Mappings`).
     public var mappingsDirectory: URL
+    /// The `Adapters/` folder of agency folders (`adapters`; default `./Adapters`).
+    public var adaptersDirectory: URL
+    /// The agency folders, once read (the configuration's sources are checked against them).
+    private var adapters: AdapterCatalog?
+    /// The file read, for errors found after loading; `(defaults)` when none.
+    public var file = "(defaults)"
     /// Configured sources by name.
     public var sources: [String: Source]
     /// Seconds between syncs in `sync` without `--once` and in `demo`, and each stream's interval in
@@ -36,26 +42,35 @@ public struct HubConfiguration: Sendable {
         public var instance: String?
     }
 
-    /// How to reach one agency system.
+    /// Where one agency system is, and how this deployment reaches it; what it is lies in its folder.
     public struct Source: Sendable {
+        /// Its base URL, drop folder, or database URL, as its folder's transport expects.
         public var url: String
-        /// Name of the environment variable holding the API token, for sources that need one.
-        public var tokenEnvironmentVariable: String?
+        /// The environment variables holding its credentials, by credential name (`token`), over the
+        /// ones its `adapter.yaml` names (`token_env` is short for `credentials: {token: …}`).
+        public var credentials: [String: String]
+        /// Records per page; nil: its folder's.
         public var pageSize: Int?
         public var timeoutSeconds: Double
         public var attempts: Int
+        /// The update-time overlap window; nil: its folder's.
+        public var overlap: TimeInterval?
+        /// Requests per second at most; nil: its folder's.
+        public var requestsPerSecond: Double?
         /// When `serve` syncs it (`every` or `cron`, with `jitter`); nil: every `sync.interval_seconds`.
         public var schedule: Schedule?
 
         public init(
-            url: String, tokenEnvironmentVariable: String?, pageSize: Int?, timeoutSeconds: Double, attempts: Int,
-            schedule: Schedule? = nil
+            url: String, credentials: [String: String] = [:], pageSize: Int? = nil, timeoutSeconds: Double = 10, attempts: Int = 4,
+            overlap: TimeInterval? = nil, requestsPerSecond: Double? = nil, schedule: Schedule? = nil
         ) {
             self.url = url
-            self.tokenEnvironmentVariable = tokenEnvironmentVariable
+            self.credentials = credentials
             self.pageSize = pageSize
             self.timeoutSeconds = timeoutSeconds
             self.attempts = attempts
+            self.overlap = overlap
+            self.requestsPerSecond = requestsPerSecond
             self.schedule = schedule
         }
     }
@@ -95,6 +110,7 @@ public struct HubConfiguration: Sendable {
     public init(dataDirectory: URL? = nil) {
         self.dataDirectory = dataDirectory ?? URL(fileURLWithPath: ".liandong")
         mappingsDirectory = URL(fileURLWithPath: "Mappings")
+        adaptersDirectory = URL(fileURLWithPath: "Adapters")
         sources = [:]
         syncInterval = 5
         databaseURL = nil
@@ -112,8 +128,15 @@ public struct HubConfiguration: Sendable {
         if let url = environment["LIANDONG_DATABASE_URL"], !url.isEmpty { databaseURL = url }
     }
 
+    /// The agency folders of `adaptersDirectory`, read once.
+    public func adapterCatalog() throws -> AdapterCatalog {
+        if let adapters { return adapters }
+        return try AdapterCatalog(directory: adaptersDirectory)
+    }
+
     private mutating func load(_ file: URL, dataDirectoryFromFlag: Bool) throws {
         let path = file.path
+        self.file = path
         let text: String
         do {
             text = try String(contentsOf: file, encoding: .utf8)
@@ -133,7 +156,8 @@ public struct HubConfiguration: Sendable {
         let check = Check(file: path)
         try check.nonEmpty(
             [
-                ("data_dir", written.dataDirectory), ("mappings", written.mappings), ("database.url", written.database?.url),
+                ("data_dir", written.dataDirectory), ("mappings", written.mappings), ("adapters", written.adapters),
+                ("database.url", written.database?.url),
                 ("serve.listen", written.serve?.listen), ("serve.instance", written.serve?.instance),
             ] + (written.sources ?? [:]).sorted { $0.key < $1.key }.flatMap { name, source in
                 [("sources.\(name).url", source.url), ("sources.\(name).token_env", source.tokenEnvironmentVariable)]
@@ -143,6 +167,7 @@ public struct HubConfiguration: Sendable {
             dataDirectory = Self.resolve(directory, against: base)
         }
         if let mappings = written.mappings { mappingsDirectory = Self.resolve(mappings, against: base) }
+        if let folder = written.adapters { adaptersDirectory = Self.resolve(folder, against: base) }
         if let url = written.database?.url {
             do {
                 _ = try DatabaseLocation(url: url)
@@ -179,36 +204,51 @@ public struct HubConfiguration: Sendable {
             delivery.maxBackoff = try duration(settings.maxBackoff, "max_backoff") ?? delivery.maxBackoff
             delivery.circuitOpen = try duration(settings.circuitOpen, "circuit_open") ?? delivery.circuitOpen
         }
-        for (name, settings) in written.sources ?? [:] {
-            sources[name] = try Self.source(name, settings, check: check)
+        guard let configured = written.sources, !configured.isEmpty else { return }
+        let catalog: AdapterCatalog
+        do {
+            catalog = try AdapterCatalog(directory: adaptersDirectory)
+        } catch {
+            throw Error(.unreadable, file: path, key: "adapters", message: "\(error)")
+        }
+        adapters = catalog
+        for (name, settings) in configured {
+            sources[name] = try Self.source(name, settings, catalog: catalog, check: check)
         }
     }
 
-    /// One source's settings, checked.
-    private static func source(_ name: String, _ settings: ConfigurationFile.Source, check: Check) throws -> Source {
+    /// One source's settings, checked against its agency folder.
+    private static func source(_ name: String, _ settings: ConfigurationFile.Source, catalog: AdapterCatalog, check: Check) throws -> Source {
         let prefix = "sources.\(name)"
-        guard AdapterRegistry.systems.contains(name) else {
+        guard let definition = catalog.definitions.first(where: { $0.system.rawValue == name }) else {
             throw Error(
                 .unknownSource, file: check.file, key: prefix,
-                message: "unknown source; expected one of: \(AdapterRegistry.systems.joined(separator: ", "))")
+                message: "no agency folder has this system; expected one of: \(catalog.systems.joined(separator: ", ")) "
+                    + "(or add its folder: liandong adapter new \(name))")
         }
         guard let url = settings.url else {
-            throw Error(file: check.file, key: prefix + ".url", message: "required: the agency's base URL, like http://10.0.0.5:8080")
+            throw Error(file: check.file, key: prefix + ".url", message: "required: \(AdapterCatalog.urlForm(of: definition.transport))")
         }
-        if name == "exchange" {
-            guard url.hasPrefix("/") || url.hasPrefix("file:///") else {
+        if let problem = AdapterCatalog.urlProblem(url, transport: definition.transport) {
+            throw Error(file: check.file, key: prefix + ".url", message: problem)
+        }
+        var credentials = settings.credentials ?? [:]
+        for (credential, variable) in credentials {
+            guard definition.auth.required.contains(credential) else {
                 throw Error(
-                    file: check.file, key: prefix + ".url",
-                    message: "expected the drop folder as an absolute path or file:/// URL, got '\(url)'")
+                    file: check.file, key: prefix + ".credentials.\(credential)",
+                    message: "\(name) takes \(definition.auth.required.isEmpty ? "no credentials" : "only " + definition.auth.required.joined(separator: ", "))")
             }
-        } else if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            throw Error(file: check.file, key: prefix + ".url", message: "expected an http:// or https:// URL, got '\(url)'")
+            try check.nonEmpty([(prefix + ".credentials.\(credential)", variable)])
         }
+        credentials["token"] = settings.tokenEnvironmentVariable ?? credentials["token"]
         return Source(
-            url: url, tokenEnvironmentVariable: settings.tokenEnvironmentVariable,
+            url: url, credentials: credentials,
             pageSize: try settings.pageSize.map { Int(try check.number($0, prefix + ".page_size", 1...10_000)) },
             timeoutSeconds: try settings.timeoutSeconds.map { try check.number($0, prefix + ".timeout_seconds", 0.1...600) } ?? 10,
             attempts: try settings.attempts.map { Int(try check.number($0, prefix + ".attempts", 1...20)) } ?? 4,
+            overlap: try settings.overlap.map { try check.duration($0, prefix + ".overlap") },
+            requestsPerSecond: try settings.requestsPerSecond.map { try check.number($0, prefix + ".requests_per_second", 0.01...10_000) },
             schedule: try schedule(settings, prefix: prefix, check: check))
     }
 

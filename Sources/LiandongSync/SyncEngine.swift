@@ -147,8 +147,8 @@ public struct SyncEngine: Sendable {
     }
 
     /// Ingests files as an exchange folder would deliver them, through the mapping of the first stream
-    /// of `source` (an adapter type: nothing is reached).
-    public func ingestFiles(_ urls: [URL], from source: any SourceAdapter.Type) async throws -> IngestSummary {
+    /// of `source` (its folder's definition: nothing is reached).
+    public func ingestFiles(_ urls: [URL], from source: AdapterDefinition) async throws -> IngestSummary {
         guard let stream = source.streams.first else { return IngestSummary() }
         let mapper = PayloadMapper(mapping: try catalog.mapping(named: stream.mapping))
         var total = IngestSummary()

@@ -8,6 +8,8 @@ public enum Repository {
 
     /// `Mappings/`.
     public static let mappings = root.appendingPathComponent("Mappings")
+    /// The agency folders.
+    public static let adapters = root.appendingPathComponent("Adapters")
 
     /// `../shared/samples/`: real documents nobody on the project wrote.
     public static let samples = root.deletingLastPathComponent().appendingPathComponent("shared/samples")

@@ -5,6 +5,7 @@ import LiandongHub
 import LiandongMapping
 import LiandongSimulator
 import LiandongSync
+import LiandongTestKit
 
 extension AgencySimulator {
     /// Runs the simulator on loopback for the duration of `body`, then stops it. The test does not
@@ -29,22 +30,30 @@ extension AgencySimulator {
         try await first.withRunning { _ in try await withRunning(all: Array(simulators.dropFirst()), body) }
     }
 
-    /// The hub's adapter for this simulated system, with a short timeout and quick retries for tests.
-    public func makeAdapter(pageSize: Int = 20, timeoutSeconds: Double = 2, attempts: Int = 3) throws -> any SourceAdapter {
-        try AdapterRegistry.make(
+    /// The hub's adapter for this simulated system, from its folder in the repository, with a short
+    /// timeout and quick retries for tests.
+    public func makeAdapter(
+        pageSize: Int = 20, timeoutSeconds: Double = 2, attempts: Int = 3, overlap: TimeInterval? = nil
+    ) throws -> any SourceAdapter {
+        try AdapterCatalog.repository().make(
             configuration.agency.rawValue, baseURL: baseURL!, token: configuration.token, pageSize: pageSize,
-            timeoutSeconds: timeoutSeconds, attempts: attempts, logger: TestDatabase.logger)
+            timeoutSeconds: timeoutSeconds, attempts: attempts, overlap: overlap, logger: TestDatabase.logger)
     }
 }
 
 extension AgencySimulator {
     /// The hub's adapter for delivering to this simulated system.
     public func makeTarget() throws -> any TargetAdapter {
-        guard let target = try makeAdapter() as? any TargetAdapter else {
+        guard let target = try makeAdapter().receiver else {
             throw AdapterError(.unsupported, system: .init(configuration.agency.rawValue), "takes no deliveries")
         }
         return target
     }
+}
+
+extension AdapterCatalog {
+    /// The repository's agency folders.
+    public static func repository() throws -> AdapterCatalog { try AdapterCatalog(directory: Repository.adapters) }
 }
 
 extension DeliveryPusher {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ExchangeAdapter
+import LiandongAdapterKit
 import Foundation
 import LiandongHub
 import LiandongMapping
@@ -84,7 +84,8 @@ struct IngestBench: AsyncParsableCommand {
         // Counted here, outside the timed run: pages stored before are skipped unread by the engine.
         let records = try Self.lineCount(of: file)
         let clock = StageClock()
-        let adapter = ExchangeFolderAdapter(location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
+        let adapter = FolderSource(
+            definition: try runtime.adapters().definition("exchange"), location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger, maxPages: .max, clock: clock)
         let before = ResourceUsage.now()
         let started = ContinuousClock.now

@@ -38,7 +38,7 @@ struct Demo: AsyncParsableCommand {
         let deadline = duration.map { Date().addingTimeInterval($0) }
         try await runtime.runServices { hub in
             let tour = DemoTour(
-                hub: hub, catalog: catalog, simulators: simulators, once: once, deadline: deadline,
+                hub: hub, catalog: catalog, agencies: try runtime.adapters(), simulators: simulators, once: once, deadline: deadline,
                 pace: once ? 0.2 : runtime.configuration.syncInterval, delivery: delivery, logger: runtime.logger)
             return simulators.map { .init(service: $0) } + [.init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup)]
         }
@@ -52,6 +52,7 @@ struct Demo: AsyncParsableCommand {
 struct DemoTour: Service {
     let hub: Hub
     let catalog: MappingCatalog
+    let agencies: AdapterCatalog
     let simulators: [AgencySimulator]
     let once: Bool
     let deadline: Date?
@@ -68,7 +69,7 @@ struct DemoTour: Service {
             try await Task.sleep(for: .milliseconds(20))
         }
         let adapters = try simulators.map { simulator in
-            try AdapterRegistry.make(
+            try agencies.make(
                 simulator.configuration.agency.rawValue, baseURL: simulator.baseURL!, token: simulator.configuration.token,
                 pageSize: 25, logger: logger)
         }
@@ -78,7 +79,7 @@ struct DemoTour: Service {
             engine: engine, jobs: adapters.map { StreamScheduler.Job(adapter: $0, schedule: Schedule(.every(pace))) }, instance: "demo",
             leaseSeconds: 30, pollInterval: .milliseconds(100))
         let pusher = DeliveryPusher(
-            hub: hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: hub.policies.sharing), instance: "demo",
+            hub: hub, catalog: catalog, targets: AdapterCatalog.targets(adapters, sharing: hub.policies.sharing), instance: "demo",
             configuration: delivery, logger: logger)
         let pipeline = ServiceGroup(services: [scheduler, pusher], gracefulShutdownSignals: [], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -100,7 +100,7 @@ struct MappingCommand: AsyncParsableCommand {
 
         func run() async throws {
             let runtime = try Runtime(global)
-            let adapter = try AdapterRegistry.adapterType(source)
+            let adapter = try runtime.adapters().definition(source)
             let mapping = try runtime.catalog().mapping(named: adapter.streams[0].mapping)
             let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
             let payload = PayloadMapper(mapping: mapping).map(.init(name: file, contentType: nil, body: bytes))

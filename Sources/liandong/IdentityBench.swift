@@ -91,6 +91,7 @@ struct IdentityBench: AsyncParsableCommand {
     private func measure(_ day: CityDay, hub: Hub, catalog: MappingCatalog, runtime: Runtime) async throws -> Report {
         let clock = StageClock()
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger, clock: clock)
+        let agencies = try runtime.adapters()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-identity-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -109,7 +110,7 @@ struct IdentityBench: AsyncParsableCommand {
             }
             let file = folder.appendingPathComponent("\(page.number)-\(page.source)")
             try Data(page.document).write(to: file)
-            let summary = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(page.source))
+            let summary = try await engine.ingestFiles([file], from: try agencies.definition(page.source))
             quarantined += summary.failures
             ingested += page.reports.count
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ExchangeAdapter
+import LiandongAdapterKit
 import Foundation
 import LiandongConfiguration
 import LiandongHub
@@ -63,15 +63,16 @@ struct LatencyBench: AsyncParsableCommand {
             for receiver in receivers { group.addTask { try await receiver.run(logger: runtime.logger) } }
             defer { group.cancelAll() }
             while receivers.contains(where: { $0.port == nil }) { try await Task.sleep(for: .milliseconds(20)) }
+            let agencies = try runtime.adapters()
             let adapters = try receivers.map {
-                try AdapterRegistry.make($0.configuration.agency.rawValue, baseURL: $0.baseURL!, token: $0.configuration.token, logger: runtime.logger)
+                try agencies.make($0.configuration.agency.rawValue, baseURL: $0.baseURL!, token: $0.configuration.token, logger: runtime.logger)
             }
             return try await database.withHub(runtime) { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)
                 let pusher = DeliveryPusher(
-                    hub: engine.hub, catalog: catalog, targets: AdapterRegistry.targets(adapters, sharing: catalog.policies.sharing),
+                    hub: engine.hub, catalog: catalog, targets: AdapterCatalog.targets(adapters, sharing: catalog.policies.sharing),
                     instance: "bench", configuration: runtime.configuration.delivery, logger: runtime.logger)
-                return try await measure(lines, into: file, engine: engine, pusher: pusher)
+                return try await measure(lines, into: file, exchange: try agencies.definition("exchange"), engine: engine, pusher: pusher)
             }
         }
         if output.json {
@@ -86,8 +87,10 @@ struct LatencyBench: AsyncParsableCommand {
 
     /// Writes the lines one at a time, each at a random moment of the poll interval, while the stream
     /// is synced every `interval` and the pusher runs; then waits for the deliveries.
-    private func measure(_ lines: [[UInt8]], into file: URL, engine: SyncEngine, pusher: DeliveryPusher) async throws -> Report {
-        let source = ExchangeFolderAdapter(location: file.deletingLastPathComponent(), stream: "latency-\(Int(Date().timeIntervalSince1970))")
+    private func measure(
+        _ lines: [[UInt8]], into file: URL, exchange: AdapterDefinition, engine: SyncEngine, pusher: DeliveryPusher
+    ) async throws -> Report {
+        let source = FolderSource(definition: exchange, location: file.deletingLastPathComponent(), stream: "latency-\(Int(Date().timeIntervalSince1970))")
         let committed = CommitTimes()
         return try await withThrowingTaskGroup(of: Void.self) { work in
             work.addTask { try await pusher.run() }

@@ -124,6 +124,9 @@ struct Runtime {
         }
     }
 
+    /// The agency folders of `Adapters/`.
+    func adapters() throws -> AdapterCatalog { try configuration.adapterCatalog() }
+
     /// `Mappings/`, read on first use.
     func catalog() throws -> MappingCatalog {
         try loaded.catalog.withLock { loaded in

@@ -27,9 +27,10 @@ struct Serve: AsyncParsableCommand {
         }
         let catalog = try runtime.catalog()
         let registry = OperationsServer.bootstrapMetrics()
+        let agencies = try runtime.adapters()
         let jobs = try settings.sources.sorted { $0.key < $1.key }.map { name, source in
             StreamScheduler.Job(
-                adapter: try AdapterRegistry.make(name, settings: source, logger: runtime.logger),
+                adapter: try agencies.make(name, settings: source, logger: runtime.logger),
                 schedule: source.schedule ?? Schedule(.every(settings.syncInterval), jitter: settings.syncInterval / 10))
         }
         let name = instance ?? settings.serve.instance ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
             let scheduler = StreamScheduler(engine: engine, jobs: jobs, instance: name, leaseSeconds: settings.serve.leaseSeconds)
             var delivery = settings.delivery
             delivery.leaseSeconds = settings.serve.leaseSeconds
-            let targets = AdapterRegistry.targets(jobs.map(\.adapter), sharing: hub.policies.sharing)
+            let targets = AdapterCatalog.targets(jobs.map(\.adapter), sharing: hub.policies.sharing)
             let pusher = DeliveryPusher(
                 hub: hub, catalog: catalog, targets: targets, instance: name, configuration: delivery, logger: runtime.logger)
             let server = OperationsServer.application(
@@ -98,7 +99,7 @@ struct Streams: AsyncParsableCommand {
     static func set(_ name: String, paused: Bool, _ global: GlobalOptions) async throws {
         let runtime = try Runtime(global)
         let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
-        let streams = try parts.count == 2 ? [parts[1]] : AdapterRegistry.adapterType(parts[0]).streams.map(\.name)
+        let streams = try parts.count == 2 ? [parts[1]] : runtime.adapters().definition(parts[0]).streams.map(\.name)
         try await runtime.withPlainHub { hub in
             for stream in streams { _ = try await hub.streams.setPaused(source: parts[0], stream: stream, paused) }
         }

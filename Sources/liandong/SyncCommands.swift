@@ -23,8 +23,9 @@ struct Sync: AsyncParsableCommand {
                 source.map { "source '\($0)' is not configured under 'sources' in the configuration file" }
                     ?? "no sources are configured: add a 'sources' section to the configuration file (see Deploy/liandong.example.yaml)")
         }
+        let agencies = try runtime.adapters()
         let adapters = try names.map {
-            try AdapterRegistry.make($0, settings: runtime.configuration.sources[$0]!, logger: runtime.logger)
+            try agencies.make($0, settings: runtime.configuration.sources[$0]!, logger: runtime.logger)
         }
         let catalog = try runtime.catalog()
         if once {
@@ -84,7 +85,7 @@ struct Ingest: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime(global)
-        let adapter = try AdapterRegistry.adapterType(source)
+        let adapter = try runtime.adapters().definition(source)
         let catalog = try runtime.catalog()
         let summary = try await runtime.withHub { hub in
             try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger)

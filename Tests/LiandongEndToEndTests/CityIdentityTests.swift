@@ -28,7 +28,7 @@ import Testing
                     for page in order {
                         let file = work.appendingPathComponent("\(page.number)-\(page.source)")
                         try Data(page.document).write(to: file)
-                        let summary = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(page.source))
+                        let summary = try await engine.ingestFiles([file], from: try AdapterCatalog.repository().definition(page.source))
                         #expect(summary.failures == 0)
                     }
                     let stats = try await hub.inspection.stats()

@@ -1,5 +1,5 @@
-import ExchangeAdapter
 import Foundation
+import LiandongAdapterKit
 import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
@@ -218,18 +218,19 @@ import Testing
         try "sources:\n  exchange: {url: /srv/exchange, page_size: 500}\n".write(to: config, atomically: true, encoding: .utf8)
         #expect(try HubConfiguration(file: config, dataDirectory: nil, environment: [:]).sources["exchange"]?.pageSize == 500)
         // A file: URL is read as a URL, percent escapes included.
-        let adapter = try AdapterRegistry.make("exchange", baseURL: "file:///srv/drop%20folder", token: nil, logger: TestDatabase.logger)
-        #expect((adapter as? ExchangeFolderAdapter)?.location.path == "/srv/drop folder")
+        let adapter = try AdapterCatalog.repository().make("exchange", baseURL: "file:///srv/drop%20folder", token: nil, logger: TestDatabase.logger)
+        #expect((adapter as? FolderSource)?.location.path == "/srv/drop folder")
     }
 
     /// The documented example stays loadable: every key it shows is one the loader knows.
     @Test func exampleConfigurationLoads() throws {
         let file = Repository.root.appendingPathComponent("Deploy/liandong.example.yaml")
         let configuration = try HubConfiguration(file: file, dataDirectory: nil, environment: [:])
-        #expect(configuration.sources.keys.sorted() == AdapterRegistry.systems.sorted())
+        #expect(configuration.sources.keys.sorted() == (try AdapterCatalog.repository().systems.sorted()))
         #expect(configuration.syncInterval == 30)
         #expect(configuration.mappingsDirectory.standardizedFileURL == Repository.mappings.standardizedFileURL)
-        #expect(configuration.sources["hotline-12345"]?.tokenEnvironmentVariable == "LIANDONG_HOTLINE_12345_TOKEN")
+        #expect(configuration.sources["hotline-12345"]?.credentials == ["token": "LIANDONG_HOTLINE_12345_TOKEN"])
+        #expect(configuration.sources["fire-119"]?.overlap == 30)
         #expect(configuration.sources["fire-119"]?.schedule == Schedule(.every(15), jitter: 3))
         #expect(configuration.sources["weather"]?.schedule?.kind == .cron(try CronExpression("*/2 * * * *")))
         #expect(configuration.serve.leaseSeconds == 30)
@@ -242,9 +243,8 @@ import Testing
         #expect { try HubConfiguration(file: file, dataDirectory: nil, environment: [:]) } throws: { error in
             (error as? HubConfiguration.Error)?.code == .unknownSource
         }
-        let settings = HubConfiguration.Source(
-            url: "http://127.0.0.1:9", tokenEnvironmentVariable: "NO_SUCH_TOKEN", pageSize: nil, timeoutSeconds: 1, attempts: 1)
-        #expect { try AdapterRegistry.make("hotline-12345", settings: settings, environment: [:], logger: TestDatabase.logger) } throws: { error in
+        let settings = HubConfiguration.Source(url: "http://127.0.0.1:9", credentials: ["token": "NO_SUCH_TOKEN"], timeoutSeconds: 1, attempts: 1)
+        #expect { try AdapterCatalog.repository().make("hotline-12345", settings: settings, environment: [:], logger: TestDatabase.logger) } throws: { error in
             (error as? HubConfiguration.Error).map { $0.code == .missingSecret && $0.key == "NO_SUCH_TOKEN" } == true
         }
     }

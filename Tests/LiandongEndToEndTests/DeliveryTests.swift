@@ -219,7 +219,7 @@ import Testing
         try await fire.withRunning { fire in
             try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
                 let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
-                let weather = try AdapterRegistry.adapterType("weather")
+                let weather = try AdapterCatalog.repository().definition("weather")
                 try await DeliveryPusher.running(hub: engine.hub, catalog: catalog, targets: [try fire.makeTarget()]) {
                     _ = try await engine.ingestFiles([try cap("W1", "Alert", "Extreme")], from: weather)
                     _ = try await engine.ingestFiles([try cap("W2", "Update", "Moderate", references: "W1")], from: weather)

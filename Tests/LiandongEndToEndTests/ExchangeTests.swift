@@ -1,5 +1,6 @@
-import ExchangeAdapter
 import Foundation
+import LiandongAdapterKit
+import LiandongConfiguration
 import LiandongHub
 import LiandongModel
 import LiandongSync
@@ -33,7 +34,7 @@ import Testing
         let folder = try Self.write(lines)
         try await TestDatabase.withFreshHub(policies: try MappingFixture.repositoryCatalog().policies) { hub in
             let engine = SyncEngine(hub: hub, catalog: try MappingFixture.repositoryCatalog(), logger: TestDatabase.logger)
-            let adapter = ExchangeFolderAdapter(location: folder, pageSize: 5)
+            let adapter = FolderSource(definition: try AdapterCatalog.repository().definition("exchange"), location: folder, pageSize: 5)
             let first = try await engine.sync(adapter)[0]
             #expect(first.error == nil)
             #expect(first.batches == 5, "23 lines in pages of 5")

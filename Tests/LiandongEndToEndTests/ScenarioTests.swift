@@ -70,7 +70,7 @@ import Yams
                 if let source = step.source, let document = step.document {
                     let file = work.appendingPathComponent("step-\(n)")
                     try Data(document.utf8).write(to: file)
-                    let summary = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(source))
+                    let summary = try await engine.ingestFiles([file], from: try AdapterCatalog.repository().definition(source))
                     #expect(summary.failures == 0, "\(name) step \(n): the document maps")
                 } else if let report = step.split {
                     try await hub.incidents.split(report: report)
@@ -136,7 +136,7 @@ extension ScenarioTests {
                 for n in order {
                     let file = work.appendingPathComponent("step-\(n)")
                     try Data((steps[n].document ?? "").utf8).write(to: file)
-                    _ = try await engine.ingestFiles([file], from: try AdapterRegistry.adapterType(steps[n].source ?? ""))
+                    _ = try await engine.ingestFiles([file], from: try AdapterCatalog.repository().definition(steps[n].source ?? ""))
                 }
                 return try await hub.inspection.stats().digest
             }

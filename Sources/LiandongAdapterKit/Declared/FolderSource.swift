@@ -1,50 +1,66 @@
 import Foundation
-import LiandongAdapterKit
+import LiandongMapping
 import LiandongModel
 
-/// A data-sharing exchange's drop folder: JSON-lines files (`*.jsonl`) the exchange writes, read in
-/// name order, `pageSize` lines per page. The cursor is `<file>:<byte offset>`, so a page is read
-/// from where the last one ended and memory stays flat however large the file. `location` is the
-/// folder, or one file.
-public struct ExchangeFolderAdapter: SourceAdapter {
-    public static let system: SourceSystemID = "exchange"
-    public static let streams = [SourceStream(name: "reports", mapping: "exchange/report")]
-    /// `Self.streams`, under the name given to `init`.
+/// A drop folder an exchange writes files into, read in name order. JSON-lines files are read
+/// `pageSize` lines at a time, any other file whole. The cursor is `<file>:<byte offset>`, so a page is
+/// read from where the last one ended and memory stays flat however large the file. `location` is the
+/// folder, or one file; a stream's `path` is the pattern of its files (`*.jsonl`).
+public struct FolderSource: SourceAdapter {
+    public let definition: AdapterDefinition
+    /// The definition's streams, under the names given to `init`.
     public let streams: [SourceStream]
     /// The drop folder, or one file.
     public let location: URL
     let pageSize: Int
 
-    /// `stream` names the cursor: one folder read twice under two names is read twice.
-    public init(location: URL, pageSize: Int = 1000, stream: String = "reports") {
+    /// `stream` renames the definition's first stream (it names the cursor: one folder read twice under
+    /// two names is read twice).
+    public init(definition: AdapterDefinition, location: URL, pageSize: Int? = nil, stream: String? = nil) {
+        self.definition = definition
         self.location = location
-        self.pageSize = pageSize
-        streams = [SourceStream(name: stream, mapping: "exchange/report")]
+        self.pageSize = pageSize ?? definition.paging.pageSize
+        var streams = definition.streams
+        if let stream, !streams.isEmpty { streams[0].name = stream }
+        self.streams = streams
     }
 
+    public var system: SourceSystemID { definition.system }
+
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
-        let files = try Self.files(at: location)
+        let files = try Self.files(at: location, matching: stream.path ?? "*")
         let (startFile, startOffset) = Self.position(cursor)
         for file in files where startFile == nil || file.lastPathComponent >= startFile! {
             let offset = file.lastPathComponent == startFile ? startOffset : 0
-            let (body, end, atEnd) = try Self.lines(of: file, from: offset, count: pageSize)
+            let (body, end, atEnd) =
+                definition.format == .jsonLines
+                ? try Self.lines(of: file, from: offset, count: pageSize) : try Self.rest(of: file, from: offset)
             guard !body.isEmpty else { continue }
-            let payload = FetchedPayload(
-                name: "\(file.lastPathComponent):\(offset)", contentType: "application/jsonl", body: body)
+            let payload = FetchedPayload(name: "\(file.lastPathComponent):\(offset)", contentType: Self.contentType(definition.format), body: body)
             let isLast = atEnd && file == files.last
             return SourcePage(payloads: [payload], cursor: "\(file.lastPathComponent):\(end)", hasMore: !isLast)
         }
         return SourcePage(payloads: [], cursor: cursor, hasMore: false)
     }
 
-    static func files(at location: URL) throws -> [URL] {
+    static func contentType(_ format: DocumentParser.Format) -> String {
+        switch format {
+        case .jsonLines: "application/jsonl"
+        case .json: "application/json"
+        case .xml: "application/xml"
+        case .csv: "text/csv"
+        }
+    }
+
+    /// The files at `location` whose names match `pattern` (`*` for any run of characters), in name order.
+    static func files(at location: URL, matching pattern: String) throws -> [URL] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isFolder) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: location.path])
         }
         guard isFolder.boolValue else { return [location] }
         return try FileManager.default.contentsOfDirectory(at: location, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "jsonl" }
+            .filter { fnmatch(pattern, $0.lastPathComponent, 0) == 0 }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
@@ -53,6 +69,15 @@ public struct ExchangeFolderAdapter: SourceAdapter {
             return (nil, 0)
         }
         return (String(cursor[..<colon]), offset)
+    }
+
+    /// The bytes of `file` from `offset` to its end.
+    static func rest(of file: URL, from offset: UInt64) throws -> (body: [UInt8], end: UInt64, atEnd: Bool) {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        let body = [UInt8](try handle.readToEnd() ?? Data())
+        return (body, offset + UInt64(body.count), true)
     }
 
     /// Up to `count` whole lines of `file` from byte `offset`: their bytes, the offset after them,

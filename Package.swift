@@ -142,6 +142,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LiandongAdapterKitTests", dependencies: ["LiandongAdapterKit", "LiandongMapping", "LiandongTestKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LiandongHubTests",
             dependencies: ["LiandongHub", "LiandongMapping", "LiandongSync", "LiandongTestKit", "LiandongTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings

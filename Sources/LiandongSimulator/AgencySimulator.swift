@@ -28,8 +28,14 @@ public final class AgencySimulator: Sendable {
         public var seed: UInt64 = 1
         /// Records to generate (each goes through several versions).
         public var records: Int = 50
-        /// Versions released per second; nil releases everything at once.
+        /// Versions released per second; nil releases everything at once (unless released by hand).
         public var releasePerSecond: Double?
+        /// Versions are released only by `release(upTo:)`.
+        public var releasesByHand = false
+        /// Every `n`-th version is committed late: it becomes visible after the version that follows it,
+        /// whose update time is later, as a transaction that began first but committed second does. A
+        /// client that pages by update time without an overlap skips it. nil: in order.
+        public var lateCommitEvery: Int?
         /// Bearer token the 12345 API demands.
         public var token: String = "sim-token"
         /// Loopback port; 0 picks a free one.
@@ -54,19 +60,22 @@ public final class AgencySimulator: Sendable {
     public let resources: SimulatedTimeline
     private let started = Date()
     private let boundPort = Mutex<Int?>(nil)
+    private let releasedByHand = Mutex(0)
     private let requests = Mutex<Int>(0)
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         inbox = SimulatedInbox(agency: configuration.agency)
-        switch configuration.agency {
-        case .hotline: timeline = AgencyData.hotlineWorkOrders(seed: configuration.seed, count: configuration.records)
-        case .fire: timeline = AgencyData.fireAlarms(seed: configuration.seed, count: configuration.records)
-        case .weather: timeline = AgencyData.weatherWarnings(seed: configuration.seed, count: configuration.records)
-        case .police: timeline = AgencyData.policeTickets(seed: configuration.seed, count: configuration.records)
-        case .ambulance: timeline = AgencyData.ambulanceCalls(seed: configuration.seed, count: configuration.records)
-        case .bureau: timeline = AgencyData.bureauIncidents(seed: configuration.seed, count: configuration.records)
-        }
+        let generated: SimulatedTimeline =
+            switch configuration.agency {
+            case .hotline: AgencyData.hotlineWorkOrders(seed: configuration.seed, count: configuration.records)
+            case .fire: AgencyData.fireAlarms(seed: configuration.seed, count: configuration.records)
+            case .weather: AgencyData.weatherWarnings(seed: configuration.seed, count: configuration.records)
+            case .police: AgencyData.policeTickets(seed: configuration.seed, count: configuration.records)
+            case .ambulance: AgencyData.ambulanceCalls(seed: configuration.seed, count: configuration.records)
+            case .bureau: AgencyData.bureauIncidents(seed: configuration.seed, count: configuration.records)
+            }
+        timeline = configuration.lateCommitEvery.map { generated.committingLate(every: $0) } ?? generated
         let bureau = configuration.agency == .bureau
         instructions = bureau ? AgencyData.bureauInstructions(seed: configuration.seed, count: configuration.records) : .init(versions: [])
         resources = bureau ? AgencyData.bureauResources(seed: configuration.seed, count: configuration.records) : .init(versions: [])
@@ -79,8 +88,14 @@ public final class AgencySimulator: Sendable {
     /// Requests answered so far.
     public var requestCount: Int { requests.withLock { $0 } }
 
+    /// Releases the first `count` versions (with `releasesByHand`).
+    public func release(upTo count: Int) {
+        releasedByHand.withLock { $0 = min(count, timeline.versions.count) }
+    }
+
     /// How many versions are released now.
     var released: Int {
+        if configuration.releasesByHand { return releasedByHand.withLock { $0 } }
         guard let rate = configuration.releasePerSecond else { return timeline.versions.count }
         return min(timeline.versions.count, 3 + Int(Date().timeIntervalSince(started) * rate))
     }

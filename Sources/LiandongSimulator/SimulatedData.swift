@@ -57,6 +57,17 @@ public struct SimulatedVersion: Sendable {
 public struct SimulatedTimeline: Sendable {
     public var versions: [SimulatedVersion]
 
+    /// The same versions with every `n`-th one released after the next (when that one is of another
+    /// record and later): committed late, behind a version already visible.
+    func committingLate(every n: Int) -> SimulatedTimeline {
+        var versions = self.versions
+        for index in stride(from: n - 1, to: versions.count - 1, by: n)
+        where versions[index].id != versions[index + 1].id && versions[index].updated < versions[index + 1].updated {
+            versions.swapAt(index, index + 1)
+        }
+        return SimulatedTimeline(versions: versions)
+    }
+
     /// The latest released version of every record, ordered by (update time, id), after a cursor.
     func latest(released: Int, after cursor: (Date, String)?) -> [SimulatedVersion] {
         var latest: [String: SimulatedVersion] = [:]

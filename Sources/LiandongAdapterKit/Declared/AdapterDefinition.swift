@@ -111,6 +111,9 @@ public struct AdapterDefinition: Sendable {
         public enum Digest: String, Sendable, Codable, CaseIterable { case sha256 = "hmac-sha256", sha1 = "hmac-sha1" }
         public enum Encoding: String, Sendable, Codable, CaseIterable { case base64, hex }
         public enum TimestampUnit: String, Sendable, Codable, CaseIterable { case seconds, milliseconds }
+
+        /// The defaults above.
+        public init() {}
     }
 
     /// A definition that cannot be read, with the file, the key and what is wrong.

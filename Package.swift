@@ -89,11 +89,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Simulated agency systems with injectable faults.
+        // Simulated agency systems with injectable faults: the built-in agencies, and any agency folder
+        // served from its sample pages.
         .target(
             name: "LiandongSimulator",
             dependencies: [
-                "LiandongModel", .product(name: "Hummingbird", package: "hummingbird"),
+                "LiandongModel", "LiandongMapping", "LiandongAdapterKit", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

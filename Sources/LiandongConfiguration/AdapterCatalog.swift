@@ -51,6 +51,9 @@ public struct AdapterCatalog: Sendable {
         self.definitions = definitions
     }
 
+    /// A catalog of these definitions only (one folder under check).
+    public init(definitions: [AdapterDefinition]) { self.definitions = definitions }
+
     /// The system names of every folder.
     public var systems: [String] { definitions.map(\.system.rawValue) }
 

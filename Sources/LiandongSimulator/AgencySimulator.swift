@@ -170,18 +170,7 @@ public final class AgencySimulator: Sendable {
         async throws -> Response
     {
         requests.withLock { $0 += 1 }
-        var bytes = body
-        switch faults.next() {
-        case .serverError?: return Response(status: .serviceUnavailable)
-        case .timeout?: try await Task.sleep(for: .seconds(35))
-        case .slow?: try await Task.sleep(for: .seconds(2))
-        case .truncated?: bytes = Array(bytes.prefix(bytes.count / 2))
-        case .malformedRecord?: bytes = render(true)
-        case .wrongEncoding?: bytes = wrongEncoding()
-        case nil: break
-        }
-        return Response(
-            status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return try await faults.respond(body: body, contentType: contentType, render: render, wrongEncoding: wrongEncoding)
     }
 
     /// The page a list request asks for in the agency's own query keys: at most `size` (else

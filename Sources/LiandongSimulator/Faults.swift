@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import NIOCore
 import Synchronization
 
 /// Faults a simulator injects into its next responses, to test that the hub survives them.
@@ -40,4 +42,24 @@ public final class FaultQueue: Sendable {
 
     /// Faults not yet served.
     public var remaining: Int { pending.withLock { $0.count } }
+}
+
+extension FaultQueue {
+    /// The answer `body` with the next fault (if any) applied: `render(true)` is the page with one
+    /// malformed record, `wrongEncoding()` the page in another charset than declared.
+    func respond(body: [UInt8], contentType: String, render: (_ malformed: Bool) -> [UInt8], wrongEncoding: () -> [UInt8])
+        async throws -> Response
+    {
+        var bytes = body
+        switch next() {
+        case .serverError?: return Response(status: .serviceUnavailable)
+        case .timeout?: try await Task.sleep(for: .seconds(35))
+        case .slow?: try await Task.sleep(for: .seconds(2))
+        case .truncated?: bytes = Array(bytes.prefix(bytes.count / 2))
+        case .malformedRecord?: bytes = render(true)
+        case .wrongEncoding?: bytes = wrongEncoding()
+        case nil: break
+        }
+        return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 }

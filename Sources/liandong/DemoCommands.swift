@@ -30,6 +30,16 @@ struct Demo: AsyncParsableCommand {
             configuration.releasePerSecond = once ? nil : 4
             return AgencySimulator(configuration)
         }
+        // Every other agency folder with samples is served from them, as `liandong simulate` would.
+        let agencies = try runtime.adapters()
+        var folderSimulators: [FolderSimulator] = []
+        for definition in agencies.definitions where definition.transport == .http && AgencySimulator.Agency(rawValue: definition.system.rawValue) == nil {
+            do {
+                folderSimulators.append(try FolderSimulator(definition: definition, catalog: catalog, releasePerSecond: once ? nil : 2))
+            } catch {
+                print("Left out of the demo: \(error)")
+            }
+        }
         simulators[0].faults.inject(.malformedRecord)
         simulators[1].faults.inject(.wrongEncoding)
         simulators[2].faults.inject(.serverError)
@@ -38,9 +48,10 @@ struct Demo: AsyncParsableCommand {
         let deadline = duration.map { Date().addingTimeInterval($0) }
         try await runtime.runServices { hub in
             let tour = DemoTour(
-                hub: hub, catalog: catalog, agencies: try runtime.adapters(), simulators: simulators, once: once, deadline: deadline,
+                hub: hub, catalog: catalog, agencies: agencies, simulators: simulators, folderSimulators: folderSimulators, once: once,
+                deadline: deadline,
                 pace: once ? 0.2 : runtime.configuration.syncInterval, delivery: delivery, logger: runtime.logger)
-            return simulators.map { .init(service: $0) } + [.init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup)]
+            return simulators.map { .init(service: $0) } + folderSimulators.map { .init(service: $0) } + [.init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup)]
         }
     }
 }
@@ -54,6 +65,8 @@ struct DemoTour: Service {
     let catalog: MappingCatalog
     let agencies: AdapterCatalog
     let simulators: [AgencySimulator]
+    /// The agency folders served from their samples.
+    let folderSimulators: [FolderSimulator]
     let once: Bool
     let deadline: Date?
     /// Seconds between two syncs of a stream.
@@ -64,7 +77,7 @@ struct DemoTour: Service {
     func run() async throws {
         let clock = ContinuousClock()
         let listening = clock.now + .seconds(30)
-        while simulators.contains(where: { $0.port == nil }) {
+        while simulators.contains(where: { $0.port == nil }) || folderSimulators.contains(where: { $0.baseURL == nil }) {
             guard clock.now < listening else { throw CouldNotRun("the simulated agencies did not start listening within 30 s") }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -72,8 +85,11 @@ struct DemoTour: Service {
             try agencies.make(
                 simulator.configuration.agency.rawValue, baseURL: simulator.baseURL!, token: simulator.configuration.token,
                 pageSize: 25, logger: logger)
-        }
-        print("Simulated agencies: " + simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }.joined(separator: ", "))
+        } + folderSimulators.map { try agencies.make($0.definition.system.rawValue, baseURL: $0.baseURL!, token: "demo", pageSize: 25, logger: logger) }
+        print(
+            "Simulated agencies: "
+                + (simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }
+                    + folderSimulators.map { "\($0.definition.system) at \($0.baseURL!) (from its samples)" }).joined(separator: ", "))
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: logger)
         let scheduler = StreamScheduler(
             engine: engine, jobs: adapters.map { StreamScheduler.Job(adapter: $0, schedule: Schedule(.every(pace))) }, instance: "demo",
@@ -184,26 +200,46 @@ extension Demo {
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one simulated agency system on loopback until interrupted.",
-        discussion: "Inject faults with: curl -X POST 'http://127.0.0.1:PORT/_faults?kind=server_error&count=3'")
+        discussion: """
+            A built-in agency (hotline-12345, fire-119, police-110, ambulance-120, weather, emergency-bureau) runs its own \
+            simulator, with records that change over time. Any other agency folder, or any folder with --samples, is \
+            served from its sample pages (Adapters/<system>/samples/) the way its adapter.yaml pages them.
+            Inject faults with: curl -X POST 'http://127.0.0.1:PORT/_faults?kind=server_error&count=3' \
+            (kinds: \(Fault.allCases.map(\.rawValue).joined(separator: ", ")); add &endpoint=inbox for deliveries).
+            """)
     @OptionGroup var global: GlobalOptions
-    @Option(help: "hotline-12345, fire-119, police-110, ambulance-120, weather or emergency-bureau.") var agency: String
+    @Argument(help: "The agency's system name (its folder's 'system').") var system: String
     @Option var port: Int = 0
-    @Option var seed: UInt64 = 1
-    @Option var records: Int = 50
-    @Option(help: "Release this many record versions per second instead of all at once.") var live: Double?
+    @Option(help: "Built-in simulators: the seed of their data.") var seed: UInt64 = 1
+    @Option(help: "Built-in simulators: how many records.") var records: Int = 50
+    @Option(help: "Release this many records (built-in: record versions) per second instead of all at once.") var live: Double?
+    @Flag(help: "Serve the folder's sample pages even for a built-in agency.") var samples = false
 
     func run() async throws {
-        guard let kind = AgencySimulator.Agency(rawValue: agency) else {
-            throw ValidationError(
-                "unknown agency '\(agency)'; expected one of: \(AgencySimulator.Agency.allCases.map(\.rawValue).joined(separator: ", "))")
+        if !samples, let kind = AgencySimulator.Agency(rawValue: system) {
+            var configuration = AgencySimulator.Configuration(agency: kind, seed: seed, records: records, releasePerSecond: live)
+            configuration.port = port
+            let simulator = AgencySimulator(configuration)
+            try await Self.serve(simulator, until: { simulator.baseURL }) {
+                "\(kind.rawValue) simulator at \($0) (token: \(kind == .hotline ? configuration.token : "none"))"
+            }
+            return
         }
-        var configuration = AgencySimulator.Configuration(agency: kind, seed: seed, records: records, releasePerSecond: live)
-        configuration.port = port
-        let simulator = AgencySimulator(configuration)
+        let runtime = try Runtime(global)
+        let definition = try runtime.adapters().definition(system)
+        let simulator = try FolderSimulator(definition: definition, catalog: try runtime.catalog(), port: port, releasePerSecond: live)
+        try await Self.serve(simulator, until: { simulator.baseURL }) {
+            "\(system) served from \(definition.folder.path)/samples at \($0)"
+                + (definition.auth.scheme == .none ? "" : " (it does not check credentials)")
+        }
+    }
+
+    /// Runs `simulator` until interrupted, printing `banner` once it listens.
+    static func serve(_ simulator: some Service, until baseURL: @escaping @Sendable () -> String?, banner: (String) -> String) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await simulator.run(logger: Logger(label: "liandong.simulator")) }
-            while simulator.port == nil { try await Task.sleep(for: .milliseconds(20)) }
-            print("\(kind.rawValue) simulator at \(simulator.baseURL!) (token: \(kind == .hotline ? configuration.token : "none"))")
+            group.addTask { try await simulator.run() }
+            while baseURL() == nil { try await Task.sleep(for: .milliseconds(20)) }
+            print(banner(baseURL()!))
             try await group.next()
         }
     }

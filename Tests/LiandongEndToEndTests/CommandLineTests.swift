@@ -267,6 +267,8 @@ import Testing
         ("sources:\n  fire-119: {page_size: 10}\n", "sources.fire-119.url", "required"),
         ("serve: {instance: \"\"}\n", "serve.instance", "non-empty"),
         ("sources:\n  hotline-12345: {url: http://x, token_env: \"\"}\n", "sources.hotline-12345.token_env", "non-empty"),
+        ("sources:\n  police-110: {url: http://x, credentials: {token: T}}\n", "sources.police-110.credentials.token", "no credentials"),
+        ("sources:\n  fire-119: {url: http://x, overlap: soon}\n", "sources.fire-119.overlap", "30s"),
     ])
     func mistakesNameTheKey(text: String, key: String, hint: String) throws {
         let file = Scratch.path("config", extension: "yaml")

@@ -55,13 +55,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Adapter protocols and the declarative transports an agency folder's adapter.yaml names:
-        // HTTP (paging, auth, signing, retries, pacing) and drop folders.
+        // HTTP (paging, auth, signing, retries, pacing), drop folders and another database's tables.
         .target(
             name: "LiandongAdapterKit",
             dependencies: [
                 "LiandongModel", "LiandongMapping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import LiandongAdapterKit
+import LiandongHub
 import LiandongModel
 import Logging
 
@@ -98,9 +99,17 @@ public struct AdapterCatalog: Sendable {
             }
             return FolderSource(definition: definition, location: location, pageSize: settings.pageSize)
         case .database:
-            throw HubConfiguration.Error(
-                file: definition.folder.appendingPathComponent("adapter.yaml").path, key: "transport",
-                message: "the database transport is not built yet")
+            let location: DatabaseLocation
+            do {
+                location = try DatabaseLocation(url: settings.url)
+            } catch {
+                throw HubConfiguration.Error(file: "(configuration)", key: "sources.\(name).url", message: error.message)
+            }
+            var connection = location.connectionConfiguration
+            connection.username = credentials["user"] ?? connection.username
+            connection.password = credentials["password"] ?? connection.password
+            return DatabaseSource(
+                definition: definition, connection: connection, pageSize: settings.pageSize, overlap: settings.overlap, logger: logger)
         case .custom(let transport):
             return try Self.transports[transport]!(definition, settings, credentials, logger)
         }

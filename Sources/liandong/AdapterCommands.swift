@@ -16,15 +16,15 @@ struct AdapterCommand: AsyncParsableCommand {
             discussion: "Then edit them to the agency's real pages and run 'liandong adapter check <system>'.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The agency system's name, like water-resources (lower case, digits and '-').") var system: String
-        @Option(help: "http or folder.") var transport: String = "http"
-        @Option(help: "json, xml or csv.") var format: String = "json"
+        @Option(help: "http, folder or database.") var transport: String = "http"
+        @Option(help: "json, xml or csv (a database's rows are read as JSON).") var format: String = "json"
 
         func run() async throws {
             guard system.range(of: "^[a-z][a-z0-9-]*$", options: .regularExpression) != nil else {
                 throw ValidationError("'\(system)' is not a system name: lower case letters, digits and '-', like water-resources")
             }
             guard let scaffold = Scaffold(system: system, transport: transport, format: format) else {
-                throw ValidationError("expected --transport http or folder and --format json, xml or csv")
+                throw ValidationError("expected --transport http, folder or database and --format json, xml or csv")
             }
             let runtime = try Runtime(global)
             let folder = runtime.configuration.adaptersDirectory.appendingPathComponent(system)

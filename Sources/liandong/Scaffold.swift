@@ -7,10 +7,11 @@ struct Scaffold {
     let format: String
 
     init?(system: String, transport: String, format: String) {
-        guard ["http", "folder"].contains(transport), ["json", "xml", "csv"].contains(format) else { return nil }
+        guard ["http", "folder", "database"].contains(transport), ["json", "xml", "csv"].contains(format) else { return nil }
+        // A table's rows are read as JSON whatever the page format asked for.
+        self.format = transport == "database" ? "json" : format
         self.system = system
         self.transport = transport
-        self.format = format
     }
 
     /// A folder of JSON takes JSON-lines files, one record a line.
@@ -28,7 +29,8 @@ struct Scaffold {
     ]
 
     var recordsPath: String {
-        switch documentFormat {
+        if transport == "database" { return "rows" }
+        return switch documentFormat {
         case "json": "data.items"
         case "json-lines": "line"
         case "xml": "list.item"
@@ -41,6 +43,14 @@ struct Scaffold {
             return """
                 paging:
                   page_size: 1000               # lines (or files) per page: one ingest transaction
+                """
+        }
+        if transport == "database" {
+            return """
+                paging:
+                  page_size: 500                # rows per page: one ingest transaction
+                  next: {time: updateTime, id: id}  # the columns of the update time and the id, read in that order
+                  overlap: 10s                  # once caught up, read this far back again (late commits)
                 """
         }
         let (next, more): (String, String) =
@@ -63,8 +73,23 @@ struct Scaffold {
     }
 
     var adapter: String {
-        let path = transport == "folder" ? "\"*.\(self.extension)\"        # the files of this stream in the drop folder" : "/api/records              # the list's URL path"
-        let receiving = transport == "folder" ? "" : """
+        let path =
+            switch transport {
+            case "folder": "\"*.\(self.extension)\"        # the files of this stream in the drop folder"
+            case "database": "records                  # the table (or schema.table); each page is {\"rows\": [...]}"
+            default: "/api/records              # the list's URL path"
+            }
+        let receiving =
+            transport == "database"
+            ? """
+
+                # If the hub delivers to it: rows inserted into an exchange table with the columns
+                # idempotency_key (unique), kind, content_type, body (text, json or xml).
+                # receives:
+                #   path: hub_delivery
+                #   receipt: id                 # the column answered as the receipt
+                """
+            : transport == "folder" ? "" : """
 
             auth:
               type: none                      # none | bearer (token_env) | basic (user_env, password_env)
@@ -124,6 +149,9 @@ struct Scaffold {
 
     var sample: String {
         let records = Self.records
+        if transport == "database" {
+            return "{\"rows\": [\n  " + records.map { "{" + $0.map { "\"\($0.0)\": \"\($0.1)\"" }.joined(separator: ", ") + "}" }.joined(separator: ",\n  ") + "\n]}\n"
+        }
         let last = records.last!
         func value(_ record: [(String, String)], _ name: String) -> String { record.first { $0.0 == name }!.1 }
         func json(_ record: [(String, String)]) -> String {

@@ -51,6 +51,14 @@ public struct DatabaseLocation: Sendable, Hashable {
         return "postgresql://\(username)@\(host):\(port)/\(database)"
     }
 
+    /// One connection to it, as an agency's database transport makes (no pool to run).
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        if host.hasPrefix("/") {
+            return .init(unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: username, password: password, database: database)
+        }
+        return .init(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    }
+
     /// The PostgresNIO client configuration.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration

@@ -22,6 +22,9 @@ public struct Hub: Sendable {
     public let logger: Logger
     /// The rules this hub's writes follow: identity and authority, sharing, routing.
     public let policies: HubPolicies
+    /// The record kinds this database holds: the built-in ones and the declared ones it has tables for
+    /// (read by `withHub`; declared kinds in `policies` are stored first).
+    public internal(set) var kinds: RecordKinds = .builtIn
     /// Where ingest moves the time spent on identity out of `write` into `resolve`, when measured.
     public private(set) var clock: StageClock?
     /// What this process has written since it last analyzed the tables.
@@ -73,7 +76,10 @@ public struct Hub: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            return try await body(Hub(client: client, policies: policies, logger: logger))
+            var hub = Hub(client: client, policies: policies, logger: logger)
+            if !policies.kinds.declared.isEmpty { try await hub.storeKinds(policies.kinds.declared) }
+            hub.kinds = try await hub.storedKinds()
+            return try await body(hub)
         }
     }
 
@@ -127,6 +133,7 @@ protocol HubStore: Sendable {
 extension HubStore {
     var logger: Logger { hub.logger }
     var policies: HubPolicies { hub.policies }
+    var kinds: RecordKinds { hub.kinds }
 
     @discardableResult
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> ReadRows {

@@ -91,7 +91,8 @@ public struct MappingCatalog: Sendable {
         var mappings: [String: Mapping] = [:]
         var outbound: [String: OutboundMapping] = [:]
         let systems = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
-        for system in systems where system != "codes" && system != "policies" {
+        let kinds = try Self.loadKinds(directory)
+        for system in systems where !["codes", "policies", "kinds"].contains(system) {
             let folder = directory.appendingPathComponent(system)
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
@@ -100,13 +101,19 @@ public struct MappingCatalog: Sendable {
                 let spec: MappingSpec = try Self.decode(url)
                 let name = "\(system)/\(file.dropLast(5))"
                 try Self.checkReferences(spec, file: url.path, codeLists: lists, divisions: divisions)
+                guard kinds.all.map(\.rawValue).contains(spec.entity) else {
+                    throw LoadError(
+                        file: url.path, key: "entity",
+                        message: "'\(spec.entity)' is not a record kind; expected one of: \(kinds.all.map(\.rawValue).joined(separator: ", ")), "
+                            + "or declare it in Mappings/kinds/\(spec.entity).yaml")
+                }
                 mappings[name] = Mapping(name: name, spec: spec, codeLists: lists, divisions: divisions)
             }
             let outboundFolder = folder.appendingPathComponent("outbound")
             for file in ((try? fm.contentsOfDirectory(atPath: outboundFolder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
                 let url = outboundFolder.appendingPathComponent(file)
                 let spec: OutboundSpec = try Self.decode(url)
-                try Self.checkOutbound(spec, system: system, kind: String(file.dropLast(5)), file: url.path, codeLists: lists)
+                try Self.checkOutbound(spec, system: system, kind: String(file.dropLast(5)), file: url.path, codeLists: lists, kinds: kinds)
                 let name = "\(system)/outbound/\(file.dropLast(5))"
                 outbound[name] = OutboundMapping(name: name, spec: spec, codeLists: lists)
             }
@@ -115,9 +122,10 @@ public struct MappingCatalog: Sendable {
         self.outbound = outbound
         self.codeLists = lists
         self.divisions = divisions
-        let sharing = try Self.loadSharing(directory, outbound: outbound)
+        let sharing = try Self.loadSharing(directory, outbound: outbound, kinds: kinds)
         self.policies = HubPolicies(
-            incident: try Self.loadPolicy(directory), sharing: sharing, routing: try Self.loadRouting(directory, sharing: sharing))
+            incident: try Self.loadPolicy(directory, kinds: kinds), sharing: sharing,
+            routing: try Self.loadRouting(directory, sharing: sharing, kinds: kinds), kinds: kinds)
     }
 
     /// The outbound mapping that writes `kind` for `target`, if there is one.
@@ -140,7 +148,8 @@ public struct MappingCatalog: Sendable {
         var crosswalks: [String: [String: String]]?
     }
 
-    static func decode<T: Decodable>(_ url: URL) throws(LoadError) -> T {
+    /// Decodes `url`; `kinds` are the record kinds its checks know (`decoder.recordKinds`).
+    static func decode<T: Decodable>(_ url: URL, kinds: RecordKinds = .builtIn) throws(LoadError) -> T {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -148,7 +157,7 @@ public struct MappingCatalog: Sendable {
             throw LoadError(.unreadable, file: url.path, key: "", message: "cannot be read: \(error.localizedDescription)")
         }
         do {
-            return try YAMLDecoder().decode(T.self, from: text)
+            return try YAMLDecoder().decode(T.self, from: text, userInfo: [.recordKinds: kinds])
         } catch let error as DecodingError {
             throw LoadError(file: url.path, key: error.keyPath, message: error.reason)
         } catch {

@@ -33,12 +33,13 @@ struct AuthorityFile: Decodable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let ranks = try c.decodeIfPresent([Rank].self, forKey: .sources) ?? []
             let from = try c.decodeIfPresent([String: String].self, forKey: .from) ?? [:]
-            for kind in from.keys where !EntityKind.reports.map(\.rawValue).contains(kind) {
+            let reports = decoder.recordKinds.reports.map(\.rawValue)
+            for kind in from.keys where !reports.contains(kind) {
                 throw DecodingError.dataCorrupted(
                     .init(
                         codingPath: decoder.codingPath + [CodingKeys.from],
                         debugDescription:
-                            "'\(kind)' is not a report kind; expected one of: \(EntityKind.reports.map(\.rawValue).joined(separator: ", "))"))
+                            "'\(kind)' is not a report kind; expected one of: \(reports.joined(separator: ", "))"))
             }
             rule = FieldRule(
                 ranks: ranks.map(\.sources), from: Dictionary(uniqueKeysWithValues: from.map { (EntityKind(rawValue: $0), $1) }),
@@ -214,14 +215,14 @@ struct MatchingFile: Decodable {
 
 extension MappingCatalog {
     /// Loads `policies/authority.yaml` and `policies/matching.yaml` below `directory`; without them, `.none`.
-    static func loadPolicy(_ directory: URL) throws(LoadError) -> IncidentPolicy {
+    static func loadPolicy(_ directory: URL, kinds: RecordKinds) throws(LoadError) -> IncidentPolicy {
         let folder = directory.appendingPathComponent("policies")
         let authority = folder.appendingPathComponent("authority.yaml")
         let matching = folder.appendingPathComponent("matching.yaml")
         let fm = FileManager.default
         var policy = IncidentPolicy.none
         if fm.fileExists(atPath: authority.path) {
-            let file: AuthorityFile = try decode(authority)
+            let file: AuthorityFile = try decode(authority, kinds: kinds)
             policy.authority = file.policy
         }
         if fm.fileExists(atPath: matching.path) {
@@ -235,10 +236,10 @@ extension MappingCatalog {
 extension MappingCatalog {
     /// Loads `policies/sharing.yaml` below `directory`; without it, nothing is shared. Every kind an
     /// agreement grants needs the receiver's outbound mapping for it.
-    static func loadSharing(_ directory: URL, outbound: [String: OutboundMapping]) throws(LoadError) -> SharingPolicy {
+    static func loadSharing(_ directory: URL, outbound: [String: OutboundMapping], kinds: RecordKinds) throws(LoadError) -> SharingPolicy {
         let url = directory.appendingPathComponent("policies").appendingPathComponent("sharing.yaml")
         guard FileManager.default.fileExists(atPath: url.path) else { return .none }
-        let file: SharingFile = try decode(url)
+        let file: SharingFile = try decode(url, kinds: kinds)
         for agreement in file.policy.agreements.values.sorted(by: { $0.receiver.rawValue < $1.receiver.rawValue }) {
             for kind in agreement.grants.keys.map(\.rawValue).sorted()
             where outbound["\(agreement.receiver.rawValue)/outbound/\(kind)"] == nil {
@@ -252,10 +253,10 @@ extension MappingCatalog {
 
     /// Loads `policies/routing.yaml` below `directory`; without it, nothing is transferred. Every
     /// rule's receiver needs a sharing agreement that grants it transfers.
-    static func loadRouting(_ directory: URL, sharing: SharingPolicy) throws(LoadError) -> RoutingPolicy {
+    static func loadRouting(_ directory: URL, sharing: SharingPolicy, kinds: RecordKinds) throws(LoadError) -> RoutingPolicy {
         let url = directory.appendingPathComponent("policies").appendingPathComponent("routing.yaml")
         guard FileManager.default.fileExists(atPath: url.path) else { return .none }
-        let file: RoutingFile = try decode(url)
+        let file: RoutingFile = try decode(url, kinds: kinds)
         for (index, rule) in file.policy.rules.enumerated() where sharing.agreements[rule.to]?.grants[.transfer] == nil {
             throw LoadError(
                 file: url.path, key: "rules[\(index)].to",
@@ -267,15 +268,15 @@ extension MappingCatalog {
     /// An outbound mapping must be in its target's folder, be named after a known entity kind, and
     /// name code lists and crosswalks that exist.
     static func checkOutbound(
-        _ spec: OutboundSpec, system: String, kind: String, file: String, codeLists: [String: CodeList]
+        _ spec: OutboundSpec, system: String, kind: String, file: String, codeLists: [String: CodeList], kinds: RecordKinds
     ) throws(LoadError) {
         guard spec.target == system else {
             throw LoadError(file: file, key: "target", message: "'\(spec.target)' but the file is in Mappings/\(system)/: they must agree")
         }
-        guard spec.entity == kind, EntityKind.deliverable.map(\.rawValue).contains(kind) else {
+        guard spec.entity == kind, kinds.deliverable.map(\.rawValue).contains(kind) else {
             throw LoadError(
                 file: file, key: "entity",
-                message: "'\(spec.entity)': the file is named after the entity kind it writes, one of \(EntityKind.deliverable.map(\.rawValue).joined(separator: ", "))")
+                message: "'\(spec.entity)': the file is named after the entity kind it writes, one of \(kinds.deliverable.map(\.rawValue).joined(separator: ", "))")
         }
         for (native, field) in spec.fields.sorted(by: { $0.key < $1.key }) {
             switch field.transform {

@@ -56,7 +56,7 @@ struct SharingFile: Decodable {
             }
             self.expires = expires
             let kinds = try c.decode([String: GrantSpec].self, forKey: .kinds)
-            let known = EntityKind.deliverable
+            let known = decoder.recordKinds.deliverable
             for kind in kinds.keys where !known.map(\.rawValue).contains(kind) {
                 throw DecodingError.dataCorrupted(
                     .init(
@@ -183,11 +183,11 @@ struct RoutingFile: Decodable {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let kind = try c.decode(String.self, forKey: .kind)
-            guard EntityKind.all.map(\.rawValue).contains(kind) else {
+            guard decoder.recordKinds.all.map(\.rawValue).contains(kind) else {
                 throw DecodingError.dataCorrupted(
                     .init(
                         codingPath: decoder.codingPath + [CodingKeys.kind],
-                        debugDescription: "'\(kind)' is not a mapped kind; expected one of: \(EntityKind.all.map(\.rawValue).joined(separator: ", "))"))
+                        debugDescription: "'\(kind)' is not a mapped kind; expected one of: \(decoder.recordKinds.all.map(\.rawValue).joined(separator: ", "))"))
             }
             let mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? "online"
             guard ["online", "one_key"].contains(mode) else {

@@ -11,7 +11,9 @@ public struct SourceSystemID: Hashable, Sendable, RawRepresentable, Codable, Cus
     public var description: String { rawValue }
 }
 
-/// The kind of canonical entity a record maps to; each kind has its own table in the hub.
+/// The kind of canonical entity a record maps to; each kind has its own table in the hub. The kinds
+/// below are built in (their tables made by migrations); others are declared in YAML
+/// (`KindDeclaration`), and `RecordKinds` holds both.
 public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomStringConvertible {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
@@ -45,13 +47,13 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
     /// The umbrella over every report of one event (一事一档); computed by the hub, never mapped.
     public static let incident = EntityKind(rawValue: "incident")
 
-    /// Every kind a mapping can produce; each has its own table.
-    public static let all: [EntityKind] = [
+    /// The built-in kinds a mapping can produce; each has its own table.
+    public static let builtIn: [EntityKind] = [
         .workOrder, .fireAlarm, .warning, .policeTicket, .ambulanceCall, .acknowledgement, .exchangeReport, .bureauIncident,
         .instruction, .instructionReply, .resource,
     ]
-    /// The kinds that are reports of an incident and go through identity resolution.
-    public static let reports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall, .exchangeReport, .bureauIncident]
+    /// The built-in kinds that are reports of an incident and go through identity resolution.
+    public static let builtInReports: [EntityKind] = [.workOrder, .fireAlarm, .policeTicket, .ambulanceCall, .exchangeReport, .bureauIncident]
 
     /// A matter handed from one platform to another (12345 ↔ 110 转办), carried by the hub.
     public static let transfer = EntityKind(rawValue: "transfer")
@@ -59,6 +61,7 @@ public struct EntityKind: Hashable, Sendable, RawRepresentable, Codable, CustomS
     public static let transferFeedback = EntityKind(rawValue: "transfer_feedback")
     /// One addressee's acknowledgement and feedback on an instruction, reported back to its issuer.
     public static let instructionFeedback = EntityKind(rawValue: "instruction_feedback")
-    /// Everything a sharing agreement can grant: the mapped kinds, incidents, transfers and instruction feedback.
-    public static let deliverable: [EntityKind] = all + [.incident, .transfer, .transferFeedback, .instructionFeedback]
+    /// What the hub computes and delivers beside the mapped kinds: incidents, transfers and their
+    /// feedback, instruction feedback.
+    public static let computed: [EntityKind] = [.incident, .transfer, .transferFeedback, .instructionFeedback]
 }

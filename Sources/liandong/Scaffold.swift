@@ -124,7 +124,7 @@ struct Scaffold {
             # Try it on a page: liandong mapping test --source \(system) Adapters/\(system)/samples/records.\(self.extension)
             version: 1
             source: \(system)
-            entity: exchange_report           # the kind its records are (docs/mapping-language.md lists them)
+            entity: exchange_report           # the kind its records are: a built-in one, or one declared in Mappings/kinds/
             document:
               format: \(documentFormat)
               encoding: utf-8

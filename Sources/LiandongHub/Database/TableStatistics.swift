@@ -31,11 +31,12 @@ final class TableStatistics: Sendable {
         }
     }
 
-    /// The tables ingest writes and identity resolution reads.
-    static let tables =
+    /// The tables ingest writes and identity resolution reads, with the tables of `kinds`.
+    static func tables(_ kinds: RecordKinds) -> [String] {
         ["raw_payload", "xref", "alternate_value", "entity_link", "mapping_failure", "audit_entry", "incident",
          "incident_report", "incident_alternate", "link_candidate", "conflict", "outbox", "transfer", "callout"]
-        + EntityKind.all.map(\.rawValue)
+            + kinds.all.map(\.rawValue)
+    }
 }
 
 extension Hub {
@@ -49,7 +50,7 @@ extension Hub {
             for try await table in try await self.rows(
                 """
                 SELECT relname::text FROM pg_stat_user_tables
-                WHERE relname = ANY(\(TableStatistics.tables)::text[]) AND n_mod_since_analyze >= \(TableStatistics.interval)
+                WHERE relname = ANY(\(TableStatistics.tables(kinds))::text[]) AND n_mod_since_analyze >= \(TableStatistics.interval)
                   AND n_mod_since_analyze * 2 >= n_live_tup
                 ORDER BY relname
                 """, logger: logger

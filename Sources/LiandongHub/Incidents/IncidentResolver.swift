@@ -12,6 +12,8 @@ struct IncidentResolver {
     /// The transaction's connection; writes whose answers are not needed go through it unawaited.
     let pending: PendingStatements
     let policy: IncidentPolicy
+    /// The kinds whose records are reports, each a table identity reads.
+    let reports: [EntityKind]
     /// Reports this transaction has just stored, as stored: read from here rather than from their
     /// tables, which would only give the same fields back as JSON to parse again.
     var stored: [UUID: CanonicalRecord] = [:]
@@ -253,7 +255,7 @@ struct IncidentResolver {
         let windows = Self.windows(around: near, limit: limit)
         var result: [ReportNode] = []
         var seen = Set<UUID>()
-        for kind in EntityKind.reports {
+        for kind in reports {
             // Field names are written into the statement (they come from authority.yaml, never from
             // input, and are checked to be names), so that the expression index on the time field
             // (migration 0004) serves the windows. Of each report only what matching reads is sent,

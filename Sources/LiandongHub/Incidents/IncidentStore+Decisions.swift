@@ -121,7 +121,7 @@ extension IncidentStore {
         _ body: (PostgresConnection, IncidentResolver) async throws -> (T, ChangeSet)
     ) async throws -> T {
         try await hub.withIngestTransaction { tx, head in
-            let resolver = IncidentResolver(pending: tx.pending, policy: tx.policies.incident)
+            let resolver = IncidentResolver(pending: tx.pending, policy: tx.policies.incident, reports: tx.kinds.reports)
             let (result, drafts) = try await body(tx.conn, resolver)
             try await tx.recordChanges(drafts, after: head, decided: resolver.decided)
             return result

@@ -10,7 +10,7 @@ extension Hub {
     /// A crash at any point leaves either all of it or none of it.
     public func ingest(_ batch: IngestBatch) async throws -> IngestSummary {
         for payload in batch.payloads {
-            for record in payload.records { try Self.checkKind(record.kind) }
+            for record in payload.records { try checkKind(record.kind) }
         }
         let summary = try await withIngestTransaction { tx, head in
             var summary = IngestSummary()
@@ -36,7 +36,7 @@ extension Hub {
     /// Stores records again from payloads already stored (a rebuild): entities, alternates, links,
     /// incidents and audit, in one transaction, in the order given.
     public func reingest(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> IngestSummary {
-        for (record, _) in records { try Self.checkKind(record.kind) }
+        for (record, _) in records { try checkKind(record.kind) }
         return try await withIngestTransaction { tx, head in
             var changes = ChangeSet(after: head)
             let (summary, _) = try await tx.apply(records, to: &changes)
@@ -54,7 +54,7 @@ extension Hub {
         _ body: (IngestTransaction, _ head: (seq: Int64, hash: [UInt8])) async throws -> sending Result
     ) async throws -> sending Result {
         try await withTransaction { conn in
-            let tx = IngestTransaction(conn: conn, policies: policies, logger: logger, clock: clock)
+            let tx = IngestTransaction(conn: conn, policies: policies, kinds: kinds, logger: logger, clock: clock)
             let value: Result
             do {
                 value = try await body(tx, try await tx.lockAuditHead())
@@ -77,11 +77,13 @@ extension Hub {
         return false
     }
 
-    static func checkKind(_ kind: EntityKind) throws {
-        guard EntityKind.all.contains(kind) else {
+    /// Refuses a record of a kind this database has no table for.
+    func checkKind(_ kind: EntityKind) throws {
+        guard kinds.all.contains(kind) else {
             throw HubError(
                 .invalidState,
-                "entity kind '\(kind)' has no table; expected one of \(EntityKind.all.map(\.rawValue).joined(separator: ", "))")
+                "entity kind '\(kind)' has no table; expected one of \(kinds.all.map(\.rawValue).joined(separator: ", ")), "
+                    + "or declare it in Mappings/kinds/\(kind).yaml")
         }
     }
 }

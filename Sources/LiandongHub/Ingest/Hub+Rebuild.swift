@@ -34,7 +34,7 @@ extension Hub {
     public func clearDerivedState(reason: String) async throws {
         try await withIngestTransaction { tx, head in
             let tables = ["incident_alternate", "link_candidate", "conflict", "incident_report", "incident", "alternate_value", "entity_link"]
-                + EntityKind.all.map(\.rawValue) + ["xref"]
+                + kinds.all.map(\.rawValue) + ["xref"]
             for table in tables {
                 try await tx.conn.guardedQuery(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
             }

@@ -62,7 +62,13 @@ struct IngestPlan {
     /// Reports whose stored version is now this record: identity resolution need not read them back.
     var storedReports: [UUID: CanonicalRecord] = [:]
 
-    init(states: [String: EntityState]) { self.states = states }
+    /// The kinds whose records are reports of incidents.
+    let reports: [EntityKind]
+
+    init(states: [String: EntityState], reports: [EntityKind]) {
+        self.states = states
+        self.reports = reports
+    }
 
     static func key(_ source: SourceSystemID, _ externalID: String) -> String { "\(source.rawValue)\u{1F}\(externalID)" }
 
@@ -141,7 +147,7 @@ struct IngestPlan {
 
     /// Notes a report whose incident must be resolved or recomputed.
     private mutating func touch(_ record: CanonicalRecord, id: UUID) {
-        if EntityKind.reports.contains(record.kind) { touchedReports[id] = record }
+        if reports.contains(record.kind) { touchedReports[id] = record }
     }
 
     private mutating func store(
@@ -157,6 +163,6 @@ struct IngestPlan {
         for link in record.links {
             links.append(LinkWrite(kind: record.kind, fromEntity: id, link: link))
         }
-        if EntityKind.reports.contains(record.kind) { storedReports[id] = record }
+        if reports.contains(record.kind) { storedReports[id] = record }
     }
 }

@@ -9,14 +9,17 @@ struct IngestTransaction {
     let logger: Logger
     /// The rules what this transaction decides, delivers and transfers follow.
     let policies: HubPolicies
+    /// The record kinds the database has tables for.
+    let kinds: RecordKinds
     /// Where identity time is moved from `write` to `resolve`, when measured.
     var clock: StageClock?
     /// The writes sent without waiting for their answers; settled before `COMMIT`.
     let pending: PendingStatements
 
-    init(conn: PostgresConnection, policies: HubPolicies, logger: Logger, clock: StageClock? = nil) {
+    init(conn: PostgresConnection, policies: HubPolicies, kinds: RecordKinds, logger: Logger, clock: StageClock? = nil) {
         self.conn = conn
         self.policies = policies
+        self.kinds = kinds
         self.logger = logger
         self.clock = clock
         self.pending = PendingStatements(conn: conn, logger: logger)
@@ -35,7 +38,7 @@ struct IngestTransaction {
         _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], to changes: inout ChangeSet
     ) async throws -> (IngestSummary, DecidedIncidents) {
         let planning = ContinuousClock.now
-        var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)))
+        var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)), reports: kinds.reports)
         for (record, id) in records { plan.apply(record, rawPayloadID: id) }
         var resolving = ContinuousClock.now - planning
         write(plan)
@@ -45,7 +48,7 @@ struct IngestTransaction {
         var summary = plan.summary
         summary.linked = links.count
         let incidents = ContinuousClock.now
-        let resolver = IncidentResolver(pending: pending, policy: policies.incident, stored: plan.storedReports)
+        let resolver = IncidentResolver(pending: pending, policy: policies.incident, reports: kinds.reports, stored: plan.storedReports)
         changes += try await resolver.resolve(plan.touchedReports)
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)

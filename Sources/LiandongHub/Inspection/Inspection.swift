@@ -36,7 +36,7 @@ extension Inspection {
     public func stats() async throws -> Stats {
         var entities: [String: Int] = [:]
         var lines: [String] = []
-        for kind in EntityKind.all {
+        for kind in kinds.all {
             var count = 0
             let rows = try await self.rows(
                 "SELECT source_system, external_id, encode(content_hash, 'hex'), source_time FROM \(unescaped: kind.rawValue)",
@@ -52,7 +52,7 @@ extension Inspection {
         // arrives after the winner — the same value may then be recorded at an earlier source time,
         // or be the current value again. Each (field, value, source) counts once, at the latest
         // source time it was held, unless it is the entity's current value.
-        for kind in EntityKind.all {
+        for kind in kinds.all {
             let alternateRows = try await self.rows(
                 """
                 SELECT x.source_system, x.external_id, a.field, a.value::text, a.source_system, max(a.source_time)
@@ -160,7 +160,7 @@ extension Inspection {
             throw HubError(.notFound, "'\(reference)' is neither an entity id (UUID) nor source:external_id")
         }
         for try await (id, kind) in try await self.rows(query, logger: logger).decode((UUID, String).self)
-        where EntityKind.all.map(\.rawValue).contains(kind) {
+        where kinds.all.map(\.rawValue).contains(kind) {
             return (id, EntityKind(rawValue: kind))
         }
         throw HubError(.notFound, "no entity \(reference)")

@@ -10,7 +10,7 @@ extension IngestTransaction {
     /// each changed one back to its sender, as far as their agreements grant. Returns audit drafts.
     func carryTransfers(for entities: ChangedEntities) async throws -> [AuditDraft] {
         guard !policies.routing.rules.isEmpty else { return [] }
-        let changed = entities.byKind.filter { EntityKind.all.contains($0.kind) }
+        let changed = entities.byKind.filter { kinds.all.contains($0.kind) }
         var created: [UUID] = []
         for (kind, ids) in changed where policies.routing.kinds.contains(kind) {
             created += try await openTransfers(kind, ids: ids)
@@ -110,7 +110,7 @@ extension IngestTransaction {
     /// transferred record's current fields.
     func transferSubjects(_ ids: [UUID]) async throws -> [TransferSubject] {
         guard !ids.isEmpty else { return [] }
-        let records = EntityKind.all.map { "SELECT id, data FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
+        let records = kinds.all.map { "SELECT id, data FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
         let rows = try await conn.guardedQuery(
             """
             SELECT t.id, t.version, t.no, t.rule, t.from_system, t.to_system, t.from_number, t.to_number, t.reason, t.mode,

@@ -133,7 +133,7 @@ extension QuarantineStore {
         _ id: Int64, records: [CanonicalRecord], stillFailing: [MappingFailure], mapping: MappingRef, dryRun: Bool
     ) async throws -> ReplayOutcome {
         let view = try await failure(id)
-        for record in records { try Hub.checkKind(record.kind) }
+        for record in records { try hub.checkKind(record.kind) }
         return try await hub.withIngestTransaction { tx, head in
             let conn = tx.conn
             // Checked under the row lock: two replays of one failure cannot both apply it.
@@ -141,7 +141,7 @@ extension QuarantineStore {
             for try await status in rows.decode(String.self) where status != "open" {
                 throw HubError(.invalidState, "mapping failure \(id) is \(status); only open failures are replayed")
             }
-            var plan = IngestPlan(states: try await tx.loadStates(for: records))
+            var plan = IngestPlan(states: try await tx.loadStates(for: records), reports: tx.kinds.reports)
             for record in records { plan.apply(record, rawPayloadID: view.rawPayloadID) }
             let changes = plan.changes.drafts.map { draft in
                 let external = draft.content["external_id"]?.stringValue ?? draft.entityID

@@ -127,7 +127,7 @@ extension StreamStore {
 
     /// Every stream the scheduler has seen.
     public func statuses() async throws -> [StreamStatus] {
-        let newest = EntityKind.all.map { "SELECT source_system, source_time FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
+        let newest = kinds.all.map { "SELECT source_system, source_time FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
         let query = PostgresQuery(
             unsafeSQL: """
                 SELECT s.source_system, s.stream, s.paused, s.last_run_at, s.last_ok_at,

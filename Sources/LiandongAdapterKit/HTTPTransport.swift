@@ -28,6 +28,8 @@ public struct HTTPTransport: Sendable {
         public var signer: RequestSigner?
         /// Requests per second at most, across every user of this transport; nil: no limit.
         public var requestsPerSecond: Double?
+        /// A CA bundle to trust and a client certificate, for an agency on a government intranet.
+        public var tls: TLSFiles?
 
         public init(baseURL: String) { self.baseURL = baseURL }
     }
@@ -38,10 +40,11 @@ public struct HTTPTransport: Sendable {
     let logger: Logger
     let pace: Pace?
 
-    public init(system: SourceSystemID, configuration: Configuration, client: HTTPClient = .shared, logger: Logger) {
+    /// A transport over `client`; nil: the shared client, or one for the configuration's `tls`.
+    public init(system: SourceSystemID, configuration: Configuration, client: HTTPClient? = nil, logger: Logger) throws {
         self.system = system
         self.configuration = configuration
-        self.client = client
+        self.client = try client ?? configuration.tls.map(Self.client(for:)) ?? .shared
         self.logger = logger
         pace = configuration.requestsPerSecond.map { Pace(interval: .seconds(1 / $0)) }
     }

@@ -90,9 +90,15 @@ public struct AdapterCatalog: Sendable {
             transport.timeout = .milliseconds(Int64(settings.timeoutSeconds * 1000))
             transport.attempts = settings.attempts
             transport.requestsPerSecond = settings.requestsPerSecond
-            return HTTPSource(
-                definition: definition, transport: transport, credentials: credentials, pageSize: settings.pageSize,
-                overlap: settings.overlap, logger: logger)
+            transport.tls = settings.tls
+            do {
+                return try HTTPSource(
+                    definition: definition, transport: transport, credentials: credentials, pageSize: settings.pageSize,
+                    overlap: settings.overlap, logger: logger)
+            } catch {
+                throw HubConfiguration.Error(
+                    file: "(configuration)", key: "sources.\(name).tls", message: "the TLS files do not read as PEM certificates and key: \(error)")
+            }
         case .folder:
             guard let location = settings.url.hasPrefix("file://") ? URL(string: settings.url) : URL(fileURLWithPath: settings.url) else {
                 throw HubConfiguration.Error(file: "(configuration)", key: "sources.\(name).url", message: "'\(settings.url)' is not a file:/// URL")

@@ -82,6 +82,21 @@ struct ConfigurationFile: Decodable {
         }
     }
 
+    /// `tls:` of a source: PEM files, relative to the configuration file.
+    struct TLS: Decodable {
+        var caFile: String?
+        var certificateFile: String?
+        var keyFile: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case caFile = "ca_file", certificateFile = "certificate_file", keyFile = "key_file" }
+        init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+            certificateFile = try c.decodeIfPresent(String.self, forKey: .certificateFile)
+            keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
+        }
+    }
+
     struct Source: Decodable {
         var url: String?
         var tokenEnvironmentVariable: String?
@@ -91,12 +106,13 @@ struct ConfigurationFile: Decodable {
         var attempts: Double?
         var overlap: String?
         var requestsPerSecond: Double?
+        var tls: TLS?
         var every: String?
         var cron: String?
         var jitter: String?
         enum CodingKeys: String, CodingKey, CaseIterable {
             case url, tokenEnvironmentVariable = "token_env", credentials, pageSize = "page_size", timeoutSeconds = "timeout_seconds", attempts
-            case overlap, requestsPerSecond = "requests_per_second", every, cron, jitter
+            case overlap, requestsPerSecond = "requests_per_second", tls, every, cron, jitter
         }
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -106,6 +122,7 @@ struct ConfigurationFile: Decodable {
             credentials = try c.decodeIfPresent([String: String].self, forKey: .credentials)
             overlap = try c.decodeIfPresent(String.self, forKey: .overlap)
             requestsPerSecond = try c.decodeIfPresent(Double.self, forKey: .requestsPerSecond)
+            tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
             pageSize = try c.decodeIfPresent(Double.self, forKey: .pageSize)
             timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
             attempts = try c.decodeIfPresent(Double.self, forKey: .attempts)

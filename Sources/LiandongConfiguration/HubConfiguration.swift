@@ -1,4 +1,5 @@
 import Foundation
+import LiandongAdapterKit
 import LiandongHub
 import LiandongMapping
 import LiandongModel
@@ -57,13 +58,16 @@ public struct HubConfiguration: Sendable {
         public var overlap: TimeInterval?
         /// Requests per second at most; nil: its folder's.
         public var requestsPerSecond: Double?
+        /// The CA bundle to trust and the client certificate, for an agency on a government intranet.
+        public var tls: TLSFiles?
         /// When `serve` syncs it (`every` or `cron`, with `jitter`); nil: every `sync.interval_seconds`.
         public var schedule: Schedule?
 
         public init(
             url: String, credentials: [String: String] = [:], pageSize: Int? = nil, timeoutSeconds: Double = 10, attempts: Int = 4,
-            overlap: TimeInterval? = nil, requestsPerSecond: Double? = nil, schedule: Schedule? = nil
+            overlap: TimeInterval? = nil, requestsPerSecond: Double? = nil, tls: TLSFiles? = nil, schedule: Schedule? = nil
         ) {
+            self.tls = tls
             self.url = url
             self.credentials = credentials
             self.pageSize = pageSize
@@ -213,12 +217,14 @@ public struct HubConfiguration: Sendable {
         }
         adapters = catalog
         for (name, settings) in configured {
-            sources[name] = try Self.source(name, settings, catalog: catalog, check: check)
+            sources[name] = try Self.source(name, settings, catalog: catalog, check: check, base: base)
         }
     }
 
     /// One source's settings, checked against its agency folder.
-    private static func source(_ name: String, _ settings: ConfigurationFile.Source, catalog: AdapterCatalog, check: Check) throws -> Source {
+    private static func source(
+        _ name: String, _ settings: ConfigurationFile.Source, catalog: AdapterCatalog, check: Check, base: URL
+    ) throws -> Source {
         let prefix = "sources.\(name)"
         guard let definition = catalog.definitions.first(where: { $0.system.rawValue == name }) else {
             throw Error(
@@ -249,7 +255,33 @@ public struct HubConfiguration: Sendable {
             attempts: try settings.attempts.map { Int(try check.number($0, prefix + ".attempts", 1...20)) } ?? 4,
             overlap: try settings.overlap.map { try check.duration($0, prefix + ".overlap") },
             requestsPerSecond: try settings.requestsPerSecond.map { try check.number($0, prefix + ".requests_per_second", 0.01...10_000) },
+            tls: try settings.tls.map { try tls($0, prefix: prefix + ".tls", transport: definition.transport, check: check, base: base) },
             schedule: try schedule(settings, prefix: prefix, check: check))
+    }
+
+    /// A source's TLS files: each one there, a certificate with its key, for an HTTP agency.
+    private static func tls(
+        _ written: ConfigurationFile.TLS, prefix: String, transport: AdapterDefinition.Transport, check: Check, base: URL
+    ) throws -> TLSFiles {
+        guard transport == .http else {
+            throw Error(file: check.file, key: prefix, message: "TLS files are for agencies reached over https; this one is reached by \(transport)")
+        }
+        guard (written.certificateFile == nil) == (written.keyFile == nil) else {
+            throw Error(file: check.file, key: prefix, message: "a client certificate needs its key: give certificate_file and key_file together")
+        }
+        var files = TLSFiles()
+        for (key, path, set) in [
+            ("ca_file", written.caFile, \TLSFiles.caFile), ("certificate_file", written.certificateFile, \.certificateFile),
+            ("key_file", written.keyFile, \.keyFile),
+        ] {
+            guard let path else { continue }
+            let resolved = resolve(path, against: base).path
+            guard FileManager.default.isReadableFile(atPath: resolved) else {
+                throw Error(file: check.file, key: "\(prefix).\(key)", message: "no readable file at \(resolved)")
+            }
+            files[keyPath: set] = resolved
+        }
+        return files
     }
 
     private static func schedule(_ settings: ConfigurationFile.Source, prefix: String, check: Check) throws -> Schedule? {

@@ -7,11 +7,11 @@ import Testing
 /// An adapter failure says what kind it is, so the engine and the pusher know whether to retry,
 /// and its description holds no answer of the agency's.
 @Suite struct AdapterErrorTests {
-    func transport(_ baseURL: String) -> HTTPTransport {
+    func transport(_ baseURL: String) throws -> HTTPTransport {
         var configuration = HTTPTransport.Configuration(baseURL: baseURL)
         configuration.attempts = 1
         configuration.timeout = .seconds(2)
-        return HTTPTransport(system: "fire-119", configuration: configuration, logger: TestDatabase.logger)
+        return try HTTPTransport(system: "fire-119", configuration: configuration, logger: TestDatabase.logger)
     }
 
     func failure(_ request: () async throws -> Void) async -> AdapterError? {
@@ -26,7 +26,7 @@ import Testing
     @Test func eachFailureHasItsCode() async throws {
         let simulator = AgencySimulator(.init(agency: .fire, seed: 1, records: 5))
         try await simulator.withRunning { simulator in
-            let http = transport(simulator.baseURL!)
+            let http = try transport(simulator.baseURL!)
             let missing = await failure { _ = try await http.get("/no/such/list") }
             #expect(missing?.code == .refused && missing?.isTransient == false, "\(String(describing: missing))")
             simulator.faults.inject(.serverError)

@@ -20,7 +20,7 @@ public struct HTTPSource: SourceAdapter, TargetAdapter {
     public init(
         definition: AdapterDefinition, transport configuration: HTTPTransport.Configuration, credentials: [String: String],
         pageSize: Int? = nil, overlap: TimeInterval? = nil, logger: Logger
-    ) {
+    ) throws {
         var configuration = configuration
         let auth = definition.auth
         switch auth.scheme {
@@ -34,7 +34,7 @@ public struct HTTPSource: SourceAdapter, TargetAdapter {
         }
         configuration.requestsPerSecond = configuration.requestsPerSecond ?? definition.requestsPerSecond
         self.definition = definition
-        transport = HTTPTransport(system: definition.system, configuration: configuration, logger: logger)
+        transport = try HTTPTransport(system: definition.system, configuration: configuration, logger: logger)
         self.pageSize = pageSize ?? definition.paging.pageSize
         var paging = definition.paging
         paging.overlap = overlap ?? paging.overlap

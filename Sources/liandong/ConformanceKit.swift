@@ -101,6 +101,7 @@ struct ConformanceKit {
             var quarantined: [MappingFailure] = []
             var keyProblems: [String] = []
             var garbled: [String] = []
+            var times: [Date] = []
             for file in mine.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) {
                 let bytes = (try? [UInt8](Data(contentsOf: file))) ?? []
                 let result = mapping.map(bytes)
@@ -110,6 +111,7 @@ struct ConformanceKit {
                     switch outcome {
                     case .mapped(let record):
                         mapped += 1
+                        times.append(record.sourceTime)
                         if record.externalID.isEmpty { keyProblems.append("\(file.lastPathComponent): a record without its id") }
                         if !ids.insert(record.externalID + "@" + record.sourceTime.canonicalText).inserted {
                             keyProblems.append("\(file.lastPathComponent): '\(record.externalID)' twice at one time")
@@ -130,6 +132,15 @@ struct ConformanceKit {
                 pass: "\(mapped) record(s) mapped" + (quarantined.isEmpty ? "" : ", \(quarantined.count) quarantined: "
                     + quarantined.prefix(3).map { "\($0.path) \($0.rule)" }.joined(separator: "; ")),
                 fail: mapped + quarantined.count == 0 ? "the samples hold no records at the mapping's records path" : "a failure without a path")
+            // A time read in the wrong zone or with day and month swapped tends to land in the future.
+            if let latest = times.filter({ $0.timeIntervalSinceNow > 86_400 }).max() {
+                record("times", stream.name, .fail, "a source time in the future (\(latest.canonicalText)): a wrong zone or pattern in the mapping?")
+            } else if let first = times.min(), let last = times.max() {
+                record(
+                    "times", stream.name, .pass,
+                    "source times from \(first.canonicalText) to \(last.canonicalText), read with their zone or the mapping's "
+                        + "(Asia/Shanghai unless it names another)")
+            }
             expect("keys", stream.name, keyProblems.isEmpty, pass: "every record has its id, once", fail: keyProblems.prefix(3).joined(separator: "; "))
             expect(
                 "encoding", stream.name, garbled.isEmpty, pass: "Chinese text survives \(mapping.spec.document.encoding)",

@@ -240,6 +240,7 @@ struct Simulate: AsyncParsableCommand {
             group.addTask { try await simulator.run() }
             while baseURL() == nil { try await Task.sleep(for: .milliseconds(20)) }
             print(banner(baseURL()!))
+            fflush(nil)
             try await group.next()
         }
     }

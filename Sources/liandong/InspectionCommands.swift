@@ -35,7 +35,8 @@ struct Show: AsyncParsableCommand {
 }
 
 struct Stats: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Counts per entity kind, open failures, audit head and a content digest.")
+    static let configuration = CommandConfiguration(
+        abstract: "Counts per entity kind and per source, open failures, audit head and a content digest.")
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
@@ -43,6 +44,7 @@ struct Stats: AsyncParsableCommand {
         let stats = try await Runtime(global).withPlainHub { try await $0.inspection.stats() }
         guard !output.json else { return try printJSON(stats) }
         for (kind, count) in stats.entities.sorted(by: { $0.key < $1.key }) { print("\(kind): \(count)") }
+        print("by source: " + stats.sources.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         print("active warnings: \(stats.activeWarnings)")
         print("alternate values: \(stats.alternateValues), links: \(stats.links), raw payloads: \(stats.rawPayloads)")
         print("mapping failures: open \(stats.failures["open"] ?? 0), replayed \(stats.failures["replayed"] ?? 0), ignored \(stats.failures["ignored"] ?? 0)")

@@ -13,6 +13,8 @@ extension Inspection {
     public struct Stats: Sendable, Codable {
         /// Entities per kind.
         public var entities: [String: Int]
+        /// Entities per source system.
+        public var sources: [String: Int]
         /// Warnings that are neither cancelled, superseded nor expired.
         public var activeWarnings: Int
         public var alternateValues: Int
@@ -35,6 +37,7 @@ extension Inspection {
     /// Computes `Stats`.
     public func stats() async throws -> Stats {
         var entities: [String: Int] = [:]
+        var sources: [String: Int] = [:]
         var lines: [String] = []
         for kind in kinds.all {
             var count = 0
@@ -43,6 +46,7 @@ extension Inspection {
                 logger: logger)
             for try await (source, externalID, hash, time) in rows.decode((String, String, String, Date).self) {
                 count += 1
+                sources[source, default: 0] += 1
                 lines.append("E\u{1F}\(kind.rawValue)\u{1F}\(source)\u{1F}\(externalID)\u{1F}\(hash)\u{1F}\(time.canonicalText)")
             }
             entities[kind.rawValue] = count
@@ -99,7 +103,7 @@ extension Inspection {
             failures[status] = count
         }
         return Stats(
-            entities: entities, activeWarnings: try await scalar("SELECT count(*)::int FROM warning_state WHERE state = 'active'"),
+            entities: entities, sources: sources, activeWarnings: try await scalar("SELECT count(*)::int FROM warning_state WHERE state = 'active'"),
             alternateValues: try await scalar("SELECT count(*)::int FROM alternate_value"), links: links, rawPayloads: try await scalar("SELECT count(*)::int FROM raw_payload"),
             failures: failures, auditHead: Int64(try await scalar("SELECT seq::int FROM audit_head")),
             incidents: try await scalar("SELECT count(*)::int FROM incident WHERE merged_into IS NULL"),

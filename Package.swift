@@ -146,7 +146,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LiandongAdapterKitTests", dependencies: ["LiandongAdapterKit", "LiandongMapping", "LiandongTestKit"],
+            name: "LiandongAdapterKitTests",
+            dependencies: ["LiandongAdapterKit", "LiandongMapping", "LiandongTestKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -105,10 +105,12 @@ public struct HTTPTransport: Sendable {
         var request = request
         let method = request.method.rawValue
         for (name, value) in configuration.headers { request.headers.add(name: name, value: value) }
-        if let signer = configuration.signer {
-            for (name, value) in signer.headers(method: method, path: path, body: body) { request.headers.add(name: name, value: value) }
-        }
+        // Signed once its turn has come, so that a paced request's timestamp is not stale.
         try await pace?.wait()
+        if let signer = configuration.signer {
+            let signed = (URLComponents(string: configuration.baseURL)?.percentEncodedPath ?? "") + path
+            for (name, value) in signer.headers(method: method, path: signed, body: body) { request.headers.add(name: name, value: value) }
+        }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.nanoseconds)))
@@ -135,8 +137,19 @@ public struct HTTPTransport: Sendable {
             link: response.headers.first(name: "link"))
     }
 
+    /// The path (with its query) below the base URL that `link` names, a link an agency's answer
+    /// gives (a `Link` header, a feed entry's `href`): absolute or from the host's root. Nil for a link
+    /// to another host, or outside the base URL's path: the hub reads only the agency it was told of.
+    public func path(of link: String) -> String? {
+        guard let base = URLComponents(string: configuration.baseURL), let target = URLComponents(string: link) else { return nil }
+        if target.host != nil, target.host != base.host || target.port != base.port || target.scheme != base.scheme { return nil }
+        let prefix = base.percentEncodedPath.hasSuffix("/") ? String(base.percentEncodedPath.dropLast()) : base.percentEncodedPath
+        guard target.percentEncodedPath.hasPrefix(prefix + "/") || prefix.isEmpty else { return nil }
+        return String(target.percentEncodedPath.dropFirst(prefix.count)) + (target.percentEncodedQuery.map { "?" + $0 } ?? "")
+    }
+
     /// The path without its query, for logs and errors.
-    public static func redacted(_ path: String) -> String { String(path.prefix { $0 != "?" }) }
+    static func redacted(_ path: String) -> String { String(path.prefix { $0 != "?" }) }
 }
 
 extension Duration {

@@ -21,9 +21,12 @@ public struct UpdateTimeCursor: Sendable, Hashable {
 
     /// Reads a stored cursor; nil for none or one of another form.
     public init?(_ text: String?) {
-        let parts = text?.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false) ?? []
-        guard parts.count >= 2 else { return nil }
-        self.init(time: String(parts[0]), id: String(parts[1]), settled: parts.count == 3 && parts[2] == "settled")
+        guard var text else { return nil }
+        let settled = text.hasSuffix("|settled")
+        if settled { text.removeLast("|settled".count) }
+        let parts = text.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        self.init(time: String(parts[0]), id: String(parts[1]), settled: settled)
     }
 
     /// The stored form.
@@ -59,10 +62,10 @@ public struct SourceTime: Sendable {
     private static let china = TimeZone(identifier: "Asia/Shanghai")!
 
     public init?(_ text: String) {
-        if text.allSatisfy(\.isNumber) {
+        if text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let number = Double(text) {
             switch text.count {
-            case 10: (date, form) = (Date(timeIntervalSince1970: Double(text)!), .epochSeconds)
-            case 13: (date, form) = (Date(timeIntervalSince1970: Double(text)! / 1000), .epochMilliseconds)
+            case 10: (date, form) = (Date(timeIntervalSince1970: number), .epochSeconds)
+            case 13: (date, form) = (Date(timeIntervalSince1970: number / 1000), .epochMilliseconds)
             case 14:
                 guard let date = Self.parse(text, format: "yyyyMMddHHmmss", zone: Self.china) else { return nil }
                 (self.date, form) = (date, .compact)

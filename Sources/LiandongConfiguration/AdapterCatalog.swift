@@ -75,8 +75,7 @@ public struct AdapterCatalog: Sendable {
     ) throws -> any SourceAdapter {
         let definition = try definition(name)
         var credentials: [String: String] = [:]
-        for credential in definition.auth.required {
-            let variable = settings.credentials[credential] ?? definition.auth.variables[credential]!
+        for (credential, variable) in definition.auth.variables(overriddenBy: settings.credentials) {
             guard let value = environment[variable], !value.isEmpty else {
                 throw HubConfiguration.Error(
                     .missingSecret, file: "(environment)", key: variable,
@@ -117,7 +116,12 @@ public struct AdapterCatalog: Sendable {
             return DatabaseSource(
                 definition: definition, connection: connection, pageSize: settings.pageSize, overlap: settings.overlap, logger: logger)
         case .custom(let transport):
-            return try Self.transports[transport]!(definition, settings, credentials, logger)
+            guard let make = Self.transports[transport] else {
+                throw HubConfiguration.Error(
+                    file: definition.folder.appendingPathComponent("adapter.yaml").path, key: "transport",
+                    message: "unknown transport '\(transport)'; expected http, folder or database")
+            }
+            return try make(definition, settings, credentials, logger)
         }
     }
 

@@ -21,7 +21,8 @@ public struct DocumentWriter: Sendable {
 
     private func json(_ node: DocumentNode) -> String {
         guard !node.children.isEmpty else { return node.text.map(Self.quoted) ?? "null" }
-        // A parser's array is a run of unnamed or same-named children.
+        // The parser names a top-level array's members `item`: a node whose children are all `item`
+        // (or unnamed) was an array. (A real key `item` repeated alone under its parent reads back as one.)
         if node.children.allSatisfy({ $0.name == node.children[0].name }), node.children[0].name.isEmpty || node.children[0].name == "item" {
             return "[" + node.children.map(json).joined(separator: ",") + "]"
         }

@@ -39,7 +39,8 @@ struct KindFile: Decodable {
         func invalid(_ key: CodingKeys, _ message: String) -> DecodingError {
             .dataCorrupted(.init(codingPath: decoder.codingPath + [key], debugDescription: message))
         }
-        guard kind.range(of: "^[a-z][a-z0-9_]{1,40}$", options: .regularExpression) != nil else {
+        // Short enough that `<kind>_<field>` names an index within PostgreSQL's 63 bytes.
+        guard kind.range(of: "^[a-z][a-z0-9_]{1,29}$", options: .regularExpression) != nil else {
             throw invalid(.kind, "'\(kind)' is not a kind name: lower case letters, digits and '_', like water_level")
         }
         guard !RecordKinds.builtIn.deliverable.map(\.rawValue).contains(kind) else {
@@ -47,8 +48,10 @@ struct KindFile: Decodable {
         }
         let fields = try c.decodeIfPresent([String: FieldFile].self, forKey: .fields) ?? [:]
         for name in fields.keys.sorted() {
-            guard name.range(of: "^[a-z][a-z0-9_]{0,40}$", options: .regularExpression) != nil, !Self.sharedColumns.contains(name) else {
-                throw invalid(.fields, "'\(name)' cannot name a field: lower case letters, digits and '_', none of \(Self.sharedColumns.sorted().joined(separator: ", "))")
+            guard name.range(of: "^[a-z][a-z0-9_]{0,29}$", options: .regularExpression) != nil, !Self.sharedColumns.contains(name) else {
+                throw invalid(
+                    .fields,
+                    "'\(name)' cannot name a field: up to 30 lower case letters, digits and '_', none of \(Self.sharedColumns.sorted().joined(separator: ", "))")
             }
         }
         let reports = try c.decodeIfPresent([String].self, forKey: .reports) ?? []

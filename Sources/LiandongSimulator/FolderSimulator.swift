@@ -37,12 +37,13 @@ public final class FolderSimulator: Sendable {
         var records: [Record]
         var format: DocumentParser.Format
         var encoding: TextDecoding.Charset
-        /// The record paths of the stream's mapping: id and source time.
-        var idPath: String
+        /// The path of the records' source time, which the malformed-record fault spoils.
         var timePath: String
     }
 
+    /// The folder it serves.
     public let definition: AdapterDefinition
+    /// Faults for the pulled lists.
     public let faults = FaultQueue()
     /// Faults for the receiving endpoint only.
     public let inboxFaults = FaultQueue()
@@ -56,62 +57,79 @@ public final class FolderSimulator: Sendable {
     private let receipts = Mutex<[String: String]>([:])
 
     /// Reads the folder's samples through the mappings its streams name.
-    public init(definition: AdapterDefinition, catalog: MappingCatalog, port: Int = 0, releasePerSecond: Double? = nil) throws {
+    public convenience init(definition: AdapterDefinition, catalog: MappingCatalog, port: Int = 0, releasePerSecond: Double? = nil) throws {
+        // Everything that can fail is done before the object exists: a class initializer that throws
+        // halfway crashes the 6.3 optimizer (its ownership verifier).
+        self.init(definition: definition, served: try Self.streams(of: definition, catalog: catalog), port: port, releasePerSecond: releasePerSecond)
+    }
+
+    private init(definition: AdapterDefinition, served: [Served], port: Int, releasePerSecond: Double?) {
+        self.definition = definition
+        self.served = served
+        self.port = port
+        self.releasePerSecond = releasePerSecond
+    }
+
+    /// Every stream of `definition` as served.
+    private static func streams(of definition: AdapterDefinition, catalog: MappingCatalog) throws -> [Served] {
         guard definition.transport == .http else {
             throw Problem("\(definition.system) is reached by \(definition.transport), not http: there is nothing to serve")
         }
         guard definition.paging.follow == nil else {
             throw Problem("\(definition.system)'s pages link to their documents ('follow'): the folder simulator cannot serve those yet")
         }
-        self.definition = definition
-        self.port = port
-        self.releasePerSecond = releasePerSecond
-        let samples = definition.folder.appendingPathComponent("samples")
-        let files = (try? FileManager.default.contentsOfDirectory(at: samples, includingPropertiesForKeys: nil)) ?? []
-        served = try definition.streams.map { stream in
-            let mapping = try catalog.mapping(named: stream.mapping)
-            let document = mapping.spec.document
-            let mine = files.filter { $0.lastPathComponent.hasPrefix(stream.name + ".") || $0.lastPathComponent.hasPrefix(stream.name + "-") }
-                .sorted { $0.lastPathComponent < $1.lastPathComponent }
-            guard !mine.isEmpty else {
-                throw Problem("no sample page for the stream '\(stream.name)': put one the agency sent in \(samples.path)/\(stream.name).<ext>")
-            }
-            let segments = document.records.split(separator: ".").map(String.init)
-            guard let recordName = segments.last, segments.allSatisfy({ !$0.contains("[") }) else {
-                throw Problem("\(stream.mapping): the records path '\(document.records)' is not plain names the simulator can edit")
-            }
-            guard let idPath = mapping.spec.id.path, let timePath = mapping.spec.sourceTime.path else {
-                throw Problem("\(stream.mapping): id and source_time need a path for the simulator to order records by")
-            }
-            var template: DocumentNode?
-            var byVersion: [String: Record] = [:]
-            for file in mine {
-                let bytes = try [UInt8](Data(contentsOf: file))
-                let decoded = try TextDecoding.decode(bytes, declared: nil, fallback: document.encoding)
-                let page = try DocumentParser().parse(decoded.text, as: document.format)
-                template = template ?? page
-                for node in page.select(document.records) {
-                    let id = node.select(idPath).first?.text ?? ""
-                    let time = node.select(timePath).first?.text ?? ""
-                    guard let instant = SourceTime(time)?.date else {
-                        throw Problem("\(file.lastPathComponent): a record's '\(timePath)' is '\(time)', not a time the simulator can order by")
-                    }
-                    byVersion[id + "\u{1F}" + time] = Record(node: node, id: id, time: time, instant: instant)
-                }
-            }
-            let records = byVersion.values.sorted { ($0.instant, $0.id) < ($1.instant, $1.id) }
-            return Served(
-                stream: stream, template: template!, parent: Array(segments.dropLast()), recordName: recordName, records: records,
-                format: document.format, encoding: document.encoding, idPath: idPath, timePath: timePath)
+        var served: [Served] = []
+        for stream in definition.streams {
+            served.append(try serving(stream, of: definition, catalog: catalog))
         }
+        return served
     }
 
-    /// The port once `run()` has bound it.
-    public var boundTo: Int? { boundPort.withLock { $0 } }
-    /// `http://127.0.0.1:PORT` once bound.
-    public var baseURL: String? { boundTo.map { "http://127.0.0.1:\($0)" } }
-    /// Documents accepted (once per idempotency key).
-    public var receivedCount: Int { receipts.withLock { $0.count } }
+    /// `stream` as served: its mapping's record paths, and the records of its sample files.
+    private static func serving(_ stream: SourceStream, of definition: AdapterDefinition, catalog: MappingCatalog) throws -> Served {
+        let mapping = try catalog.mapping(named: stream.mapping)
+        let document = mapping.spec.document
+        let mine = definition.samples(of: stream)
+        guard !mine.isEmpty else {
+            throw Problem("no sample page for the stream '\(stream.name)': put one the agency sent in samples/\(stream.name).<ext>")
+        }
+        let segments = document.records.split(separator: ".").map(String.init)
+        guard let recordName = segments.last, segments.allSatisfy({ !$0.contains("[") }) else {
+            throw Problem("\(stream.mapping): the records path '\(document.records)' is not plain names the simulator can edit")
+        }
+        guard let idPath = mapping.spec.id.path, let timePath = mapping.spec.sourceTime.path else {
+            throw Problem("\(stream.mapping): id and source_time need a path for the simulator to order records by")
+        }
+        var pages: [DocumentNode] = []
+        var byVersion: [String: Record] = [:]
+        for file in mine {
+            let bytes = try [UInt8](Data(contentsOf: file))
+            let decoded = try TextDecoding.decode(bytes, declared: nil, fallback: document.encoding)
+            let page = try DocumentParser().parse(decoded.text, as: document.format)
+            pages.append(page)
+            for node in page.select(document.records) {
+                let record = try Self.record(node, idPath: idPath, timePath: timePath, file: file)
+                byVersion[record.id + "\u{1F}" + record.time] = record
+            }
+        }
+        let records = byVersion.values.sorted { ($0.instant, $0.id) < ($1.instant, $1.id) }
+        return Served(
+            stream: stream, template: pages[0], parent: Array(segments.dropLast()), recordName: recordName, records: records,
+            format: document.format, encoding: document.encoding, timePath: timePath)
+    }
+
+    /// One sample record with what it is ordered by.
+    private static func record(_ node: DocumentNode, idPath: String, timePath: String, file: URL) throws -> Record {
+        let id = node.select(idPath).first?.text ?? ""
+        let time = node.select(timePath).first?.text ?? ""
+        guard let instant = SourceTime(time)?.date else {
+            throw Problem("\(file.lastPathComponent): a record's '\(timePath)' is '\(time)', not a time the simulator can order by")
+        }
+        return Record(node: node, id: id, time: time, instant: instant)
+    }
+
+    /// `http://127.0.0.1:PORT` once `run()` has bound its port.
+    public var baseURL: String? { boundPort.withLock { $0 }.map { "http://127.0.0.1:\($0)" } }
 
     /// How many of `count` records are released now.
     func released(of count: Int) -> Int {

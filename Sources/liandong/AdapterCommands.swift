@@ -81,9 +81,10 @@ struct AdapterCommand: AsyncParsableCommand {
             var logger = runtime.logger
             logger.logLevel = .error
             if live {
-                guard let settings = url.map({ HubConfiguration.Source(url: $0, credentials: runtime.configuration.sources[system]?.credentials ?? [:]) })
-                    ?? runtime.configuration.sources[system]
-                else {
+                // --url moves the configured source (its credentials, TLS files, overlap) elsewhere.
+                var configured = runtime.configuration.sources[system]
+                if let url { configured = configured.map { var moved = $0; moved.url = url; return moved } ?? .init(url: url) }
+                guard let settings = configured else {
                     throw CouldNotRun("no URL for \(system): give --url, or sources.\(system).url in the configuration")
                 }
                 let make = Self.maker(agencies, system, settings, environment, logger)
@@ -103,7 +104,7 @@ struct AdapterCommand: AsyncParsableCommand {
             _ kit: inout ConformanceKit, _ agencies: AdapterCatalog, _ definition: AdapterDefinition, _ runtime: Runtime, _ logger: Logger
         ) async throws {
             // Credentials are checked by the configuration row; the simulator takes any.
-            let environment = Dictionary(uniqueKeysWithValues: definition.auth.required.map { (definition.auth.variables[$0]!, "adapter-check") })
+            let environment = Dictionary(uniqueKeysWithValues: definition.auth.variables(overriddenBy: [:]).map { ($0.variable, "adapter-check") })
             switch definition.transport {
             case .folder:
                 let samples = definition.folder.appendingPathComponent("samples")
@@ -120,7 +121,11 @@ struct AdapterCommand: AsyncParsableCommand {
                 }
                 let server = Task { try await simulator.run(logger: runtime.logger) }
                 defer { server.cancel() }
-                while simulator.baseURL == nil { try await Task.sleep(for: .milliseconds(10)) }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while simulator.baseURL == nil {
+                    guard ContinuousClock.now < deadline else { throw CouldNotRun("the samples' simulator did not start listening within 10 s") }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 let make = Self.maker(agencies, system, .init(url: simulator.baseURL!), environment, logger)
                 let inject = ConformanceKit.injector(baseURL: simulator.baseURL!)
                 await kit.checkReading(adapter: make, inject: inject)

@@ -49,6 +49,9 @@ struct ConformanceKit {
 
     /// Every stream's mapping exists, is this system's, and reads the format the folder declares.
     mutating func checkFolder() {
+        if case .custom(let name) = definition.transport, AdapterCatalog.transports[name] == nil {
+            record("transport", "", .fail, "unknown transport '\(name)'; expected http, folder or database")
+        }
         let folderName = definition.folder.lastPathComponent
         expect(
             "folder", "", folderName == definition.system.rawValue, pass: "\(definition.folder.path)/adapter.yaml reads",
@@ -77,7 +80,7 @@ struct ConformanceKit {
             record("configuration", "", .skipped, "no sources.\(definition.system) in the configuration")
             return
         }
-        let variables = definition.auth.required.map { source.credentials[$0] ?? definition.auth.variables[$0]! }
+        let variables = definition.auth.variables(overriddenBy: source.credentials).map(\.variable)
         let missing = variables.filter { (environment[$0] ?? "").isEmpty }
         expect(
             "configuration", "", missing.isEmpty,
@@ -88,11 +91,9 @@ struct ConformanceKit {
     /// Every sample page maps or is quarantined with a path and rule; keys are present and unique;
     /// every source time reads; Chinese text survives its charset.
     mutating func checkSamples() {
-        let folder = definition.folder.appendingPathComponent("samples")
-        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
         for stream in definition.streams {
             guard let mapping = try? catalog.mapping(named: stream.mapping) else { continue }
-            let mine = files.filter { $0.lastPathComponent.hasPrefix(stream.name + ".") || $0.lastPathComponent.hasPrefix(stream.name + "-") }
+            let mine = definition.samples(of: stream)
             guard !mine.isEmpty else {
                 record("samples map", stream.name, .fail, "no sample: put a page the agency sent in samples/\(stream.name).<ext>")
                 continue
@@ -102,7 +103,7 @@ struct ConformanceKit {
             var keyProblems: [String] = []
             var garbled: [String] = []
             var times: [Date] = []
-            for file in mine.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) {
+            for file in mine {
                 let bytes = (try? [UInt8](Data(contentsOf: file))) ?? []
                 let result = mapping.map(bytes)
                 if let failure = result.documentFailure { quarantined.append(failure) }

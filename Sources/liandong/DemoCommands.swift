@@ -238,7 +238,11 @@ struct Simulate: AsyncParsableCommand {
     static func serve(_ simulator: some Service, until baseURL: @escaping @Sendable () -> String?, banner: (String) -> String) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await simulator.run() }
-            while baseURL() == nil { try await Task.sleep(for: .milliseconds(20)) }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while baseURL() == nil {
+                guard ContinuousClock.now < deadline else { throw CouldNotRun("the simulator did not start listening within 10 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             print(banner(baseURL()!))
             fflush(nil)
             try await group.next()

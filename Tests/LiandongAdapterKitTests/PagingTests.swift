@@ -2,6 +2,7 @@ import Foundation
 import LiandongAdapterKit
 import LiandongMapping
 import LiandongTestKit
+import Logging
 import Testing
 
 /// The declared paging rules, without an agency: what each request asks for and where the next
@@ -76,10 +77,36 @@ struct PagingTests {
         ).paging
         let header = #"<https://api.example.gov.cn/items?page=1>; rel="prev", <https://api.example.gov.cn/items?page=3&per_page=50>; rel="next""#
         let followed = linked.next(after: nil, page: try Self.page("[]"), requested: "/items?per_page=50", link: header, pageSize: 50)
-        #expect(followed.cursor == "/items?page=3&per_page=50" && followed.hasMore)
-        #expect(linked.request(path: "/items", after: followed.cursor, pageSize: 50) == "/items?page=3&per_page=50")
-        let end = linked.next(after: followed.cursor, page: try Self.page("[]"), requested: "/items?page=3&per_page=50", link: nil, pageSize: 50)
+        #expect(followed.cursor == "https://api.example.gov.cn/items?page=3&per_page=50" && followed.hasMore)
+        // The source keeps the link's path below its base URL as the cursor, and asks for it next.
+        #expect(linked.request(path: "/items", after: "/items?page=3&per_page=50", pageSize: 50) == "/items?page=3&per_page=50")
+        let end = linked.next(after: "/items?page=3&per_page=50", page: try Self.page("[]"), requested: "/items?page=3&per_page=50", link: nil, pageSize: 50)
         #expect(end.cursor == "/items?page=3&per_page=50" && !end.hasMore)
+    }
+
+    /// Links an agency gives are read below its base URL, and only its own.
+    @Test func linksAreReadBelowTheBaseURL() throws {
+        let transport = try HTTPTransport(
+            system: "gateway", configuration: .init(baseURL: "https://10.0.0.5:8443/gw/v1"), logger: Logger(label: "test"))
+        #expect(transport.path(of: "https://10.0.0.5:8443/gw/v1/items?page=3") == "/items?page=3")
+        #expect(transport.path(of: "/gw/v1/cap/1.xml") == "/cap/1.xml")
+        #expect(transport.path(of: "https://cdn.example.com/gw/v1/cap/1.xml") == nil)
+        #expect(transport.path(of: "/other/cap/1.xml") == nil)
+    }
+
+    /// A last page that was exactly full settles on the empty page after it; a window larger than a
+    /// page is paged through, not skipped.
+    @Test func theOverlapIsReadWhateverThePageSize() throws {
+        let paging = try Self.definition(Self.updateTime).paging
+        let empty = try Self.page(#"{"more": false}"#)
+        #expect(paging.next(after: "2026-12-03 10:00:09|B2", page: empty, requested: "", link: nil, pageSize: 10).cursor == "2026-12-03 10:00:09|B2|settled")
+        // Asked from 09:59:39 (30 s before 10:00:09), a full page ending at 09:59:50 moves on from there.
+        let inWindow = try Self.page(#"{"more": true, "next": {"time": "2026-12-03 09:59:50", "id": "A1"}}"#)
+        let paged = paging.next(after: "2026-12-03 10:00:09|B2|settled", page: inWindow, requested: "", link: nil, pageSize: 10)
+        #expect(paged.cursor == "2026-12-03 09:59:50|A1" && paged.hasMore)
+        // Ids may hold '|'; a time in other digits than ASCII is no time at all.
+        #expect(UpdateTimeCursor("2026-12-03 10:00:09|A|B|settled") == UpdateTimeCursor(time: "2026-12-03 10:00:09", id: "A|B", settled: true))
+        #expect(SourceTime("１７６４７２７２００") == nil)
     }
 
     @Test(arguments: [

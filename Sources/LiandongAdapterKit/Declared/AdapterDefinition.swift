@@ -10,15 +10,19 @@ import Yams
 public struct AdapterDefinition: Sendable {
     /// The system's name (`police-110`): the configuration's key and the records' `source_system`.
     public var system: SourceSystemID
-    /// The folder the definition was read from (`Adapters/Police110`).
+    /// The folder the definition was read from (`Adapters/police-110`).
     public var folder: URL
+    /// How the system is reached.
     public var transport: Transport
     /// How pages are read for their paging information; records are read by the mappings.
     public var format: DocumentParser.Format
     /// The charset of pages that declare none.
     public var encoding: TextDecoding.Charset
+    /// The streams it offers, each with its mapping and where it is read.
     public var streams: [SourceStream]
+    /// How a stream's pages follow one another.
     public var paging: Paging
+    /// How its credentials are presented.
     public var auth: Auth
     /// Requests per second at most, across the agency's streams; nil: no limit.
     public var requestsPerSecond: Double?
@@ -73,15 +77,23 @@ public struct AdapterDefinition: Sendable {
     /// How the system's credentials are presented. The secrets themselves come from the environment,
     /// from the variables named here (the configuration's `credentials` may name others).
     public struct Auth: Sendable {
+        /// How credentials travel: not at all, a bearer token, HTTP basic, or an HMAC-signed request.
         public enum Scheme: String, Sendable, Codable, CaseIterable {
             case none, bearer, basic, hmac
         }
 
+        /// This system's scheme.
         public var scheme: Scheme
         /// Credential name (`token`, `user`, `password`, `app_key`, `secret`) → environment variable.
         public var variables: [String: String]
         /// HMAC signing (government gateways: app key, timestamp, nonce and a signature over them).
         public var signing: Signing
+
+        /// The environment variable of each credential `scheme` needs: `overrides` (the
+        /// configuration's `credentials`) over the ones named here.
+        public func variables(overriddenBy overrides: [String: String]) -> [(credential: String, variable: String)] {
+            required.map { ($0, overrides[$0] ?? variables[$0]!) }
+        }
 
         /// The credentials `scheme` needs.
         public var required: [String] {
@@ -101,19 +113,34 @@ public struct AdapterDefinition: Sendable {
         /// The text signed, from `{method}`, `{path}` (with its query), `{timestamp}`, `{nonce}`,
         /// `{app_key}` and `{body_sha256}` (hex); `\n` between lines.
         public var text = "{method}\n{path}\n{timestamp}\n{nonce}\n{app_key}"
+        /// The HMAC's hash.
         public var digest: Digest = .sha256
+        /// How the signature is written in its header.
         public var encoding: Encoding = .base64
         /// `seconds` or `milliseconds` since 1970.
         public var timestampUnit: TimestampUnit = .milliseconds
         /// Header names: `app_key`, `timestamp`, `nonce`, `signature`.
         public var headers = ["app_key": "X-App-Key", "timestamp": "X-Timestamp", "nonce": "X-Nonce", "signature": "X-Signature"]
 
+        /// An HMAC's hash function.
         public enum Digest: String, Sendable, Codable, CaseIterable { case sha256 = "hmac-sha256", sha1 = "hmac-sha1" }
+        /// A signature's text form.
         public enum Encoding: String, Sendable, Codable, CaseIterable { case base64, hex }
+        /// What a timestamp counts since 1970.
         public enum TimestampUnit: String, Sendable, Codable, CaseIterable { case seconds, milliseconds }
 
         /// The defaults above.
         public init() {}
+    }
+
+    /// The sample pages of `stream` in `samples/`: `<stream>.<ext>`, `<stream>-2.<ext>` and so on.
+    public func samples(of stream: SourceStream) -> [URL] {
+        let folder = folder.appendingPathComponent("samples")
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { file in
+            let name = file.deletingPathExtension().lastPathComponent
+            return name == stream.name || (name.hasPrefix(stream.name + "-") && Int(name.dropFirst(stream.name.count + 1)) != nil)
+        }.sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
     /// A definition that cannot be read, with the file, the key and what is wrong.

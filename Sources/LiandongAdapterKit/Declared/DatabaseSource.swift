@@ -35,28 +35,34 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
     public var receiver: (any TargetAdapter)? { definition.receives == nil ? nil : self }
 
     /// A table or column name, checked and quoted: `schema.table` and plain names only.
-    static func identifier(_ name: String) throws -> String {
+    func identifier(_ name: String) throws -> String {
         guard name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"#, options: .regularExpression) != nil else {
-            throw AdapterError(.unsupported, system: "database", "'\(name)' is not a table or column name the database transport takes")
+            throw AdapterError(.unsupported, system: system, "'\(name)' is not a table or column name the database transport takes")
         }
         return name.split(separator: ".").map { "\"\($0)\"" }.joined(separator: ".")
     }
 
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
-        let table = try Self.identifier(stream.path ?? stream.name)
-        let time = try Self.identifier(paging.next["time"] ?? "updated_at")
-        let id = try Self.identifier(paging.next["id"] ?? "id")
+        let table = try identifier(stream.path ?? stream.name)
+        // Paging requires both columns of a database stream.
+        let (timeColumn, idColumn) = (paging.next["time"] ?? "", paging.next["id"] ?? "")
+        let time = try identifier(timeColumn)
+        let id = try identifier(idColumn)
         let position = UpdateTimeCursor(cursor).map { $0.settled ? $0.rewound(by: paging.overlap) : $0 }
         let rows: [String] = try await withConnection { connection in
-            // The time column's own type, so that the cursor's text compares as that type.
-            let type = try await Self.type(of: paging.next["time"] ?? "updated_at", in: table, connection, logger)
-            let select = "SELECT row_to_json(t)::text FROM \(table) t"
-            let order = " ORDER BY t.\(time), t.\(id)::text LIMIT \(pageSize)"
+            // The columns' own types, so that the cursor's text compares as them (and a (time, id)
+            // index serves the order). A row without its update time cannot be placed: it is left out.
+            let timeType = try await Self.type(of: timeColumn, in: table, connection, logger)
+            let idType = try await Self.type(of: idColumn, in: table, connection, logger)
+            let select = "SELECT row_to_json(t)::text FROM \(table) t WHERE t.\(time) IS NOT NULL"
+            let order = " ORDER BY t.\(time), t.\(id) LIMIT \(pageSize)"
             let query: PostgresQuery =
-                if let position {
+                if let position, !position.id.isEmpty {
                     PostgresQuery(
-                        unsafeSQL: select + " WHERE (t.\(time), t.\(id)::text) > ($1::text::\(type), $2)" + order,
+                        unsafeSQL: select + " AND (t.\(time), t.\(id)) > ($1::text::\(timeType), $2::text::\(idType))" + order,
                         binds: try Self.binds(position.time, position.id))
+                } else if let position {
+                    PostgresQuery(unsafeSQL: select + " AND t.\(time) >= $1::text::\(timeType)" + order, binds: try Self.binds(position.time))
                 } else {
                     PostgresQuery(unsafeSQL: select + order)
                 }
@@ -79,8 +85,8 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
         guard let receives = definition.receives else {
             throw AdapterError(.unsupported, system: system, "takes no deliveries (its adapter.yaml has no 'receives')")
         }
-        let table = try Self.identifier(receives.path)
-        let receipt = try Self.identifier(receives.receipt)
+        let table = try identifier(receives.path)
+        let receipt = try identifier(receives.receipt)
         let body = String(decoding: message.body, as: UTF8.self)
         let reference: String? = try await withConnection { connection in
             // The body as the table keeps it: a json or xml column refuses a malformed document.
@@ -95,10 +101,16 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: sql, binds: try Self.binds(message.idempotencyKey, message.kind.rawValue, message.contentType, body)),
                 logger: logger)
-            for try await (value) in rows.decode(String.self) { return value }
+            for try await (value) in rows.decode(String?.self) { return value ?? "" }
             return nil
         }
-        guard let reference else { throw AdapterError(.refused, system: system, "the insert into \(receives.path) returned no '\(receives.receipt)'") }
+        // No row: another delivery of the same key is inserting it right now; the next attempt finds it.
+        guard let reference else {
+            throw AdapterError(.unavailable, system: system, "the insert into \(receives.path) met a concurrent one with its key")
+        }
+        guard !reference.isEmpty else {
+            throw AdapterError(.refused, system: system, "the row inserted into \(receives.path) has no '\(receives.receipt)'")
+        }
         return DeliveryReceipt(reference: reference)
     }
 

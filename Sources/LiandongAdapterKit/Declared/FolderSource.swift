@@ -3,8 +3,8 @@ import LiandongMapping
 import LiandongModel
 
 /// A drop folder an exchange writes files into, read in name order. JSON-lines files are read
-/// `pageSize` lines at a time, any other file whole. The cursor is `<file>:<byte offset>`, so a page is
-/// read from where the last one ended and memory stays flat however large the file. `location` is the
+/// `pageSize` lines at a time (memory stays flat however large the file), any other file whole. The
+/// cursor is `<file>:<byte offset>`, so a page is read from where the last one ended. `location` is the
 /// folder, or one file; a stream's `path` is the pattern of its files (`*.jsonl`).
 public struct FolderSource: SourceAdapter {
     public let definition: AdapterDefinition

@@ -11,6 +11,7 @@ public struct HTTPSource: SourceAdapter, TargetAdapter {
     let transport: HTTPTransport
     let pageSize: Int
     let paging: Paging
+    let logger: Logger
 
     /// - Parameters:
     ///   - transport: where the agency is and how requests are made; auth headers and signing are added here.
@@ -36,6 +37,7 @@ public struct HTTPSource: SourceAdapter, TargetAdapter {
         self.definition = definition
         transport = try HTTPTransport(system: definition.system, configuration: configuration, logger: logger)
         self.pageSize = pageSize ?? definition.paging.pageSize
+        self.logger = logger
         var paging = definition.paging
         paging.overlap = overlap ?? paging.overlap
         self.paging = paging
@@ -55,14 +57,26 @@ public struct HTTPSource: SourceAdapter, TargetAdapter {
             // Unreadable page: kept (it will be quarantined) and the cursor held, so nothing is skipped.
             return SourcePage(payloads: [payload], cursor: cursor, hasMore: false)
         }
-        let (next, hasMore) = paging.next(after: cursor, page: page, requested: requested, link: payload.link, pageSize: pageSize)
+        var (next, hasMore) = paging.next(after: cursor, page: page, requested: requested, link: payload.link, pageSize: pageSize)
+        if paging.style == .link, hasMore {
+            // The Link header names a URL; the cursor is its path below the base URL.
+            guard let path = next.flatMap(transport.path(of:)) else {
+                throw AdapterError(.unreadable, system: system, "the next page's link leads away from \(transport.configuration.baseURL)")
+            }
+            next = path
+        }
         guard let follow = paging.follow, let records = paging.records else {
             return SourcePage(payloads: [payload], cursor: next, hasMore: hasMore)
         }
         var documents: [FetchedPayload] = []
         for entry in page.select(records) {
-            guard let link = entry.select(follow).first?.text, link.hasPrefix("/") else { continue }
-            documents.append(try await transport.get(link))
+            guard let link = entry.select(follow).first?.text else { continue }
+            guard let path = transport.path(of: link) else {
+                logger.warning(
+                    "Skipped a link to another host", metadata: ["liandong.source": "\(system)", "liandong.link": "\(HTTPTransport.redacted(link))"])
+                continue
+            }
+            documents.append(try await transport.get(path))
         }
         return SourcePage(payloads: documents, cursor: next, hasMore: hasMore)
     }

@@ -38,7 +38,7 @@ public struct Paging: Sendable {
     /// Path from the page's root to each record.
     public var records: String?
     public var more: More
-    /// The cursor before the first page (`0`; `1` for `page`).
+    /// The cursor before the first page (a `token` cursor's first value; a `page` cursor's, default 1).
     public var start: String?
     /// How far before its last update time a stream is read again once it has caught up, so that a
     /// record committed late, or stamped by a clock that runs ahead, is not skipped.
@@ -102,11 +102,17 @@ public struct Paging: Sendable {
         }
         switch style {
         case .updateTime:
-            guard let time = value("time") else { return (cursor, hasMore) }
-            var position = UpdateTimeCursor(time: time, id: value("id") ?? "")
-            if let previous = UpdateTimeCursor(cursor), position.isBefore(previous) { position = previous }
-            position.settled = !hasMore && overlap > 0
-            return (position.text, hasMore)
+            let previous = UpdateTimeCursor(cursor)
+            // Where this page was asked from: the overlap window's start after a settled cursor.
+            let asked = previous.map { $0.settled ? $0.rewound(by: overlap) : $0 }
+            var position =
+                value("time").map { UpdateTimeCursor(time: $0, id: value("id") ?? "") }.flatMap { next in
+                    // An answer that names no place past where it was asked from (an echo, an earlier
+                    // time) moves nothing; one within the window pages through it.
+                    asked.map { $0.isBefore(next) } ?? true ? next : nil
+                } ?? previous
+            position?.settled = !hasMore && overlap > 0
+            return (position?.text ?? cursor, hasMore)
         case .token:
             return (value("token") ?? cursor, hasMore)
         case .page:
@@ -118,16 +124,14 @@ public struct Paging: Sendable {
         }
     }
 
-    /// The path and query of the `rel="next"` target of a `Link` header (RFC 8288).
+    /// The `rel="next"` target of a `Link` header (RFC 8288), as written.
     static func nextLink(_ header: String) -> String? {
         for item in header.split(separator: ",") {
             let pieces = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let target = pieces.first, target.hasPrefix("<"), target.hasSuffix(">"),
                 pieces.dropFirst().contains(where: { $0.replacingOccurrences(of: "\"", with: "").lowercased() == "rel=next" })
             else { continue }
-            let url = String(target.dropFirst().dropLast())
-            guard let components = URLComponents(string: url) else { continue }
-            return components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+            return String(target.dropFirst().dropLast())
         }
         return nil
     }
@@ -222,5 +226,8 @@ extension Paging {
             throw invalid(.records, "'more: full-page' counts records: give the path to them")
         }
         if nextFromLastRecord, records == nil { throw invalid(.records, "'next_from: last-record' needs the path to the records") }
+        if transport == .database, style != .updateTime || next["time"] == nil || next["id"] == nil {
+            throw invalid(.next, "a table is read by update time and id: give next: {time: <column>, id: <column>}")
+        }
     }
 }

@@ -61,16 +61,17 @@ extension Hub {
             case .time: ("timestamptz", "hub_try_time(\(value))")
             case .boolean: ("boolean", "hub_try_boolean(\(value))")
             }
-        return "\(field.name) \(type) GENERATED ALWAYS AS (\(expression)) STORED"
+        return "\"\(field.name)\" \(type) GENERATED ALWAYS AS (\(expression)) STORED"
     }
 
     /// The statements that make `declaration`'s table.
     static func creating(_ declaration: KindDeclaration) -> [String] {
+        // Names are quoted (a field may be called `order` or `to`); the declaration checked their form.
         let kind = declaration.kind.rawValue
         let indexed = declaration.fields.filter(\.indexed)
         var statements = [
             """
-            CREATE TABLE \(kind) (
+            CREATE TABLE "\(kind)" (
                 id              uuid PRIMARY KEY,
                 source_system   text NOT NULL,
                 external_id     text NOT NULL,
@@ -87,9 +88,9 @@ extension Hub {
             )
             """
         ]
-        statements += indexed.map { "CREATE INDEX \(kind)_\($0.name) ON \(kind) (\($0.name))" }
+        statements += indexed.map { "CREATE INDEX \"\(kind)_\($0.name)\" ON \"\(kind)\" (\"\($0.name)\")" }
         if declaration.reportsIncidents {
-            statements.append("CREATE INDEX \(kind)_report_time ON \(kind) (hub_time(data ->> 'reported_at'))")
+            statements.append("CREATE INDEX \"\(kind)_report_time\" ON \"\(kind)\" (hub_time(data ->> 'reported_at'))")
         }
         return statements
     }
@@ -111,13 +112,15 @@ extension Hub {
                 }
                 continue
             }
-            statements += ["ALTER TABLE \(kind) ADD COLUMN \(column(field))", "CREATE INDEX \(kind)_\(name) ON \(kind) (\(name))"]
+            statements += [
+                "ALTER TABLE \"\(kind)\" ADD COLUMN \(column(field))", "CREATE INDEX \"\(kind)_\(name)\" ON \"\(kind)\" (\"\(name)\")",
+            ]
         }
         for name in before.keys.sorted() where after[name] == nil {
-            statements.append("ALTER TABLE \(kind) DROP COLUMN \(name)")
+            statements.append("ALTER TABLE \"\(kind)\" DROP COLUMN \"\(name)\"")
         }
         if new.reportsIncidents, !old.reportsIncidents {
-            statements.append("CREATE INDEX IF NOT EXISTS \(kind)_report_time ON \(kind) (hub_time(data ->> 'reported_at'))")
+            statements.append("CREATE INDEX IF NOT EXISTS \"\(kind)_report_time\" ON \"\(kind)\" (hub_time(data ->> 'reported_at'))")
         }
         return statements
     }

@@ -15,9 +15,15 @@ CREATE FUNCTION hub_try_number(text) RETURNS double precision
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
     AS $$ BEGIN RETURN $1::double precision; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 
+-- Only a time written with its offset (as the mapping language writes every time) is read: one
+-- without would depend on the session's time zone, which an IMMUTABLE function must not.
 CREATE FUNCTION hub_try_time(text) RETURNS timestamptz
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
-    AS $$ BEGIN RETURN $1::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+    AS $$ BEGIN
+        IF $1 !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$' THEN RETURN NULL; END IF;
+        RETURN $1::timestamptz;
+    EXCEPTION WHEN others THEN RETURN NULL;
+    END $$;
 
 CREATE FUNCTION hub_try_boolean(text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT

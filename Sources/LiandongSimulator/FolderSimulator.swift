@@ -12,6 +12,9 @@ import Synchronization
 /// page cut from the first sample as a template, with the built-in simulators' fault injection
 /// (`POST /_faults?kind=…`) and, if the agency takes deliveries, a receiving endpoint that honours
 /// idempotency keys. `liandong simulate <system>` runs one; `demo` and `adapter check` run against it.
+/// A feed whose entries link to their documents (`follow`) is served from its index page
+/// (`samples/<stream>.index.<ext>`, its first entry the template of every entry) and its documents
+/// (`samples/<stream>.<ext>`, `<stream>-2.<ext>`…), each at `/_documents/<stream>/<n>`.
 public final class FolderSimulator: Sendable {
     /// Why a folder cannot be simulated.
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -39,6 +42,10 @@ public final class FolderSimulator: Sendable {
         var encoding: TextDecoding.Charset
         /// The path of the records' source time, which the malformed-record fault spoils.
         var timePath: String
+        /// For a feed whose entries link to their documents (`follow`): the documents, as the agency
+        /// sent them, in the format its mapping reads; `records` are then the index's entries.
+        var documents: [[UInt8]] = []
+        var documentFormat: DocumentParser.Format
     }
 
     /// The folder it serves.
@@ -75,9 +82,6 @@ public final class FolderSimulator: Sendable {
         guard definition.transport == .http else {
             throw Problem("\(definition.system) is reached by \(definition.transport), not http: there is nothing to serve")
         }
-        guard definition.paging.follow == nil else {
-            throw Problem("\(definition.system)'s pages link to their documents ('follow'): the folder simulator cannot serve those yet")
-        }
         var served: [Served] = []
         for stream in definition.streams {
             served.append(try serving(stream, of: definition, catalog: catalog))
@@ -92,6 +96,9 @@ public final class FolderSimulator: Sendable {
         let mine = definition.samples(of: stream)
         guard !mine.isEmpty else {
             throw Problem("no sample page for the stream '\(stream.name)': put one the agency sent in samples/\(stream.name).<ext>")
+        }
+        if let follow = definition.paging.follow {
+            return try feed(stream, of: definition, documents: mine, follow: follow, mapping: mapping)
         }
         let segments = document.records.split(separator: ".").map(String.init)
         guard let recordName = segments.last, segments.allSatisfy({ !$0.contains("[") }) else {
@@ -115,7 +122,47 @@ public final class FolderSimulator: Sendable {
         let records = byVersion.values.sorted { ($0.instant, $0.id) < ($1.instant, $1.id) }
         return Served(
             stream: stream, template: pages[0], parent: Array(segments.dropLast()), recordName: recordName, records: records,
-            format: document.format, encoding: document.encoding, timePath: timePath)
+            format: document.format, encoding: document.encoding, timePath: timePath, documentFormat: document.format)
+    }
+
+    /// A feed's index and documents: each document an entry made from the index's first, linking to it.
+    private static func feed(
+        _ stream: SourceStream, of definition: AdapterDefinition, documents: [URL], follow: String, mapping: Mapping
+    ) throws -> Served {
+        let samples = definition.folder.appendingPathComponent("samples")
+        let files = (try? FileManager.default.contentsOfDirectory(at: samples, includingPropertiesForKeys: nil)) ?? []
+        guard let index = files.first(where: { $0.deletingPathExtension().lastPathComponent == stream.name + ".index" }) else {
+            throw Problem("the stream '\(stream.name)' links to its documents: put the feed's index page in samples/\(stream.name).index.<ext>")
+        }
+        guard [.token, .page].contains(definition.paging.style), let recordsPath = definition.paging.records,
+            let timePath = mapping.spec.sourceTime.path
+        else {
+            throw Problem("the folder simulator serves a feed paged by token or page number, with records and a source time path")
+        }
+        let decoded = try TextDecoding.decode(try [UInt8](Data(contentsOf: index)), declared: nil, fallback: definition.encoding)
+        let template = try DocumentParser().parse(decoded.text, as: definition.format)
+        guard let entry = template.select(recordsPath).first else {
+            throw Problem("\(index.lastPathComponent) has no entry at '\(recordsPath)' to make the others from")
+        }
+        let segments = recordsPath.split(separator: ".").map(String.init)
+        let followPath = follow.split(separator: ".").map(String.init)
+        let records = documents.indices.map { n in
+            Record(node: setting(followPath, to: "/_documents/\(stream.name)/\(n)", in: entry), id: "\(n)", time: "", instant: .distantPast)
+        }
+        return Served(
+            stream: stream, template: template, parent: Array(segments.dropLast()), recordName: segments.last!, records: records,
+            format: definition.format, encoding: definition.encoding, timePath: timePath,
+            documents: try documents.map { try [UInt8](Data(contentsOf: $0)) }, documentFormat: mapping.spec.document.format)
+    }
+
+    /// Document `n` of a feed; `spoiled`, with its source time made unreadable.
+    func document(_ served: Served, _ n: Int, spoiled: Bool) -> [UInt8]? {
+        guard served.documents.indices.contains(n) else { return nil }
+        guard spoiled, let decoded = try? TextDecoding.decode(served.documents[n], declared: nil, fallback: .utf8),
+            let tree = try? DocumentParser().parse(decoded.text, as: served.documentFormat)
+        else { return served.documents[n] }
+        let spoilt = Self.setting(["*"] + served.timePath.split(separator: ".").map(String.init), to: "not-a-time", in: tree)
+        return Array(DocumentWriter().write(spoilt, as: served.documentFormat).utf8)
     }
 
     /// One sample record with what it is ordered by.
@@ -160,7 +207,15 @@ public final class FolderSimulator: Sendable {
         start = min(max(start, 0), visible.count)
         var records = Array(visible[start...].prefix(size))
         let hasMore = start + records.count < visible.count
-        if malformed, !records.isEmpty { records[0].node = Self.setting(served.timePath.split(separator: ".").map(String.init), to: "not-a-time", in: records[0].node) }
+        if malformed, !records.isEmpty {
+            if let follow = paging.follow {
+                // A feed's record is its document: the first entry links to it spoiled.
+                let path = follow.split(separator: ".").map(String.init)
+                records[0].node = Self.setting(path, to: "/_documents/\(served.stream.name)/\(records[0].id)?spoiled=1", in: records[0].node)
+            } else {
+                records[0].node = Self.setting(served.timePath.split(separator: ".").map(String.init), to: "not-a-time", in: records[0].node)
+            }
+        }
         var document = Self.replacing(served.parent, named: served.recordName, with: records.map(\.node), in: served.template)
         let last = records.last
         var values: [(String, String)] = []
@@ -263,6 +318,15 @@ public final class FolderSimulator: Sendable {
                 if let link { response.headers[.init("Link")!] = link }
                 return response
             }
+        }
+        router.get("_documents/:stream/:n") { request, context -> Response in
+            guard let served = self.served.first(where: { $0.stream.name == context.parameters.get("stream") }),
+                let body = self.document(
+                    served, context.parameters.get("n").flatMap { Int($0) } ?? -1, spoiled: request.uri.queryParameters["spoiled"] != nil)
+            else { return Response(status: .notFound) }
+            return Response(
+                status: .ok, headers: [.contentType: Self.contentType(served.documentFormat, .utf8)],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         if let receives = definition.receives {
             router.post(RouterPath(String(receives.path.dropFirst()).replacingOccurrences(of: "{kind}", with: ":kind"))) { request, _ in

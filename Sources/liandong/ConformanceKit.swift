@@ -275,14 +275,17 @@ struct ConformanceKit {
             }
             return
         }
+        _ = await inject(.truncated, 1, false)
         do {
-            _ = await inject(.truncated, 1, false)
             let broken = try await make(2, 5).pull(stream, after: nil)
             let outcome = keys(of: broken, mapping)
             expect(
                 "malformed page", stream.name, outcome.failures.contains { !$0.path.isEmpty } && (outcome.documentFailed ? broken.cursor == nil : true),
                 pass: "a page cut short is kept for quarantine (\(outcome.failures.first.map { "\($0.path) \($0.rule)" } ?? "")), the cursor held",
                 fail: "a page cut short gave no failure with a path, or moved the cursor")
+        } catch let error as AdapterError where definition.paging.follow != nil && error.code == .unreadable {
+            // A feed's index cut short names no documents to keep: the stream reads it again next pass.
+            record("malformed page", stream.name, .pass, "an index cut short is an unreadable answer, read again next pass")
         } catch {
             record("malformed page", stream.name, .fail, "a page cut short stopped the read: \(error)")
         }

@@ -96,3 +96,14 @@ import Testing
         }
     }
 }
+
+/// Every agency folder of the repository passes the conformance kit against its own samples.
+@Suite struct RepositoryFolderTests {
+    @Test(arguments: try AdapterCatalog.repository().systems)
+    func theFolderPassesItsCheck(system: String) async throws {
+        let check = try await CommandLineRunner().run(["adapter", "check", system, "--json"])
+        let rows = try AgencyFolderTests.rows(check)
+        #expect(check.status == 0, "\(rows.filter { $0.result == "fail" }.map { "\($0.check): \($0.detail)" })")
+        #expect(rows.contains { $0.check == "reads" && $0.result == "pass" }, "its samples are read as the agency serves them")
+    }
+}

@@ -226,6 +226,7 @@ extension Paging {
             throw invalid(.records, "'more: full-page' counts records: give the path to them")
         }
         if nextFromLastRecord, records == nil { throw invalid(.records, "'next_from: last-record' needs the path to the records") }
+        if follow != nil, records == nil { throw invalid(.records, "'follow' reads each record's link: give the path to the records") }
         if transport == .database, style != .updateTime || next["time"] == nil || next["id"] == nil {
             throw invalid(.next, "a table is read by update time and id: give next: {time: <column>, id: <column>}")
         }

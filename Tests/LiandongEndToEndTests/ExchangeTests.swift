@@ -54,6 +54,34 @@ import Testing
         }
     }
 
+    /// A line the exchange is still writing is not cut in two: the page ends before it, the files after
+    /// it wait, and it is read whole once its newline comes (or the file has been left alone a while).
+    @Test func aLineStillBeingWrittenIsReadWhole() async throws {
+        let (first, second) = (Self.line(1), Self.line(2))
+        let folder = try Self.write([first])
+        let file = folder.appendingPathComponent("export-1.jsonl")
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(second.utf8.prefix(20)))
+        try (Self.line(3) + "\n").write(to: folder.appendingPathComponent("export-2.jsonl"), atomically: true, encoding: .utf8)
+        let source = FolderSource(definition: try AdapterCatalog.repository().definition("exchange"), location: folder, pageSize: 5)
+        let stream = source.streams[0]
+        let page = try await source.pull(stream, after: nil)
+        #expect(page.payloads.map { String(decoding: $0.body, as: UTF8.self) } == [first + "\n"])
+        let held = try await source.pull(stream, after: page.cursor)
+        #expect(held.payloads.isEmpty && held.cursor == page.cursor, "the next file waits for the line")
+        try handle.write(contentsOf: Data((String(second.utf8.dropFirst(20))! + "\n").utf8))
+        try handle.close()
+        let whole = try await source.pull(stream, after: page.cursor)
+        #expect(whole.payloads.map { String(decoding: $0.body, as: UTF8.self) } == [second + "\n"])
+        // A last line without its newline in a file left alone is taken as it is.
+        try Data("{\"id\": \"tail\"}".utf8).write(to: folder.appendingPathComponent("export-3.jsonl"))
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(-60)], ofItemAtPath: folder.appendingPathComponent("export-3.jsonl").path)
+        let rest = try await source.pull(stream, after: try await source.pull(stream, after: whole.cursor).cursor)
+        #expect(rest.payloads.map { String(decoding: $0.body, as: UTF8.self) } == ["{\"id\": \"tail\"}"])
+    }
+
     @Test func benchIngestReportsEachPhase() async throws {
         let folder = try Self.write((1...12).map { Self.line($0) })
         let file = folder.appendingPathComponent("export-1.jsonl").path

@@ -35,7 +35,12 @@ public struct FolderSource: SourceAdapter {
             let (body, end, atEnd) =
                 definition.format == .jsonLines
                 ? try Self.lines(of: file, from: offset, count: pageSize) : try Self.rest(of: file, from: offset)
-            guard !body.isEmpty else { continue }
+            guard !body.isEmpty else {
+                // A line still being written holds the stream at this file; a file read to its end gives way to the next.
+                let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.uint64Value ?? 0
+                if end < size { return SourcePage(payloads: [], cursor: "\(file.lastPathComponent):\(offset)", hasMore: false) }
+                continue
+            }
             let payload = FetchedPayload(name: "\(file.lastPathComponent):\(offset)", contentType: Self.contentType(definition.format), body: body)
             let isLast = atEnd && file == files.last
             return SourcePage(payloads: [payload], cursor: "\(file.lastPathComponent):\(end)", hasMore: !isLast)
@@ -80,8 +85,14 @@ public struct FolderSource: SourceAdapter {
         return (body, offset + UInt64(body.count), true)
     }
 
+    /// How long a file must have been left alone before a last line without its newline is taken:
+    /// until then the exchange may still be writing it.
+    static let settledAfter: TimeInterval = 5
+
     /// Up to `count` whole lines of `file` from byte `offset`: their bytes, the offset after them,
-    /// and whether the file ends there. A last line without its newline is taken once the file ends.
+    /// and whether the file ends there. A last line without its newline is taken once the file has not
+    /// changed for `settledAfter`; before, the page ends at the last newline and the line is read whole
+    /// later.
     static func lines(of file: URL, from offset: UInt64, count: Int) throws -> (body: [UInt8], end: UInt64, atEnd: Bool) {
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
@@ -90,6 +101,10 @@ public struct FolderSource: SourceAdapter {
         var lines = 0
         while lines < count {
             guard let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty else {
+                let modified = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+                if body.last != UInt8(ascii: "\n"), let modified, Date().timeIntervalSince(modified) < settledAfter {
+                    body = Array(body[..<(body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0)])
+                }
                 return (body, offset + UInt64(body.count), true)
             }
             let bytes = [UInt8](chunk)

@@ -38,4 +38,23 @@ import Testing
         #expect(nobody?.code == .unreachable && nobody?.isTransient == true, "\(String(describing: nobody))")
         #expect(nobody.map { "\($0)" }?.hasPrefix("fire-119: GET /jqxx/list got no answer") == true)
     }
+
+    /// An agency's `requests_per_second` spaces its requests, across concurrent callers: ten at five a
+    /// second cannot all be answered within 1.8 s (nine gaps of 0.2 s). A lower bound, so a loaded
+    /// machine cannot make it fail.
+    @Test func requestsArePacedPerAgency() async throws {
+        let simulator = AgencySimulator(.init(agency: .fire, seed: 1, records: 5))
+        try await simulator.withRunning { simulator in
+            var configuration = HTTPTransport.Configuration(baseURL: simulator.baseURL!)
+            configuration.requestsPerSecond = 5
+            let http = try HTTPTransport(system: "fire-119", configuration: configuration, logger: TestDatabase.logger)
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<10 { group.addTask { _ = try await http.get("/jqxx/list") } }
+                try await group.waitForAll()
+            }
+            #expect(ContinuousClock.now - started >= .milliseconds(1800))
+            #expect(simulator.requestCount == 10)
+        }
+    }
 }

@@ -79,7 +79,7 @@ public struct FetchedPayload: Sendable {
     }
 
     /// The `charset` parameter of a content type.
-    static func charset(in contentType: String) -> String? {
+    public static func charset(in contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if pair.count == 2, pair[0].lowercased() == "charset" { return pair[1].trimmingCharacters(in: ["\""]) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiandongHub
 import LiandongModel
+import LiandongSync
 
 struct Deliveries: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,7 @@ struct Deliveries: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let detail = try await Runtime(global).withPlainHub { try await $0.outbox.delivery(id) }
+            let detail = try await Runtime(global).withPlainHub { try await $0.outbox.delivery(id) }.decoded()
             guard !output.json else { return try printJSON(detail) }
             let d = detail.delivery
             print("Delivery \(d.id) to \(d.target): \(d.status.rawValue)")

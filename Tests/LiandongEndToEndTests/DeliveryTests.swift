@@ -274,6 +274,10 @@ import Testing
             #expect(shown.status == 0, "\(shown.stderr)")
             #expect(shown.stdout.contains("to fire-119: delivered") && shown.stdout.contains("119-R"))
             #expect(shown.stdout.contains("application/xml; charset=GBK") && shown.stdout.contains("attempt 1"))
+            // The GBK document reads as the Chinese 119 received, not as mojibake.
+            let key = try #require(delivered.first?.objectValue?["idempotencyKey"]?.scalarText)
+            let received = try #require(fire.inbox.documents.first { $0.idempotencyKey == key })
+            #expect(shown.stdout.contains(received.text) && !shown.stdout.contains("\u{FFFD}"))
         }
     }
 

@@ -51,10 +51,14 @@ public struct DeliveryAttempt: Sendable, Codable {
     public var outcome: String
     public var error: String?
     public var receipt: String?
-    /// The receiver's answer to a failed or refused attempt, as text (UTF-8 with replacement), and
-    /// its content type.
+    /// The receiver's answer to a failed or refused attempt, as text, and its content type. The hub
+    /// reads it as UTF-8 (with replacement); `decoded()` (LiandongSync) reads it in its own charset.
     public var answer: String?
     public var answerContentType: String?
+    /// The answer's bytes as received.
+    public var answerBytes: [UInt8]?
+
+    enum CodingKeys: String, CodingKey { case attempt, at, outcome, error, receipt, answer, answerContentType }
 }
 
 /// A delivery with its attempts and the document as sent, for `deliveries show`.
@@ -62,9 +66,13 @@ public struct DeliveryDetail: Sendable, Codable {
     public var delivery: Delivery
     public var attempts: [DeliveryAttempt]
     public var sentContentType: String?
-    /// The document exactly as the receiver got it, as text (decoded by its declared charset when
-    /// the caller can; here UTF-8 with replacement).
+    /// The document the receiver got, as text. The hub reads it as UTF-8 (with replacement);
+    /// `decoded()` (LiandongSync) reads it in its own charset, GBK for 119.
     public var sentBody: String?
+    /// The document's bytes exactly as sent.
+    public var sentBytes: [UInt8]?
+
+    enum CodingKeys: String, CodingKey { case delivery, attempts, sentContentType, sentBody }
 }
 
 /// How one attempt ended, as the pusher reports it.
@@ -179,16 +187,19 @@ extension OutboxStore {
             attempts.append(
                 DeliveryAttempt(
                     attempt: attempt, at: at, outcome: outcome, error: error, receipt: receipt,
-                    answer: answer.map { String(decoding: $0.readableBytesView, as: UTF8.self) }, answerContentType: answerType))
+                    answer: answer.map { String(decoding: $0.readableBytesView, as: UTF8.self) }, answerContentType: answerType,
+                    answerBytes: answer.map { Array(buffer: $0) }))
         }
-        var body: String?
+        var body: [UInt8]?
         var contentType: String?
         let sent = try await self.rows("SELECT sent_body, sent_content_type FROM outbox WHERE id = \(id)", logger: logger)
         for try await (bytes, type) in sent.decode((ByteBuffer?, String?).self) {
-            body = bytes.map { String(decoding: Array(buffer: $0), as: UTF8.self) }
+            body = bytes.map { Array(buffer: $0) }
             contentType = type
         }
-        return DeliveryDetail(delivery: delivery, attempts: attempts, sentContentType: contentType, sentBody: body)
+        return DeliveryDetail(
+            delivery: delivery, attempts: attempts, sentContentType: contentType, sentBody: body.map { String(decoding: $0, as: UTF8.self) },
+            sentBytes: body)
     }
 
     /// Records one attempt's outcome, in one transaction. A final outcome (delivered, dead, expired)

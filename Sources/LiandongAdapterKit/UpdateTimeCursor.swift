@@ -1,4 +1,5 @@
 import Foundation
+import LiandongMapping
 
 /// The cursor of a source paged by update time: the last record's update time, and its id to break
 /// ties between records changed in the same second. Stored as `time|id`, or `time|id|settled` once
@@ -54,9 +55,10 @@ public struct SourceTime: Sendable {
     private let form: Form
 
     private enum Form: Sendable {
-        /// `yyyy-MM-dd HH:mm:ss` or with `T`, in `zone`, followed by `suffix` as written (`Z`, `+08:00`, or nothing).
-        case local(separator: Character, zone: TimeZone, suffix: String)
-        case compact, epochSeconds, epochMilliseconds
+        /// Written by a pattern in a zone (`yyyy-MM-dd HH:mm:ss`, with `T`, or `yyyyMMddHHmmss`),
+        /// followed by `suffix` as written (`Z`, `+08:00`, or nothing).
+        case pattern(TimeParser, suffix: String)
+        case epochSeconds, epochMilliseconds
     }
 
     private static let china = TimeZone(identifier: "Asia/Shanghai")!
@@ -64,11 +66,9 @@ public struct SourceTime: Sendable {
     public init?(_ text: String) {
         if text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let number = Double(text) {
             switch text.count {
-            case 10: (date, form) = (Date(timeIntervalSince1970: number), .epochSeconds)
-            case 13: (date, form) = (Date(timeIntervalSince1970: number / 1000), .epochMilliseconds)
-            case 14:
-                guard let date = Self.parse(text, format: "yyyyMMddHHmmss", zone: Self.china) else { return nil }
-                (self.date, form) = (date, .compact)
+            case 10: self.init(date: Date(timeIntervalSince1970: number), form: .epochSeconds)
+            case 13: self.init(date: Date(timeIntervalSince1970: number / 1000), form: .epochMilliseconds)
+            case 14: self.init(text, TimeParser(pattern: "yyyyMMddHHmmss", zone: Self.china), suffix: "")
             default: return nil
             }
             return
@@ -76,9 +76,7 @@ public struct SourceTime: Sendable {
         guard text.count >= 19 else { return nil }
         let separator = text[text.index(text.startIndex, offsetBy: 10)]
         guard separator == " " || separator == "T" else { return nil }
-        let base = String(text.prefix(19)).replacingOccurrences(of: "T", with: " ")
-        let rest = String(text.dropFirst(19))
-        let zoneText = rest.drop { $0 == "." || $0.isNumber }
+        let zoneText = text.dropFirst(19).drop { $0 == "." || $0.isNumber }
         let zone: TimeZone
         switch zoneText {
         case "": zone = Self.china
@@ -90,9 +88,13 @@ public struct SourceTime: Sendable {
             else { return nil }
             zone = TimeZone(secondsFromGMT: (sign == "-" ? -1 : 1) * (hours * 3600 + minutes * 60))!
         }
-        guard let date = Self.parse(base, format: "yyyy-MM-dd HH:mm:ss", zone: zone) else { return nil }
-        self.date = date
-        form = .local(separator: separator, zone: zone, suffix: String(zoneText))
+        self.init(String(text.prefix(19)), TimeParser(pattern: "yyyy-MM-dd\(separator)HH:mm:ss", zone: zone), suffix: String(zoneText))
+    }
+
+    /// `text` read by `parser`; a fraction of a second after it is dropped, `suffix` kept for writing back.
+    private init?(_ text: String, _ parser: TimeParser, suffix: String) {
+        guard let date = parser.parse(text) else { return nil }
+        self.init(date: date, form: .pattern(parser, suffix: suffix))
     }
 
     private init(date: Date, form: Form) {
@@ -106,27 +108,9 @@ public struct SourceTime: Sendable {
     /// The time in the form it was read in.
     public var text: String {
         switch form {
-        case .epochSeconds: return "\(Int(date.timeIntervalSince1970))"
-        case .epochMilliseconds: return "\(Int64(date.timeIntervalSince1970 * 1000))"
-        case .compact: return Self.format(date, "yyyyMMddHHmmss", Self.china)
-        case .local(let separator, let zone, let suffix):
-            return Self.format(date, "yyyy-MM-dd'\(separator)'HH:mm:ss", zone) + suffix
+        case .epochSeconds: "\(Int(date.timeIntervalSince1970))"
+        case .epochMilliseconds: "\(Int64(date.timeIntervalSince1970 * 1000))"
+        case .pattern(let parser, let suffix): parser.format(date) + suffix
         }
-    }
-
-    private static func parse(_ text: String, format: String, zone: TimeZone) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = format
-        return formatter.date(from: text)
-    }
-
-    private static func format(_ date: Date, _ format: String, _ zone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = format
-        return formatter.string(from: date)
     }
 }

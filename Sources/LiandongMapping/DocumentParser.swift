@@ -14,6 +14,16 @@ public struct DocumentParser: Sendable {
         /// One JSON document per line (JSON Lines, as exchange folders deliver bulk exports); the
         /// root's children are the lines, each named `line`. Blank lines are skipped.
         case jsonLines = "json-lines"
+
+        /// The media type documents of this format travel under.
+        public var mediaType: String {
+            switch self {
+            case .json: "application/json"
+            case .jsonLines: "application/jsonl"
+            case .xml: "application/xml"
+            case .csv: "text/csv"
+            }
+        }
     }
 
     /// Refuse documents larger than this many bytes.

@@ -286,14 +286,7 @@ public final class FolderSimulator: Sendable {
     }
 
     static func contentType(_ format: DocumentParser.Format, _ charset: TextDecoding.Charset) -> String {
-        let type =
-            switch format {
-            case .json: "application/json"
-            case .jsonLines: "application/jsonl"
-            case .xml: "application/xml"
-            case .csv: "text/csv"
-            }
-        return "\(type); charset=\(charset == .gb18030 ? "GB18030" : "utf-8")"
+        "\(format.mediaType); charset=\(charset == .gb18030 ? "GB18030" : "utf-8")"
     }
 
     /// Serves until cancelled or, in a service group, until it shuts down.

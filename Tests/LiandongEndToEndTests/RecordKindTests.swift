@@ -99,6 +99,10 @@ import Testing
             "\(error)".contains("'level_m' is stored as number and declared time now")
         }
         #expect(try await sql.integer("SELECT count(*)::int FROM water_level WHERE level_m > 3.5") == 1)
+        // A field no longer indexed loses its column; its values stay in the records.
+        try await Self.ingest(try MappingCatalog(directory: try Self.mappings(kinds: ["water_level": Self.waterLevel])), at: location)
+        #expect(try await sql.integer("SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'water_level' AND column_name = 'basin'") == 0)
+        #expect(try await sql.integer("SELECT count(*)::int FROM water_level WHERE data ->> 'basin' = '长江'") == 2)
     }
 
     @Test func aDeclaredReportKindJoinsIncidents() async throws {

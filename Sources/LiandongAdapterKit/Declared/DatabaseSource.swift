@@ -2,6 +2,7 @@ import Foundation
 import LiandongModel
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// An agency reached through a table of another database over the PostgreSQL protocol (the shared
 /// intermediate databases of government exchange platforms: KingbaseES, openGauss, HighGo speak
@@ -16,6 +17,8 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
     let pageSize: Int
     let paging: Paging
     let logger: Logger
+    /// Column types once looked up, by `table.column`: the catalog is asked once, not every page.
+    let columnTypes = ColumnTypes()
 
     public init(
         definition: AdapterDefinition, connection: PostgresConnection.Configuration, pageSize: Int? = nil, overlap: TimeInterval? = nil,
@@ -52,8 +55,8 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
         let rows: [String] = try await withConnection { connection in
             // The columns' own types, so that the cursor's text compares as them (and a (time, id)
             // index serves the order). A row without its update time cannot be placed: it is left out.
-            let timeType = try await Self.type(of: timeColumn, in: table, connection, logger)
-            let idType = try await Self.type(of: idColumn, in: table, connection, logger)
+            let timeType = try await type(of: timeColumn, in: table, connection)
+            let idType = try await type(of: idColumn, in: table, connection)
             let select = "SELECT row_to_json(t)::text FROM \(table) t WHERE t.\(time) IS NOT NULL"
             let order = " ORDER BY t.\(time), t.\(id) LIMIT \(pageSize)"
             let query: PostgresQuery =
@@ -90,7 +93,7 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
         let body = String(decoding: message.body, as: UTF8.self)
         let reference: String? = try await withConnection { connection in
             // The body as the table keeps it: a json or xml column refuses a malformed document.
-            let type = try await Self.type(of: "body", in: table, connection, logger)
+            let type = try await type(of: "body", in: table, connection)
             let sql = """
                 WITH inserted AS (
                     INSERT INTO \(table) (idempotency_key, kind, content_type, body) VALUES ($1, $2, $3, $4::text::\(type))
@@ -115,12 +118,24 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
     }
 
     /// The SQL type of `column` of `table` (an already quoted name), as the catalog writes it; `text` if unknown.
-    static func type(of column: String, in table: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> String {
+    func type(of column: String, in table: String, _ connection: PostgresConnection) async throws -> String {
+        if let known = columnTypes["\(table).\(column)"] { return known }
+        var type = "text"
         let rows = try await connection.query(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = \(table)::regclass AND attname = \(column)",
             logger: logger)
-        for try await (name) in rows.decode(String.self) { return name }
-        return "text"
+        for try await (name) in rows.decode(String.self) { type = name }
+        columnTypes["\(table).\(column)"] = type
+        return type
+    }
+
+    /// The column types an adapter has looked up, shared by its copies.
+    final class ColumnTypes: Sendable {
+        private let types = Mutex<[String: String]>([:])
+        subscript(_ key: String) -> String? {
+            get { types.withLock { $0[key] } }
+            set { types.withLock { $0[key] = newValue } }
+        }
     }
 
     static func binds(_ values: String...) throws -> PostgresBindings {

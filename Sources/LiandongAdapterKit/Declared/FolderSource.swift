@@ -41,20 +41,11 @@ public struct FolderSource: SourceAdapter {
                 if end < size { return SourcePage(payloads: [], cursor: "\(file.lastPathComponent):\(offset)", hasMore: false) }
                 continue
             }
-            let payload = FetchedPayload(name: "\(file.lastPathComponent):\(offset)", contentType: Self.contentType(definition.format), body: body)
+            let payload = FetchedPayload(name: "\(file.lastPathComponent):\(offset)", contentType: definition.format.mediaType, body: body)
             let isLast = atEnd && file == files.last
             return SourcePage(payloads: [payload], cursor: "\(file.lastPathComponent):\(end)", hasMore: !isLast)
         }
         return SourcePage(payloads: [], cursor: cursor, hasMore: false)
-    }
-
-    static func contentType(_ format: DocumentParser.Format) -> String {
-        switch format {
-        case .jsonLines: "application/jsonl"
-        case .json: "application/json"
-        case .xml: "application/xml"
-        case .csv: "text/csv"
-        }
     }
 
     /// The files at `location` whose names match `pattern` (`*` for any run of characters), in name order.

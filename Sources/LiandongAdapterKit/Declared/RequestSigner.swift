@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LiandongModel
 
 /// Signs a request the way government API gateways ask: an app key, a timestamp and a one-time nonce
 /// in headers, and an HMAC over a text made of them and the request (`AdapterDefinition.Signing`).
@@ -35,7 +36,7 @@ public struct RequestSigner: Sendable {
     func signedText(method: String, path: String, body: [UInt8], timestamp: String, nonce: String) -> String {
         let parts = [
             "method": method, "path": path, "timestamp": timestamp, "nonce": nonce, "app_key": appKey,
-            "body_sha256": SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined(),
+            "body_sha256": Array(SHA256.hash(data: body)).hexString,
         ]
         return parts.reduce(signing.text.replacingOccurrences(of: "\\n", with: "\n")) { text, part in
             text.replacingOccurrences(of: "{\(part.key)}", with: part.value)
@@ -52,7 +53,7 @@ public struct RequestSigner: Sendable {
             }
         switch signing.encoding {
         case .base64: return Data(mac).base64EncodedString()
-        case .hex: return mac.map { String(format: "%02x", $0) }.joined()
+        case .hex: return mac.hexString
         }
     }
 }

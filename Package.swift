@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Pure values: records, identifiers, codes, coordinates, divisions, masking.
@@ -115,16 +118,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // HTTP for operations: /healthz, /readyz, /metrics.
+        // HTTP: /healthz, /readyz and /metrics for operations; the admin console (Mustache pages) and its
+        // JSON API, with logins, sessions, roles and personal data masked.
         .target(
             name: "LiandongServer",
             dependencies: [
-                "LiandongHub", "LiandongSync",
+                "LiandongHub", "LiandongSync", "LiandongMapping", "LiandongModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("Templates"), .copy("Assets"), .copy("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -153,6 +162,15 @@ let package = Package(
         .testTarget(
             name: "LiandongHubTests",
             dependencies: ["LiandongHub", "LiandongMapping", "LiandongSync", "LiandongTestKit", "LiandongTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiandongConsoleTests",
+            dependencies: [
+                "LiandongServer", "LiandongHub", "LiandongModel", "LiandongMapping", "LiandongSync", "LiandongTestKit", "LiandongTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,6 +48,8 @@ public struct Hub: Sendable {
     public var streams: StreamStore { StreamStore(hub: self) }
     /// The hash-chained audit log: verification and an entity's trail.
     public var audit: AuditLog { AuditLog(hub: self) }
+    /// The console's users, sessions, API tokens and bulk jobs.
+    public var console: ConsoleStore { ConsoleStore(hub: self) }
     /// Counts, entities and resources for admins.
     public var inspection: Inspection { Inspection(hub: self) }
 

@@ -5,15 +5,17 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-/// The HTTP endpoints operations watch: `/healthz` (the process answers), `/readyz` (the database
-/// answers too: 503 while it does not), `/metrics` (Prometheus text).
+/// The hub's HTTP server: the endpoints operations watch — `/healthz` (the process answers), `/readyz`
+/// (the database answers too: 503 while it does not), `/metrics` (Prometheus text) — and, when given,
+/// the admin console and its API beside them.
 public enum OperationsServer {
     /// The application to run as one service of `serve`'s group.
     public static func application(
-        hub: Hub, registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger,
+        hub: Hub, registry: PrometheusCollectorRegistry, host: String, port: Int, console: Console? = nil, logger: Logger,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ConsoleContext.self)
+        console?.addRoutes(to: router)
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { _, _ -> Response in
             await hub.isReady()

@@ -93,6 +93,8 @@ public struct SyncEngine: Sendable {
                     run.summary.add(summary)
                     let pulled = payloads.reduce(0) { $0 + $1.records.count + $1.failures.filter { $0.scope != .document }.count }
                     run.pulled += pulled
+                    let newest = payloads.lazy.flatMap(\.records).map(\.sourceTime).max()
+                    run.newestSourceTime = [run.newestSourceTime, newest].compactMap { $0 }.max()
                     run.batches += 1
                     Counter(label: "liandong_records_pulled_total", dimensions: source).increment(by: pulled)
                     Counter(label: "liandong_records_ingested_total", dimensions: source).increment(by: summary.inserted + summary.updated)
@@ -161,26 +163,29 @@ public struct SyncEngine: Sendable {
     }
 
     /// Re-runs quarantined payloads through the current mapping. With `dryRun`, reports only.
-    public func replay(_ ids: [Int64], dryRun: Bool) async throws -> [QuarantineStore.ReplayOutcome] {
+    public func replay(_ ids: [Int64], dryRun: Bool, by actor: ActingUser) async throws -> [QuarantineStore.ReplayOutcome] {
         var outcomes: [QuarantineStore.ReplayOutcome] = []
-        for id in ids {
-            let failure = try await hub.quarantine.failure(id)
-            let mapping = try catalog.mapping(named: failure.mapping.name)
-            let result = mapping.map(failure.body, declaredEncoding: failure.declaredEncoding)
-            // A record failure replays that record only; a document failure replays the whole document.
-            var records: [CanonicalRecord] = []
-            var still = result.documentFailure.map { [$0] } ?? []
-            for (index, outcome) in result.records.enumerated() where failure.recordIndex < 0 || index == failure.recordIndex {
-                switch outcome {
-                case .mapped(let record): records.append(record)
-                case .failed(_, _, let failures): still += failures
-                }
-            }
-            outcomes.append(
-                try await hub.quarantine.replay(
-                    id, records: records, stillFailing: still, mapping: mapping.ref, dryRun: dryRun))
-        }
+        for id in ids { outcomes.append(try await replay(id, dryRun: dryRun, by: actor)) }
         return outcomes
+    }
+
+    /// Re-runs one quarantined payload through its mapping's current version (`job`: the bulk job
+    /// it is part of, kept on the failure).
+    public func replay(_ id: Int64, dryRun: Bool, by actor: ActingUser, job: Int64? = nil) async throws -> QuarantineStore.ReplayOutcome {
+        let failure = try await hub.quarantine.failure(id)
+        let mapping = try catalog.mapping(named: failure.mapping.name)
+        let result = mapping.map(failure.body, declaredEncoding: failure.declaredEncoding)
+        // A record failure replays that record only; a document failure replays the whole document.
+        var records: [CanonicalRecord] = []
+        var still = result.documentFailure.map { [$0] } ?? []
+        for (index, outcome) in result.records.enumerated() where failure.recordIndex < 0 || index == failure.recordIndex {
+            switch outcome {
+            case .mapped(let record): records.append(record)
+            case .failed(_, _, let failures): still += failures
+            }
+        }
+        return try await hub.quarantine.replay(
+            id, records: records, stillFailing: still, mapping: mapping.ref, dryRun: dryRun, by: actor, job: job)
     }
 }
 

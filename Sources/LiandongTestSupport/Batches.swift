@@ -13,3 +13,8 @@ extension Mapping {
         return IngestBatch(source: source, stream: stream, payloads: payloads, cursor: cursor)
     }
 }
+
+extension ActingUser {
+    /// The acting user of a test's admin decisions.
+    public static let test = ActingUser("test", reason: "decided by a test")
+}

@@ -69,6 +69,7 @@ struct Deliveries: AsyncParsableCommand {
         @Argument(help: "Delivery ids.") var ids: [Int64] = []
         @Flag(help: "Every dead delivery.") var dead = false
         @Flag(help: "Every delivery held back by an expired agreement (after renewing it).") var expired = false
+        @OptionGroup var decision: DecisionOptions
 
         func validate() throws {
             guard !ids.isEmpty || dead || expired else { throw ValidationError("name delivery ids, or --dead, or --expired") }
@@ -76,7 +77,7 @@ struct Deliveries: AsyncParsableCommand {
 
         func run() async throws {
             let statuses: [DeliveryStatus] = ids.isEmpty ? (dead ? [.dead] : []) + (expired ? [.expired] : []) : [.dead, .expired]
-            let changed = try await Runtime(global).withHub { try await $0.outbox.retry(ids.isEmpty ? nil : ids, statuses: statuses) }
+            let changed = try await Runtime(global).withHub { try await $0.outbox.retry(ids.isEmpty ? nil : ids, statuses: statuses, by: decision.actor) }
             for (id, status) in changed { print("\(id) \(status == .pending ? "queued again" : status.rawValue)") }
             if !ids.isEmpty, changed.count < ids.count {
                 let missing = Set(ids).subtracting(changed.map(\.id)).sorted()

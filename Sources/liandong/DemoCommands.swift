@@ -4,6 +4,7 @@ import LiandongAdapterKit
 import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
+import LiandongServer
 import LiandongSimulator
 import LiandongSync
 import Logging
@@ -21,6 +22,7 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Run until every simulated record is in, print the stats, exit 0.") var once = false
     @Option(help: "Stop after this many seconds.") var duration: Double?
     @Option(help: "Seed of the simulated data.") var seed: UInt64 = 2026
+    @Option(help: "host:port of the console (default: serve.listen, else 127.0.0.1:9464; port 0 picks a free one).") var listen: String?
 
     func run() async throws {
         let runtime = try Runtime(global)
@@ -46,12 +48,29 @@ struct Demo: AsyncParsableCommand {
         var delivery = runtime.configuration.delivery
         delivery.initialBackoff = .milliseconds(500)
         let deadline = duration.map { Date().addingTimeInterval($0) }
+        let (host, port) = try runtime.listenAddress(listen)
+        let registry = OperationsServer.bootstrapMetrics()
         try await runtime.runServices { hub in
+            let jobs = JobRunner(hub: hub, engine: SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger), logger: runtime.logger)
+            let server = HubHTTPService(
+                hub: hub, catalog: catalog, jobs: jobs, registry: registry,
+                configuration: .init(host: host, port: port, makeFirstAdmin: true), logger: runtime.logger,
+                onBound: { port, admin in
+                    print("Console: http://\(host):\(port)/")
+                    if let admin {
+                        print("  first admin (shown once, keep it): user \(admin.name), password \(admin.password)")
+                    } else {
+                        print("  sign in with the users of this data directory ('liandong users list')")
+                    }
+                    fflush(nil)
+                })
             let tour = DemoTour(
                 hub: hub, catalog: catalog, agencies: agencies, simulators: simulators, folderSimulators: folderSimulators, once: once,
                 deadline: deadline,
                 pace: once ? 0.2 : runtime.configuration.syncInterval, delivery: delivery, logger: runtime.logger)
-            return simulators.map { .init(service: $0) } + folderSimulators.map { .init(service: $0) } + [.init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup)]
+            return simulators.map { .init(service: $0) } + folderSimulators.map { .init(service: $0) } + [
+                .init(service: jobs), .init(service: server), .init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup),
+            ]
         }
     }
 }

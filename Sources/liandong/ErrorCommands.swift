@@ -51,6 +51,7 @@ struct Errors: AsyncParsableCommand {
         @Argument(help: "Failure ids.") var ids: [Int64] = []
         @Flag(help: "Every open failure.") var all = false
         @Flag(name: .customLong("dry-run"), help: "Show what would change; change nothing.") var dryRun = false
+        @OptionGroup var decision: DecisionOptions
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -62,7 +63,7 @@ struct Errors: AsyncParsableCommand {
             let catalog = try runtime.catalog()
             let outcomes = try await runtime.withHub { hub in
                 let targets = all ? try await hub.quarantine.openIDs() : ids
-                return try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger).replay(targets, dryRun: dryRun)
+                return try await SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger).replay(targets, dryRun: dryRun, by: decision.actor)
             }
             guard !output.json else { return try printJSON(outcomes) }
             for o in outcomes {
@@ -78,9 +79,10 @@ struct Errors: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Mark a failure ignored, with the reason (audited).")
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
-        @Option(help: "Why it is ignored.") var reason: String
+        @Option(help: "Why it is ignored (written into the audit entry with your login).") var reason: String
         func run() async throws {
-            try await Runtime(global).withPlainHub { try await $0.quarantine.ignore(id, reason: reason) }
+            let actor = ActingUser.commandLine(reason: reason)
+            try await Runtime(global).withPlainHub { try await $0.quarantine.ignore(id, by: actor) }
             print("failure \(id) ignored")
         }
     }

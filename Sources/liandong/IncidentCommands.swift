@@ -74,9 +74,10 @@ struct Incidents: AsyncParsableCommand {
             abstract: "Take a wrongly linked report out of its incident into its own; both are recomputed and audited.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The report, as source:external_id or its id.") var report: String
+        @OptionGroup var decision: DecisionOptions
 
         func run() async throws {
-            let number = try await Runtime(global).withHub { try await $0.incidents.split(report: report) }
+            let number = try await Runtime(global).withHub { try await $0.incidents.split(report: report, by: decision.actor) }
             print("\(report) is now incident #\(number)")
         }
     }
@@ -87,9 +88,10 @@ struct Incidents: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The incident that stays (number, id or one of its reports).") var target: String
         @Argument(help: "The incident merged into it.") var other: String
+        @OptionGroup var decision: DecisionOptions
 
         func run() async throws {
-            let number = try await Runtime(global).withHub { try await $0.incidents.merge(target, other) }
+            let number = try await Runtime(global).withHub { try await $0.incidents.merge(target, other, by: decision.actor) }
             print("merged into incident #\(number)")
         }
     }
@@ -120,9 +122,10 @@ extension Incidents {
             static let configuration = CommandConfiguration(abstract: "Link the report: its incident is merged into the candidate incident.")
             @OptionGroup var global: GlobalOptions
             @Argument var id: Int64
+            @OptionGroup var decision: DecisionOptions
 
             func run() async throws {
-                try await Runtime(global).withHub { try await $0.incidents.acceptCandidate(id) }
+                try await Runtime(global).withHub { try await $0.incidents.acceptCandidate(id, by: decision.actor) }
                 print("candidate \(id) accepted")
             }
         }
@@ -131,9 +134,10 @@ extension Incidents {
             static let configuration = CommandConfiguration(abstract: "Keep the report apart.")
             @OptionGroup var global: GlobalOptions
             @Argument var id: Int64
+            @OptionGroup var decision: DecisionOptions
 
             func run() async throws {
-                try await Runtime(global).withHub { try await $0.incidents.rejectCandidate(id) }
+                try await Runtime(global).withHub { try await $0.incidents.rejectCandidate(id, by: decision.actor) }
                 print("candidate \(id) rejected")
             }
         }
@@ -183,9 +187,10 @@ extension Incidents {
             @OptionGroup var global: GlobalOptions
             @Argument var id: Int64
             @Option(help: "The value to keep, as JSON ({\"dead\":0,\"injured\":2}) or plain text.") var value: String
+            @OptionGroup var decision: DecisionOptions
 
             func run() async throws {
-                try await Runtime(global).withHub { try await $0.incidents.resolveConflict(id, value: value) }
+                try await Runtime(global).withHub { try await $0.incidents.resolveConflict(id, value: value, by: decision.actor) }
                 print("conflict \(id) resolved")
             }
         }

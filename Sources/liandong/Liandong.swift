@@ -18,7 +18,7 @@ struct Liandong: AsyncParsableCommand {
                     Incidents.self, Errors.self, Deliveries.self, Transfers.self, Instructions.self, Warnings.self, Resources.self,
                     Streams.self, Show.self, Stats.self, Audit.self,
                 ]),
-            CommandGroup(name: "Set up", subcommands: [Database.self, Migrate.self, AdapterCommand.self, MappingCommand.self, Coords.self]),
+            CommandGroup(name: "Set up", subcommands: [Database.self, Migrate.self, AdapterCommand.self, MappingCommand.self, Users.self, Coords.self]),
             CommandGroup(name: "Try and measure", subcommands: [Simulate.self, Bench.self]),
         ])
 

@@ -124,6 +124,15 @@ struct Runtime {
         }
     }
 
+    /// The address to listen on: `--listen host:port` when given, else `serve.listen` of the configuration.
+    func listenAddress(_ option: String?) throws -> (host: String, port: Int) {
+        guard let option else { return (configuration.serve.host, configuration.serve.port) }
+        guard let colon = option.lastIndex(of: ":"), let port = Int(option[option.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw ValidationError("--listen: expected host:port, like 127.0.0.1:9465")
+        }
+        return (String(option[..<colon]), port)
+    }
+
     /// The agency folders of `Adapters/`.
     func adapters() throws -> AdapterCatalog { try configuration.adapterCatalog() }
 
@@ -141,4 +150,19 @@ struct Runtime {
 /// Where a `Runtime` keeps `Mappings/` once read (a class: copies of the runtime share it).
 private final class LoadedCatalog: Sendable {
     let catalog = Mutex<MappingCatalog?>(nil)
+}
+
+/// `--reason` for a command that changes something: its audit entry names the operating-system user
+/// who ran it (`cli:<login>`) and this reason.
+struct DecisionOptions: ParsableArguments {
+    @Option(help: "Why (written into the audit entry with your login).") var reason: String?
+
+    var actor: ActingUser { .commandLine(reason: reason) }
+}
+
+extension ActingUser {
+    /// The operating-system user running this command, for `reason`.
+    static func commandLine(reason: String?) -> ActingUser {
+        ActingUser("cli:" + (ProcessInfo.processInfo.environment["USER"] ?? NSUserName()), reason: reason ?? "no reason given")
+    }
 }

@@ -16,7 +16,7 @@ import Testing
         let dataDirectory = Scratch.path("demo")
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": ""])
-        let demo = try await cli.run(["demo", "--once", "--data-dir", dataDirectory.path])
+        let demo = try await cli.run(["demo", "--once", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path])
         #expect(demo.status == 0, "\(demo.stderr)")
         let stats = try await cli.run(["stats", "--json", "--data-dir", dataDirectory.path])
         #expect(stats.status == 0, "\(stats.stderr)")

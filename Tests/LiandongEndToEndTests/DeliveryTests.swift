@@ -106,7 +106,7 @@ import Testing
 
                 // Back again: retry sends them.
                 hotline.inbox.faults.clear()
-                let retried = try await hub.outbox.retry(nil, statuses: [.dead])
+                let retried = try await hub.outbox.retry(nil, statuses: [.dead], by: ActingUser("test", reason: "retry after the fix"))
                 #expect(retried.count == dead.count)
                 try await DeliveryPusher.running(hub: hub, catalog: catalog, targets: [try hotline.makeTarget()]) {
                     let done = try await hub.outbox.waitForDeliveries(to: "hotline-12345")

@@ -61,7 +61,7 @@ import Testing
     /// A signal in the middle of initdb waits for the cluster to be ready and then stops it: nothing
     /// of it outlives the command. (Before, initdb and its bootstrap backend ran on, orphaned.) A
     /// one-shot command says it was stopped (128+N); serve and demo stop gracefully (0).
-    @Test(arguments: [(["stats"], Int32(128 + SIGTERM)), (["demo", "--duration", "120"], Int32(0))] as [([String], Int32)])
+    @Test(arguments: [(["stats"], Int32(128 + SIGTERM)), (["demo", "--duration", "120", "--listen", "127.0.0.1:0"], Int32(0))] as [([String], Int32)])
     func signalDuringInitdbLeavesNoProcessBehind(command: [String], status: Int32) async throws {
         defer { try? cleanUp() }
         let (pid, demo, _) = try cli.start(command + ["--data-dir", dataDirectory.path])
@@ -79,7 +79,7 @@ import Testing
     /// SIGTERM (or Ctrl-C) while the demo runs stops the embedded server it started.
     @Test func interruptedDemoStopsItsServer() async throws {
         defer { try? cleanUp() }
-        let (pid, demo, _) = try cli.start(["demo", "--duration", "120", "--data-dir", dataDirectory.path])
+        let (pid, demo, _) = try cli.start(["demo", "--duration", "120", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path])
         try await eventually("the demo's server runs", within: .seconds(30)) { try server.isRunning() }
         // At once: the server may still be starting, the hardest moment to stop it.
         kill(pid, SIGTERM)

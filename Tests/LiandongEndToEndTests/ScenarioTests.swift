@@ -73,13 +73,13 @@ import Yams
                     let summary = try await engine.ingestFiles([file], from: try AdapterCatalog.repository().definition(source))
                     #expect(summary.failures == 0, "\(name) step \(n): the document maps")
                 } else if let report = step.split {
-                    try await hub.incidents.split(report: report)
+                    try await hub.incidents.split(report: report, by: .test)
                 } else if let report = step.accept {
                     let candidate = try #require(try await hub.incidents.candidates(openOnly: true).first { $0.report == report }, "\(name)")
-                    try await hub.incidents.acceptCandidate(candidate.id)
+                    try await hub.incidents.acceptCandidate(candidate.id, by: .test)
                 } else if let field = step.resolve, let value = step.value {
                     let conflict = try #require(try await hub.incidents.conflicts(openOnly: true).first { $0.field == field }, "\(name)")
-                    try await hub.incidents.resolveConflict(conflict.id, value: value)
+                    try await hub.incidents.resolveConflict(conflict.id, value: value, by: .test)
                 }
             }
             let incidents = try await hub.incidents.list()

@@ -22,7 +22,7 @@ import Testing
             #expect(try await hub.streams.claimStream(source: "fire-119", stream: "alarms", holder: "b", lease: 5))
             #expect(try await !hub.streams.renewLease(name, holder: "a", lease: 1), "a's lease expired: a must stop writing")
             #expect(try await hub.streams.statuses().first?.holder == "b")
-            #expect(try await hub.streams.setPaused(source: "fire-119", stream: "alarms", true))
+            try await hub.streams.setPaused(source: "fire-119", stream: "alarms", true, by: ActingUser("test", reason: "pause for the test"))
             try await hub.streams.releaseLease(name, holder: "b")
             #expect(try await !hub.streams.claimStream(source: "fire-119", stream: "alarms", holder: "a", lease: 1), "paused")
         }

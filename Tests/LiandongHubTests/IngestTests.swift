@@ -254,16 +254,16 @@ enum WorkOrders {
             #expect(failure.mapping == MappingRef(name: "hotline-12345/work-order", version: 1))
             #expect(failure.failures.first?.value == "噪音扰民")
 
-            let stillStrict = try await SyncEngine(hub: hub, catalog: strict, logger: hub.logger).replay([id], dryRun: false)
+            let stillStrict = try await SyncEngine(hub: hub, catalog: strict, logger: hub.logger).replay([id], dryRun: false, by: .test)
             #expect(stillStrict.first?.failures.isEmpty == false)
 
             let engine = SyncEngine(hub: hub, catalog: fixed, logger: hub.logger)
-            let dry = try await engine.replay([id], dryRun: true)
+            let dry = try await engine.replay([id], dryRun: true, by: .test)
             #expect(dry.first?.failures.isEmpty == true)
             #expect(dry.first?.changes.isEmpty == false)
             #expect(try await hub.inspection.stats().entities["work_order"] == 1)
 
-            let replayed = try await engine.replay([id], dryRun: false)
+            let replayed = try await engine.replay([id], dryRun: false, by: .test)
             #expect(replayed.first?.summary.inserted == 1)
             let stats = try await hub.inspection.stats()
             #expect(stats.entities["work_order"] == 2)
@@ -273,7 +273,7 @@ enum WorkOrders {
             #expect(try await hub.audit.trail(of: "\(id)").map(\.action).contains("replay"))
             #expect(try await hub.audit.verify().firstBad == nil)
             await #expect(throws: HubError.self, "a replayed failure is not replayed twice") {
-                try await engine.replay([id], dryRun: false)
+                try await engine.replay([id], dryRun: false, by: .test)
             }
         }
     }
@@ -284,10 +284,10 @@ enum WorkOrders {
             _ = try await hub.ingest(
                 try strict.mapping(named: "hotline-12345/work-order").batch([WorkOrders.page([WorkOrders.item(2, matter: "x")])]))
             let id = try #require(try await hub.quarantine.openIDs().first)
-            try await hub.quarantine.ignore(id, reason: "test record")
+            try await hub.quarantine.ignore(id, by: ActingUser("test", reason: "test record"))
             #expect(try await hub.quarantine.failure(id).status == "ignored")
             #expect(try await hub.audit.trail(of: "\(id)").map(\.action) == ["quarantine", "ignore"])
-            await #expect(throws: HubError.self) { try await hub.quarantine.ignore(id, reason: "again") }
+            await #expect(throws: HubError.self) { try await hub.quarantine.ignore(id, by: ActingUser("test", reason: "again")) }
         }
     }
 

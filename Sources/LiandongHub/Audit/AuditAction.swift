@@ -40,6 +40,16 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let instructionReply = Self(rawValue: "instruction.reply")
     public static let calloutCreate = Self(rawValue: "callout.create")
     public static let calloutAcknowledge = Self(rawValue: "callout.acknowledge")
+    /// A stream paused or resumed by an admin.
+    public static let streamPause = Self(rawValue: "stream.pause")
+    public static let streamResume = Self(rawValue: "stream.resume")
+    /// Console users and their API tokens, managed by an admin.
+    public static let userCreate = Self(rawValue: "user.create")
+    public static let userUpdate = Self(rawValue: "user.update")
+    public static let tokenCreate = Self(rawValue: "token.create")
+    public static let tokenRevoke = Self(rawValue: "token.revoke")
+    /// A bulk job started from the console or the API.
+    public static let jobStart = Self(rawValue: "job.start")
 
     /// A delivery's final outcome: `delivery.dead`, `delivery.expired`.
     static func delivery(_ status: DeliveryStatus) -> Self { Self(rawValue: "delivery.\(status.rawValue)") }

@@ -102,3 +102,26 @@ extension AuditLog {
         return records
     }
 }
+
+extension AuditLog {
+    /// The admins' actions (replays, ignores, retries, pauses, identity decisions, users and tokens),
+    /// newest first: `limit` of them below `before`. Read through the partial index of those actions.
+    public func decisions(before: Int64? = nil, limit: Int = 50) async throws -> [AuditRecord] {
+        let rows = try await self.rows(
+            """
+            SELECT seq, at, action, entity_kind, entity_id, body FROM audit_entry
+            WHERE action IN ('ignore', 'replay', 'replay_failed', 'delivery.retry', 'incident.split', 'incident.merge',
+                             'candidate.accept', 'candidate.reject', 'conflict.resolve', 'stream.pause', 'stream.resume',
+                             'user.create', 'user.update', 'token.create', 'token.revoke', 'job.start')
+              AND (\(before)::bigint IS NULL OR seq < \(before))
+            ORDER BY seq DESC LIMIT \(max(1, min(limit, 500)))
+            """, logger: logger)
+        var records: [AuditRecord] = []
+        for try await (seq, at, action, kind, id, body) in rows.decode((Int64, Date, String, String, String, String).self) {
+            records.append(
+                AuditRecord(
+                    seq: seq, at: at, action: action, entityKind: kind, entityID: id, content: (try? FieldValue(jsonText: body)) ?? .string(body)))
+        }
+        return records
+    }
+}

@@ -9,8 +9,8 @@ extension IncidentStore {
     /// Takes a report out of its incident: it is put apart from every other report there, and the
     /// incident is re-clustered. Returns the number of the incident the report is in now.
     @discardableResult
-    public func split(report reference: String) async throws -> Int64 {
-        try await decide { conn, resolver in
+    public func split(report reference: String, by actor: ActingUser) async throws -> Int64 {
+        try await decide(by: actor) { conn, resolver in
             let report = try await Self.report(reference, conn: conn, logger: logger)
             let members = try await resolver.reportNodes(ids: [], near: [], incidents: [report.incident])
             let others = members.map(\.node.key).filter { $0 != report.key }
@@ -37,8 +37,8 @@ extension IncidentStore {
     /// Merges two incidents (by number, id or one of their reports): their reports are put together and
     /// re-clustered. Returns the number of the incident they are in now.
     @discardableResult
-    public func merge(_ target: String, _ other: String) async throws -> Int64 {
-        try await decide { conn, resolver in
+    public func merge(_ target: String, _ other: String, by actor: ActingUser) async throws -> Int64 {
+        try await decide(by: actor) { conn, resolver in
             let a = try await Self.incident(target, conn: conn, logger: logger)
             let b = try await Self.incident(other, conn: conn, logger: logger)
             guard a.id != b.id else { throw HubError(.invalidState, "\(target) and \(other) are the same incident") }
@@ -48,8 +48,8 @@ extension IncidentStore {
     }
 
     /// Accepts a link candidate: the report and the candidate incident are put together.
-    public func acceptCandidate(_ id: Int64) async throws {
-        try await decide { conn, resolver in
+    public func acceptCandidate(_ id: Int64, by actor: ActingUser) async throws {
+        try await decide(by: actor) { conn, resolver in
             let candidate = try await Self.openCandidate(id, conn: conn, logger: logger)
             var drafts = ChangeSet()
             if let current = try await Self.incidentOf(report: candidate.report, conn: conn, logger: logger), current != candidate.incident {
@@ -65,8 +65,8 @@ extension IncidentStore {
     }
 
     /// Rejects a link candidate: the report is put apart from the candidate incident's first report.
-    public func rejectCandidate(_ id: Int64) async throws {
-        try await decide { conn, _ in
+    public func rejectCandidate(_ id: Int64, by actor: ActingUser) async throws {
+        try await decide(by: actor) { conn, _ in
             let candidate = try await Self.openCandidate(id, conn: conn, logger: logger)
             let report = try await Self.key(of: candidate.report, conn: conn, logger: logger)
             let other = try await Self.representative(of: candidate.incident, conn: conn, logger: logger)
@@ -85,9 +85,9 @@ extension IncidentStore {
 
     /// Decides a conflict with `value` (JSON, or plain text taken as a string). The value holds until
     /// the disagreement changes (a new value from either side opens a new conflict).
-    public func resolveConflict(_ id: Int64, value text: String) async throws {
+    public func resolveConflict(_ id: Int64, value text: String, by actor: ActingUser) async throws {
         let value = (try? FieldValue(jsonText: text)) ?? .string(text)
-        try await decide { conn, resolver in
+        try await decide(by: actor) { conn, resolver in
             var found: (UUID, String, String)?
             for try await row in try await conn.guardedQuery(
                 "SELECT incident_id, key, field FROM conflict WHERE id = \(id) AND status = 'open' FOR UPDATE", logger: logger
@@ -116,13 +116,17 @@ extension IncidentStore {
 
     // MARK: - Helpers
 
-    /// Runs an admin decision in one transaction with the audit chain locked.
+    /// The actions an admin decides (the others in a decision's change set follow from it).
+    static let decisions: Set<AuditAction> = [.incidentSplit, .incidentMerge, .candidateAccept, .candidateReject, .conflictResolve]
+
+    /// Runs an admin decision in one transaction with the audit chain locked; its entries name `actor`.
     func decide<T: Sendable>(
-        _ body: (PostgresConnection, IncidentResolver) async throws -> (T, ChangeSet)
+        by actor: ActingUser, _ body: (PostgresConnection, IncidentResolver) async throws -> (T, ChangeSet)
     ) async throws -> T {
         try await hub.withIngestTransaction { tx, head in
             let resolver = IncidentResolver(pending: tx.pending, policy: tx.policies.incident, reports: tx.kinds.reports)
-            let (result, drafts) = try await body(tx.conn, resolver)
+            var (result, drafts) = try await body(tx.conn, resolver)
+            drafts.sign(by: actor, decisions: Self.decisions)
             try await tx.recordChanges(drafts, after: head, decided: resolver.decided)
             return result
         }

@@ -59,6 +59,13 @@ struct ChangeSet: ExpressibleByArrayLiteral {
         chain?.entries ?? AuditChain.chain(drafts, after: head, at: Date())
     }
 
+    /// Names who decided and why on the drafts whose action is in `decisions` (an admin decision
+    /// among the changes it caused). Only before the set is chained.
+    mutating func sign(by actor: ActingUser, decisions: Set<AuditAction>) {
+        precondition(chain == nil, "a change set is signed before it is chained")
+        drafts = drafts.map { decisions.contains($0.action) ? $0.signed(by: actor) : $0 }
+    }
+
     static func += (changes: inout ChangeSet, other: ChangeSet) { changes.append(contentsOf: other) }
     static func += (changes: inout ChangeSet, drafts: [AuditDraft]) { changes.add(drafts) }
     static func + (changes: ChangeSet, drafts: [AuditDraft]) -> ChangeSet {

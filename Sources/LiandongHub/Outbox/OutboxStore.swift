@@ -160,14 +160,35 @@ extension OutboxStore {
         return false
     }
 
-    /// Deliveries for `deliveries list`: newest first, by status and target when given.
-    public func deliveries(statuses: [DeliveryStatus]?, target: String?, limit: Int = 200) async throws -> [Delivery] {
+    /// Deliveries newest first, by status, receiver and kind when given: `limit` of them with ids below
+    /// `before`.
+    public func deliveries(
+        statuses: [DeliveryStatus]?, target: String?, kind: String? = nil, before: Int64? = nil, limit: Int = 200
+    ) async throws -> [Delivery] {
         let statusTexts = (statuses ?? DeliveryStatus.allCases).map(\.rawValue)
         return try await deliveries(
             where: """
                 o.status = ANY(\(statusTexts)::text[]) AND (\(target)::text IS NULL OR o.target = \(target))
-                ORDER BY o.id DESC LIMIT \(limit)
+                AND (\(kind)::text IS NULL OR o.entity_kind = \(kind)) AND (\(before)::bigint IS NULL OR o.id < \(before))
+                ORDER BY o.id DESC LIMIT \(max(1, min(limit, 500)))
                 """)
+    }
+
+    /// Deliveries not yet delivered, by receiver and status (`pending`, `dead`, `expired`,
+    /// `superseded`), and how many pending ones have failed at least once; read from the partial index
+    /// of undelivered rows, never the whole outbox.
+    public func undeliveredCounts() async throws -> [String: [String: Int]] {
+        var counts: [String: [String: Int]] = [:]
+        let rows = try await self.rows(
+            """
+            SELECT target, status, count(*)::int, count(*) FILTER (WHERE attempts > 0)::int FROM outbox
+            WHERE status <> 'delivered' GROUP BY 1, 2
+            """, logger: logger)
+        for try await (target, status, count, failed) in rows.decode((String, String, Int, Int).self) {
+            counts[target, default: [:]][status] = count
+            if status == DeliveryStatus.pending.rawValue { counts[target, default: [:]]["failed"] = failed }
+        }
+        return counts
     }
 
     /// One delivery with its attempts and the document as sent.
@@ -259,7 +280,9 @@ extension OutboxStore {
     /// Puts dead or expired deliveries back in the queue (all of them with `ids` nil, else those
     /// given), audited. A delivery whose entity has since reached the receiver at a later version
     /// is marked superseded instead: the receiver already has newer data. Returns the rows changed.
-    public func retry(_ ids: [Int64]?, statuses: [DeliveryStatus]) async throws -> [(id: Int64, status: DeliveryStatus)] {
+    public func retry(
+        _ ids: [Int64]?, statuses: [DeliveryStatus], by actor: ActingUser
+    ) async throws -> [(id: Int64, status: DeliveryStatus)] {
         try await hub.withIngestTransaction { tx, head in
             let conn = tx.conn
             let rows = try await conn.guardedQuery(
@@ -282,6 +305,7 @@ extension OutboxStore {
             tx.append(
                 changed.map {
                     AuditDraft(action: .deliveryRetry, entityKind: "outbox", entityID: "\($0.id)", content: ["status": .string($0.status.rawValue)])
+                        .signed(by: actor)
                 }, after: head)
             tx.notifyPushers(targets)
             return changed

@@ -8,34 +8,6 @@ public struct QuarantineStore: HubStore {
 }
 
 extension QuarantineStore {
-    /// Open mapping failures grouped by mapping, field path and rule.
-    public struct FailureGroup: Sendable, Codable, Hashable {
-        public var source: String
-        public var mapping: String
-        public var path: String
-        public var rule: String
-        public var count: Int
-        /// Failure ids in this group (the newest 20).
-        public var ids: [Int64]
-    }
-
-    /// Groups open failures, optionally of one source.
-    public func groups(source: String?) async throws -> [FailureGroup] {
-        let rows = try await self.rows(
-            """
-            SELECT m.source_system, m.mapping, f ->> 'path', f ->> 'rule', count(*)::int,
-                   (array_agg(m.id ORDER BY m.id DESC))[1:20]
-            FROM mapping_failure m, jsonb_array_elements(m.failures) f
-            WHERE m.status = 'open' AND (\(source ?? "")::text = '' OR m.source_system = \(source ?? ""))
-            GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC, 1, 2, 3, 4
-            """, logger: logger)
-        var groups: [FailureGroup] = []
-        for try await (source, mapping, path, rule, count, ids) in rows.decode((String, String, String, String, Int, [Int64]).self) {
-            groups.append(FailureGroup(source: source, mapping: mapping, path: path, rule: rule, count: count, ids: ids))
-        }
-        return groups
-    }
-
     /// One quarantined record (or document) with its payload.
     public struct FailureView: Sendable {
         public var id: Int64
@@ -47,6 +19,12 @@ extension QuarantineStore {
         public var externalID: String?
         public var failures: [MappingFailure]
         public var decisionReason: String?
+        /// Who replayed or ignored it, and when.
+        public var decidedBy: String?
+        public var decidedAt: Date?
+        public var jobID: Int64?
+        public var firstSeen: Date
+        public var lastSeen: Date
         public var seenCount: Int
         public var rawPayloadID: Int64
         public var payloadName: String
@@ -63,21 +41,23 @@ extension QuarantineStore {
         let rows = try await self.rows(
             """
             SELECT m.id, m.status, m.source_system, m.stream, m.mapping, m.mapping_version, m.record_index, m.external_id,
-                   m.failures::text, m.decision_reason, m.seen_count, p.id, p.name, p.content_type, p.declared_encoding,
+                   m.failures::text, m.decision_reason, m.decided_by, m.decided_at, m.job_id, m.first_seen, m.last_seen,
+                   m.seen_count, p.id, p.name, p.content_type, p.declared_encoding,
                    p.detected_encoding, p.body
             FROM mapping_failure m JOIN raw_payload p ON p.id = m.raw_payload_id WHERE m.id = \(id)
             """, logger: logger)
         for try await (
             id, status, source, stream, mapping, version, index, externalID,
-            failuresJSON, reason, seen, payloadID, name, contentType, declared, detected, body
+            failuresJSON, reason, decidedBy, decidedAt, jobID, firstSeen, lastSeen, seen, payloadID, name, contentType, declared, detected, body
         ) in rows.decode(
             (Int64, String, String, String, String, Int, Int, String?,
-             String, String?, Int, Int64, String, String?, String?, String?, ByteBuffer).self)
+             String, String?, String?, Date?, Int64?, Date, Date, Int, Int64, String, String?, String?, String?, ByteBuffer).self)
         {
             let failures = (try? JSONDecoder().decode([MappingFailure].self, from: Data(failuresJSON.utf8))) ?? []
             return FailureView(
                 id: id, status: status, source: source, stream: stream, mapping: MappingRef(name: mapping, version: version),
-                recordIndex: index, externalID: externalID, failures: failures, decisionReason: reason, seenCount: seen,
+                recordIndex: index, externalID: externalID, failures: failures, decisionReason: reason, decidedBy: decidedBy,
+                decidedAt: decidedAt, jobID: jobID, firstSeen: firstSeen, lastSeen: lastSeen, seenCount: seen,
                 rawPayloadID: payloadID, payloadName: name, contentType: contentType, declaredEncoding: declared, detectedEncoding: detected,
                 body: Array(buffer: body))
         }
@@ -98,20 +78,24 @@ extension QuarantineStore {
         return ids
     }
 
-    /// Marks a failure ignored, with the reason, audited.
-    public func ignore(_ id: Int64, reason: String) async throws {
+    /// Marks a failure ignored, with who and why, audited (`job`: the bulk job it is part of).
+    public func ignore(_ id: Int64, by actor: ActingUser, job: Int64? = nil) async throws {
         let view = try await failure(id)
         guard view.status == "open" else {
             throw HubError(.invalidState, "mapping failure \(id) is \(view.status), not open")
         }
         try await hub.withIngestTransaction { tx, head in
             try await tx.conn.guardedQuery(
-                "UPDATE mapping_failure SET status = 'ignored', decision_reason = \(reason) WHERE id = \(id)", logger: logger)
+                """
+                UPDATE mapping_failure SET status = 'ignored', decision_reason = \(actor.reason), decided_by = \(actor.name),
+                    decided_at = now(), job_id = \(job) WHERE id = \(id)
+                """, logger: logger)
             tx.append(
                 [
                     AuditDraft(
                         action: .ignore, entityKind: "mapping_failure", entityID: "\(id)",
-                        content: ["reason": .string(reason), "mapping": .string(view.mapping.description)])
+                        content: ["mapping": .string(view.mapping.description)]
+                    ).signed(by: actor)
                 ], after: head)
         }
     }
@@ -130,7 +114,8 @@ extension QuarantineStore {
     /// Re-ingests the records a failure's payload now maps to. With `dryRun`, only reports what would
     /// change. `stillFailing` holds the failures the current mapping still finds, if any.
     public func replay(
-        _ id: Int64, records: [CanonicalRecord], stillFailing: [MappingFailure], mapping: MappingRef, dryRun: Bool
+        _ id: Int64, records: [CanonicalRecord], stillFailing: [MappingFailure], mapping: MappingRef, dryRun: Bool,
+        by actor: ActingUser, job: Int64? = nil
     ) async throws -> ReplayOutcome {
         let view = try await failure(id)
         for record in records { try hub.checkKind(record.kind) }
@@ -159,8 +144,10 @@ extension QuarantineStore {
             let failuresJSON = FieldValue.array(stillFailing.map(\.fieldValue)).canonicalJSON
             if stillFailing.isEmpty {
                 try await conn.guardedQuery(
-                    "UPDATE mapping_failure SET status = 'replayed', mapping_version = \(mapping.version) WHERE id = \(id)",
-                    logger: logger)
+                    """
+                    UPDATE mapping_failure SET status = 'replayed', mapping_version = \(mapping.version), decision_reason = \(actor.reason),
+                        decided_by = \(actor.name), decided_at = now(), job_id = \(job) WHERE id = \(id)
+                    """, logger: logger)
             } else {
                 try await conn.guardedQuery(
                     """
@@ -174,7 +161,9 @@ extension QuarantineStore {
                     content: [
                         "mapping": .string(mapping.name), "mapping_version": .number(Double(mapping.version)),
                         "inserted": .number(Double(plan.summary.inserted)), "updated": .number(Double(plan.summary.updated)),
-                    ]))
+                        "records": .array(records.map { .string($0.externalID) }),
+                    ]
+                ).signed(by: actor))
             try await tx.recordChanges(drafts, after: head)
             return outcome
         }

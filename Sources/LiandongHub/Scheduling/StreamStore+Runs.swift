@@ -37,6 +37,8 @@ extension StreamStore {
         public var batches: Int
         public var summary: IngestSummary
         public var error: String?
+        /// The newest source time among the records the run pulled, if it pulled any.
+        public var newestSourceTime: Date?
 
         public init(
             source: String, stream: String, startedAt: Date, finishedAt: Date, pulled: Int, batches: Int,
@@ -53,15 +55,23 @@ extension StreamStore {
         }
     }
 
-    /// Stores one sync run.
+    /// Stores one sync run, and the newest source time its stream has seen (its lag's start).
     public func record(_ run: SyncRunRecord) async throws {
         let s = run.summary
+        if let newest = run.newestSourceTime {
+            try await self.rows(
+                """
+                INSERT INTO stream_state (source_system, stream, newest_source_time) VALUES (\(run.source), \(run.stream), \(newest))
+                ON CONFLICT (source_system, stream) DO UPDATE
+                SET newest_source_time = greatest(stream_state.newest_source_time, EXCLUDED.newest_source_time)
+                """, logger: logger)
+        }
         try await self.rows(
             """
             INSERT INTO sync_run (source_system, stream, started_at, finished_at, pulled, unchanged, inserted, updated, older,
-                                  linked, failures, batches, error)
+                                  linked, failures, batches, error, newest_source_time)
             VALUES (\(run.source), \(run.stream), \(run.startedAt), \(run.finishedAt), \(run.pulled), \(s.unchanged), \(s.inserted),
-                    \(s.updated), \(s.older), \(s.linked), \(s.failures), \(run.batches), \(run.error))
+                    \(s.updated), \(s.older), \(s.linked), \(s.failures), \(run.batches), \(run.error), \(run.newestSourceTime))
             """, logger: logger)
     }
 }

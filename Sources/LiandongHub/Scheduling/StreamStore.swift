@@ -95,15 +95,22 @@ extension StreamStore {
             "SELECT coalesce(max(consecutive_failures), 0)::int FROM stream_state WHERE (source_system, stream) = (\(source), \(stream))")
     }
 
-    /// Pauses or resumes a stream; false when no such stream has run or been configured yet.
-    public func setPaused(source: String, stream: String, _ paused: Bool) async throws -> Bool {
-        let rows = try await self.rows(
-            """
-            INSERT INTO stream_state (source_system, stream, paused) VALUES (\(source), \(stream), \(paused))
-            ON CONFLICT (source_system, stream) DO UPDATE SET paused = EXCLUDED.paused RETURNING 1
-            """, logger: logger)
-        for try await _ in rows { return true }
-        return false
+    /// Pauses or resumes a stream (known or not yet run), audited with who and why.
+    public func setPaused(source: String, stream: String, _ paused: Bool, by actor: ActingUser) async throws {
+        try await hub.withIngestTransaction { tx, head in
+            try await tx.conn.guardedQuery(
+                """
+                INSERT INTO stream_state (source_system, stream, paused) VALUES (\(source), \(stream), \(paused))
+                ON CONFLICT (source_system, stream) DO UPDATE SET paused = EXCLUDED.paused
+                """, logger: logger)
+            tx.append(
+                [
+                    AuditDraft(
+                        action: paused ? .streamPause : .streamResume, entityKind: "stream", entityID: "\(source)/\(stream)",
+                        content: [:]
+                    ).signed(by: actor)
+                ], after: head)
+        }
     }
 
     /// One stream as `streams list` shows it.
@@ -114,7 +121,7 @@ extension StreamStore {
         public var lastRun: Date?
         public var lastSuccess: Date?
         public var nextRun: Date?
-        /// Seconds from the newest source time ingested from this source to now.
+        /// Seconds from the newest source time this stream has pulled to now.
         public var lagSeconds: Double?
         public var consecutiveFailures: Int
         public var lastError: String?
@@ -127,20 +134,16 @@ extension StreamStore {
 
     /// Every stream the scheduler has seen.
     public func statuses() async throws -> [StreamStatus] {
-        let newest = kinds.all.map { "SELECT source_system, source_time FROM \($0.rawValue)" }.joined(separator: " UNION ALL ")
-        let query = PostgresQuery(
-            unsafeSQL: """
+        let query: PostgresQuery = """
                 SELECT s.source_system, s.stream, s.paused, s.last_run_at, s.last_ok_at,
                        CASE WHEN s.next_run_at = '-infinity' THEN NULL ELSE s.next_run_at END,
-                       extract(epoch FROM now() - n.newest)::float8, s.consecutive_failures, s.last_error,
+                       extract(epoch FROM now() - s.newest_source_time)::float8, s.consecutive_failures, s.last_error,
                        CASE WHEN l.expires_at > now() THEN l.holder END, s.last_holder,
                        CASE WHEN l.expires_at > now() THEN l.expires_at END
                 FROM stream_state s
                 LEFT JOIN lease l ON l.name = 'stream:' || s.source_system || '/' || s.stream
-                LEFT JOIN (SELECT source_system, max(source_time) AS newest FROM (\(newest)) e GROUP BY source_system) n
-                       ON n.source_system = s.source_system
                 ORDER BY s.source_system, s.stream
-                """)
+                """
         var result: [StreamStatus] = []
         for try await (source, stream, paused, lastRun, lastOK, nextRun, lag, failures, error, holder, lastHolder, expires)
             in try await self.rows(query, logger: logger).decode(

@@ -1,12 +1,16 @@
 import Foundation
 
-/// Runs the built `liandong` executable. Output goes to files and the exit is awaited through the
-/// termination handler: blocking reads or `waitUntilExit()` would hold cooperative threads (two on a
-/// two-core machine) that the in-process simulators need to answer the command.
+/// Runs the built `liandong` executable (or another program). Output goes to files and the exit is
+/// awaited through the termination handler: blocking reads or `waitUntilExit()` would hold cooperative
+/// threads (two on a two-core machine) that the in-process simulators need to answer the command.
 public struct CommandLineRunner: Sendable {
+    public var executable: URL
     public var environment: [String: String]
 
-    public init(environment: [String: String] = [:]) {
+    /// A runner of `executable` (by default the built `liandong`) with `environment` added to this
+    /// process's.
+    public init(executable: URL = Repository.executable, environment: [String: String] = [:]) {
+        self.executable = executable
         self.environment = environment
     }
 
@@ -26,7 +30,7 @@ public struct CommandLineRunner: Sendable {
     /// Starts the CLI; `output` completes when it exits, `stdout` is where its standard output is being written.
     public func start(_ arguments: [String]) throws -> (pid: pid_t, output: Task<Output, any Error>, stdout: URL) {
         let process = Process()
-        process.executableURL = Repository.executable
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = Repository.root
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -15,10 +15,12 @@ import LiandongTestSupport
 struct ConsoleHarness {
     let hub: Hub
     let client: any TestClientProtocol
+    let console: Console
 
-    /// Runs `body` against a console over a fresh hub seeded by `seed`; replays use `catalog`.
+    /// Runs `body` against a console over a fresh hub seeded by `seed`; replays use `catalog`. `live`
+    /// serves it on a loopback port (`client.port`) for programs outside the process.
     static func with(
-        catalog: MappingCatalog = try! MappingFixture.repositoryCatalog(), configuration: Console.Configuration = .init(),
+        catalog: MappingCatalog = try! MappingFixture.repositoryCatalog(), configuration: Console.Configuration = .init(), live: Bool = false,
         seed: (Hub) async throws -> Void = { _ in }, _ body: @escaping @Sendable (ConsoleHarness) async throws -> Void
     ) async throws {
         try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
@@ -31,7 +33,7 @@ struct ConsoleHarness {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await jobs.run() }
                 defer { group.cancelAll() }
-                try await application.test(.router) { client in try await body(ConsoleHarness(hub: hub, client: client)) }
+                try await application.test(live ? .live : .router) { client in try await body(ConsoleHarness(hub: hub, client: client, console: console)) }
             }
         }
     }

@@ -44,6 +44,8 @@ import Testing
                 (fireOperator, .get, "/api/v1/incidents", nil, .forbidden),
                 (auditor, .post, "/api/v1/audit/verify", "{}", .ok),
                 (auditor, .get, "/api/v1/audit/actions", nil, .ok),
+                (auditor, .get, "/api/v1/audit/actions?=&before==1&&q", nil, .ok),
+                (viewer, .get, "/api/v1/errors?q=%00", nil, .badRequest),
                 (auditor, .post, "/api/v1/errors/\(id)/ignore", #"{"reason":"x"}"#, .forbidden),
                 (auditor, .get, "/api/v1/users", nil, .forbidden),
                 (admin, .get, "/api/v1/users", nil, .ok),
@@ -187,6 +189,30 @@ import Testing
             }
             #expect(try await console.hub.inspection.stats().entities["work_order"] == 3)
             #expect(try await console.hub.audit.verify().firstBad == nil)
+        }
+    }
+
+    /// The OpenAPI document and the code agree: every API route is documented, every documented
+    /// operation is a route.
+    @Test func theOpenAPIDocumentListsEveryAPIRoute() async throws {
+        try await ConsoleHarness.with { console in
+            let router = Router(context: ConsoleContext.self)
+            try await console.console.addRoutes(to: router)
+            let routes = Set(
+                router.routes.map { "\($0.method.rawValue) " + $0.path.description.replacing(/:(\w+)/) { "{\($0.1)}" } }
+                    .filter { $0.contains(" /api/v1/") })
+            let document = String(buffer: try await console.api(.get, "/api/openapi.yaml", token: nil).body)
+            var documented = Set<String>()
+            var path = ""
+            for line in document.split(separator: "\n") {
+                if let match = line.wholeMatch(of: /\ \ (\/api\/v1\/[^:]+):/) { path = String(match.1) }
+                if let match = line.wholeMatch(of: /\ \ \ \ (get|post|put|delete|patch):/), !path.isEmpty {
+                    documented.insert("\(match.1.uppercased()) \(path)")
+                }
+            }
+            #expect(routes.subtracting(documented).isEmpty, "routes missing from the document: \(routes.subtracting(documented).sorted())")
+            #expect(documented.subtracting(routes).isEmpty, "documented but not routes: \(documented.subtracting(routes).sorted())")
+            #expect(routes.count > 20)
         }
     }
 

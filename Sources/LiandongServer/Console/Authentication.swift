@@ -16,7 +16,7 @@ struct Authentication: RouterMiddleware {
 
     /// Paths anyone may ask for.
     static func isPublic(_ path: String) -> Bool {
-        ["/healthz", "/readyz", "/metrics", "/login", "/api/openapi.yaml"].contains(path) || path.hasPrefix("/assets/")
+        ["/healthz", "/readyz", "/metrics", "/login", "/api/openapi.yaml", "/favicon.ico"].contains(path) || path.hasPrefix("/assets/")
     }
 
     func handle(_ request: Request, context: ConsoleContext, next: (Request, ConsoleContext) async throws -> Response) async throws -> Response {
@@ -24,6 +24,10 @@ struct Authentication: RouterMiddleware {
         let path = request.uri.path
         let isAPI = path.hasPrefix("/api/")
         do {
+            // PostgreSQL text cannot hold NUL: refused here rather than failing a query later.
+            guard !request.uri.description.lowercased().contains("%00") else {
+                throw ConsoleError.badRequest("NUL characters are not accepted")
+            }
             if let authorization = request.headers[.authorization] {
                 guard authorization.hasPrefix("Bearer "),
                     let user = try await console.hub.console.user(forToken: String(authorization.dropFirst("Bearer ".count)))

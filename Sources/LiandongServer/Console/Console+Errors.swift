@@ -281,7 +281,7 @@ extension Request {
         guard let query = uri.query, !query.isEmpty else { return [:] }
         var values: [String: String] = [:]
         for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
                 $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
             }
             if values[parts[0]] == nil { values[parts[0]] = parts.count > 1 ? parts[1] : "" }

@@ -11,7 +11,7 @@ extension Console {
 
     func addSessionRoutes(to router: Router<ConsoleContext>) {
         router.get("login") { request, context -> Response in
-            loginPage(context, next: request.uri.queryParameters["next"].map(String.init) ?? "/")
+            loginPage(context, next: request.uri.queryParameters["next"].map(String.init) ?? "/", token: request.cookies[Self.loginCookie]?.value)
         }
         router.post("login") { request, context -> Response in
             var anonymous = context
@@ -26,7 +26,7 @@ extension Console {
             do {
                 user = try await login(name: name, password: form.values["password"] ?? "")
             } catch let error as ConsoleError {
-                return loginPage(anonymous, next: next, error: error)
+                return loginPage(anonymous, next: next, token: cookie, error: error)
             }
             // A new session every time: a session id never comes from the browser (no fixation).
             if let old = request.cookies[Authentication.sessionCookie]?.value { try await hub.console.endSession(token: old) }
@@ -50,9 +50,11 @@ extension Console {
         }
     }
 
-    /// The login form, with a fresh login token in its hidden field and its cookie.
-    func loginPage(_ context: ConsoleContext, next: String, error: ConsoleError? = nil) -> Response {
-        let token = Self.secret(bytes: 16)
+    /// The login form, with the login token in its hidden field and its cookie: the browser's, so that
+    /// a second tab or a request the browser makes on its own does not void the first form, else a new one.
+    func loginPage(_ context: ConsoleContext, next: String, token: String? = nil, error: ConsoleError? = nil) -> Response {
+        let token = token.flatMap { $0.count == 22 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ? $0 : nil }
+            ?? Self.secret(bytes: 16)
         var data: [String: Any] = ["loginToken": token, "next": next]
         data["error"] = error?.message
         var response = page("login", title: "登录", section: "", context, data, status: error?.status ?? .ok)
@@ -104,6 +106,8 @@ extension Console {
             let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "application/octet-stream"
             return Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
+        // Browsers ask for it on their own; the console has none (and must not answer with the login page).
+        router.get("favicon.ico") { _, _ in Response(status: .noContent) }
         router.get("api/openapi.yaml") { _, _ -> Response in
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let bytes = try? Data(contentsOf: url) else {
                 throw ConsoleError(.notFound, "the OpenAPI document is missing from the build")

@@ -24,6 +24,7 @@ extension Console {
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
         let text = String(buffer: body)
+        guard !text.contains("\u{0}") else { throw ConsoleError.badRequest("NUL characters are not accepted") }
         var values: [String: String] = [:]
         if request.headers[.contentType]?.hasPrefix("application/json") == true {
             guard case .object(let members) = (try? FieldValue(jsonText: text.isEmpty ? "{}" : text)) ?? .null else {

@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "LiandongAdapterKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -9,7 +9,7 @@ import LiandongSync
 /// `liandong bench`: measurements of the hub's own paths, printed so that runs can be compared.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self, LatencyBench.self, IdentityBench.self])
+        abstract: "Measure the hub: records per second, CPU, peak memory, time per stage.", subcommands: [IngestBench.self, LatencyBench.self, IdentityBench.self, ConsoleBench.self])
 }
 
 /// Ingests JSON-lines files (the shape `bench/peers/gen.py` writes) through the real path — the
@@ -93,7 +93,7 @@ struct IngestBench: AsyncParsableCommand {
         let wall = ContinuousClock.now - started
         let after = ResourceUsage.now()
         if let error = run.error { throw CouldNotRun("\(file): \(error)") }
-        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let seconds = wall.seconds
         return Phase(
             input: file, records: records, inserted: run.summary.inserted, updated: run.summary.updated,
             unchanged: records - run.summary.inserted - run.summary.updated - run.summary.failures, quarantined: run.summary.failures,

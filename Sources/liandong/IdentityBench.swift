@@ -116,7 +116,7 @@ struct IdentityBench: AsyncParsableCommand {
         }
         perHour.append(Self.perReport((clock.seconds[.resolve] ?? 0) - hourStart.resolve, ingested - hourStart.reports))
         let wall = ContinuousClock.now - started
-        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let seconds = wall.seconds
         var incidentOf: [String: String] = [:]
         for incident in try await hub.incidents.list() {
             for report in incident.reports { incidentOf[report] = incident.id.uuidString }

@@ -101,6 +101,27 @@ import Testing
         #expect((report?["peakResidentMiB"] as? Double ?? 0) > 0)
     }
 
+    /// `bench console` fills an empty database and times every page it names: each answers 200 with
+    /// a body, and the report says how long each took.
+    @Test func benchConsoleTimesEveryPage() async throws {
+        let location = try await TestDatabase.makeFreshDatabase()
+        let output = try await CommandLineRunner().run([
+            "bench", "console", "--records", "2000", "--repeat", "1", "--database-url", location.url, "--json",
+        ])
+        #expect(output.status == 0, "\(output.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        let timings = report?["timings"] as? [[String: Any]] ?? []
+        #expect(timings.count > 15)
+        for timing in timings {
+            #expect(timing["status"] as? Int == 200, "\(timing)")
+            #expect((timing["bytes"] as? Int ?? 0) > 0, "\(timing)")
+            #expect((timing["medianMilliseconds"] as? Double ?? 0) > 0, "\(timing)")
+        }
+        #expect((report?["data"] as? [String: Any])?["workOrders"] as? Int == 2000)
+        let again = try await CommandLineRunner().run(["bench", "console", "--records", "10", "--database-url", location.url])
+        #expect(again.status != 0, "a database that holds records is refused")
+    }
+
     /// Records sent one at a time are each committed and then delivered to the simulated receivers
     /// their agreements name (a fire is shared with 119), and the report says how long each took.
     @Test func benchLatencyReportsCommitsAndDeliveries() async throws {

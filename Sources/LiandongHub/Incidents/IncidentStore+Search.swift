@@ -11,7 +11,7 @@ extension IncidentStore {
         public var division: String?
         public var since: Date?
         public var until: Date?
-        /// Text in any field (address, content) or a report's external id.
+        /// Any part of the address, or a report's whole number (its external id at any source).
         public var text: String?
 
         /// A filter narrowed by the members given.
@@ -28,9 +28,28 @@ extension IncidentStore {
     }
 
     /// Incidents not merged away that `filter` covers, highest number first: `limit` of them with
-    /// numbers below `before`.
-    public func search(_ filter: IncidentFilter, before: Int64? = nil, limit: Int = 50) async throws -> [IncidentSummary] {
-        let like = filter.text.flatMap { $0.isEmpty ? nil : "%" + $0.replacingOccurrences(of: "%", with: "\\%") + "%" }
+    /// numbers below `before`. The text is looked up in the address through its trigram index and as a
+    /// report number of each of `sources` through xref's key. When that finds few incidents (up to
+    /// `Self.fewHits`), only those are read; when it finds many, the newest incidents are read in order
+    /// until a page is full, which then comes soon.
+    public func search(
+        _ filter: IncidentFilter, sources: [String] = [], before: Int64? = nil, limit: Int = 50
+    ) async throws -> [IncidentSummary] {
+        let text = filter.text.flatMap { $0.isEmpty ? nil : $0 }
+        let like = text.map { "%" + $0.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        var hits: [UUID]?
+        if let like, let text {
+            var found: [UUID] = []
+            let rows = try await self.rows(
+                """
+                (SELECT id FROM incident WHERE merged_into IS NULL AND data ->> 'address' ILIKE \(like) LIMIT \(Self.fewHits + 1))
+                UNION
+                SELECT r.incident_id FROM xref x JOIN incident_report r ON r.report_id = x.entity_id
+                WHERE x.source_system = ANY(\(sources)::text[]) AND x.external_id = \(text)
+                """, logger: logger)
+            for try await id in rows.decode(UUID.self) { found.append(id) }
+            if found.count <= Self.fewHits { hits = found }
+        }
         let division = filter.division.flatMap { $0.isEmpty ? nil : $0 + "%" }
         let rows = try await self.rows(
             """
@@ -45,9 +64,10 @@ extension IncidentStore {
               AND (\(division)::text IS NULL OR i.division_code LIKE \(division))
               AND (\(filter.since)::timestamptz IS NULL OR i.reported_at >= \(filter.since))
               AND (\(filter.until)::timestamptz IS NULL OR i.reported_at < \(filter.until))
-              AND (\(like)::text IS NULL OR i.data::text ILIKE \(like) OR EXISTS (
-                    SELECT 1 FROM incident_report r JOIN xref x ON x.entity_id = r.report_id
-                    WHERE r.incident_id = i.id AND x.external_id ILIKE \(like)))
+              AND (\(hits)::uuid[] IS NULL OR i.id = ANY(\(hits)::uuid[]))
+              AND (\(hits)::uuid[] IS NOT NULL OR \(like)::text IS NULL OR i.data ->> 'address' ILIKE \(like) OR i.id IN (
+                    SELECT r.incident_id FROM xref x JOIN incident_report r ON r.report_id = x.entity_id
+                    WHERE x.source_system = ANY(\(sources)::text[]) AND x.external_id = \(text)))
             ORDER BY i.no DESC LIMIT \(max(1, min(limit, 500)))
             """, logger: logger)
         var result: [IncidentSummary] = []
@@ -61,4 +81,7 @@ extension IncidentStore {
         }
         return result
     }
+
+    /// Up to this many incidents matching a text are read by id rather than in order.
+    static let fewHits = 2000
 }

@@ -75,3 +75,8 @@ CREATE INDEX sync_run_started ON sync_run (started_at);
 
 -- Deliveries not delivered, by status and receiver, for the console's lists and counts.
 CREATE INDEX outbox_undelivered ON outbox (status, target, id) WHERE status <> 'delivered';
+
+-- The console's incident search by any part of an address, without reading every incident:
+-- trigrams (pg_trgm, a trusted extension shipped with PostgreSQL since 13).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX incident_address_trgm ON incident USING gin ((data ->> 'address') gin_trgm_ops) WHERE merged_into IS NULL;

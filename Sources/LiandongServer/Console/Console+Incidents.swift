@@ -22,7 +22,9 @@ extension Console {
         try require(.read, context, "read incidents")
         let query = request.queryValues
         let size = configuration.pageSize
-        var items = try await hub.incidents.search(incidentFilter(query), before: query["before"].flatMap { Int64($0) }, limit: size + 1)
+        let sources = catalog.mappings.values.map(\.spec.source).uniqued()
+        var items = try await hub.incidents.search(
+            incidentFilter(query), sources: sources, before: query["before"].flatMap { Int64($0) }, limit: size + 1)
         let next = items.count > size ? items[size - 1].no : nil
         items = Array(items.prefix(size))
         let masker = context.masker

@@ -23,6 +23,11 @@ struct ConsoleBench: AsyncParsableCommand {
     @Option(help: "Timed requests per page, after one warm-up.") var `repeat` = 5
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard records >= 200 else { throw ValidationError("--records: at least 200") }
+        guard `repeat` >= 1 else { throw ValidationError("--repeat: at least 1") }
+    }
+
     /// One page's times.
     struct Timing: Codable {
         var page: String
@@ -42,7 +47,8 @@ struct ConsoleBench: AsyncParsableCommand {
         let runtime = try Runtime(global)
         let catalog = try runtime.catalog()
         let report = try await database.withHub(runtime) { hub in
-            guard try await hub.inspection.stats().entities.values.reduce(0, +) == 0 else {
+            let stats = try await hub.inspection.stats()
+            guard stats.entities.values.reduce(0, +) == 0, stats.auditHead == 0, try await !hub.console.hasUsers() else {
                 throw CouldNotRun("bench console fills the database by SQL: give it an empty one (or no --database-url)")
             }
             let started = ContinuousClock.now

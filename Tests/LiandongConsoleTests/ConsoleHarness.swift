@@ -60,6 +60,8 @@ struct ConsoleHarness {
 final class Browser: @unchecked Sendable {
     let client: any TestClientProtocol
     var cookies: [String: String] = [:]
+    /// Sent with every request (a proxy's `X-Forwarded-Proto`).
+    var headers: HTTPFields = [:]
 
     init(_ client: any TestClientProtocol) { self.client = client }
 
@@ -73,7 +75,7 @@ final class Browser: @unchecked Sendable {
     }
 
     private func send(_ method: HTTPRequest.Method, _ uri: String, body: String?) async throws -> TestResponse {
-        var headers: HTTPFields = [:]
+        var headers = self.headers
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
@@ -111,18 +113,19 @@ enum Seeds {
         return try MappingFixture.catalog(["hotline-12345/work-order.yaml": text])
     }
 
-    static func workOrder(_ number: String, matter: String) -> String {
+    static func workOrder(_ number: String, matter: String, phone: String = phone) -> String {
         """
         {"orderNo":"\(number)","appealType":"求助","matter":"\(matter)","status":"登记","citizenPhone":"\(phone)",
          "areaCode":"310101","latitude":"31.24","longitude":"121.50","createTime":"2026-11-18 08:00:00","updateTime":"2026-11-18 08:00:00"}
         """
     }
 
-    /// Quarantines work orders `numbers` (each its own page) with the strict mapping.
-    static func quarantine(_ numbers: [String], in hub: Hub) async throws {
+    /// Quarantines work orders `numbers` (each its own page) with the strict mapping; with `phone`,
+    /// each has that citizen's number instead (one too malformed to mask fails on it).
+    static func quarantine(_ numbers: [String], phone: String = phone, in hub: Hub) async throws {
         let mapping = try catalog(version: 1, strict: true).mapping(named: "hotline-12345/work-order")
         for number in numbers {
-            let page = #"{"code":0,"data":{"hasMore":false,"items":[\#(workOrder(number, matter: "噪音扰民"))]}}"#
+            let page = #"{"code":0,"data":{"hasMore":false,"items":[\#(workOrder(number, matter: "噪音扰民", phone: phone))]}}"#
             _ = try await hub.ingest(mapping.batch([page]))
         }
     }

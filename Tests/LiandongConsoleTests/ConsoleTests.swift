@@ -114,6 +114,48 @@ import Testing
         }
     }
 
+    /// What a review of the console found, each refused or masked now: a far-future date that trapped
+    /// the process, `operator@` read as every agency, a login redirect to another site, a monitor's
+    /// Authorization header refused on a public path, a viewer searching for a phone number, a malformed
+    /// phone number shown as a failure's value, a stream's error unmasked on the overview, a last page
+    /// linking to "nil".
+    @Test func holesFoundInReviewStayClosed() async throws {
+        try await ConsoleHarness.with(seed: { hub in
+            try await Seeds.quarantine(["GD750"], phone: "1381234567", in: hub)
+            try await hub.streams.setPaused(source: "hotline-12345", stream: "work-orders", false, by: .test)
+            try await hub.streams.finishStreamRun(
+                source: "hotline-12345", stream: "work-orders", holder: "a", error: "the hotline answered 13812345678 is busy", nextRun: Date())
+        }) { console in
+            let viewer = try await console.user("viewer", grants: ["viewer"])
+            let trusted = try await console.user("trusted", grants: ["viewer", "personal_data"])
+            #expect(try await console.api(.get, "/api/v1/errors?since=300000-01-01&until=9999999-01-01", token: viewer).status == .ok)
+            #expect(Grant(text: "operator@") == nil)
+            #expect(Grant(text: "operator@fire-119")?.agencies == ["fire-119"])
+            let browser = Browser(console.client)
+            _ = try await browser.get("/login")
+            let page = String(buffer: try await browser.get("/login?next=/%5Cevil.example").body)
+            #expect(Browser.field("next", in: page) == "/")
+            let document = try await console.client.execute(uri: "/api/openapi.yaml", method: .get, headers: [.authorization: "Basic bW9uaXRvcjp4"])
+            #expect(document.status == .ok, "a public path ignores a monitor's own Authorization header")
+            #expect(try await console.api(.get, "/api/v1/errors?q=138%201234%205678", token: viewer).status == .forbidden)
+            #expect(try await console.api(.get, "/api/v1/errors?q=GD750", token: viewer).status == .ok)
+            #expect(try await console.api(.get, "/api/v1/errors?q=13812345678", token: trusted).status == .ok)
+            let id = try #require(try await console.hub.quarantine.openIDs().first)
+            let failure = try await console.api(.get, "/api/v1/errors/\(id)", token: viewer)
+            #expect(failure.text.contains("citizenPhone"))
+            #expect(!failure.text.contains("1381234567"))
+            #expect(try await console.api(.get, "/api/v1/errors/\(id)", token: trusted).text.contains("1381234567"))
+            let overview = try await console.api(.get, "/api/v1/overview", token: viewer)
+            #expect(overview.text.contains("is busy"))
+            #expect(!overview.text.contains("13812345678"))
+            try await browser.logIn("viewer")
+            let list = try await browser.get("/errors")
+            #expect(list.status == .ok)
+            #expect(!list.text.contains("href=\"nil\""))
+            #expect(!list.text.contains("href=\"false\""))
+        }
+    }
+
     /// Forms need the session's CSRF token; cookies are HttpOnly and SameSite=Strict; a login always
     /// makes a new session; an idle session ends; failed logins lock the user out for a while.
     @Test func sessionsCSRFAndLogins() async throws {
@@ -134,6 +176,12 @@ import Testing
             #expect(cookie.contains("HttpOnly"))
             #expect(cookie.contains("SameSite=Strict"))
             #expect(browser.cookies["liandong_session"] != "planted")
+            #expect(!cookie.contains("Secure"), "served over plain HTTP")
+            // Behind a TLS-terminating proxy the cookie is Secure.
+            let behindProxy = Browser(console.client)
+            behindProxy.headers[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            let secure = try #require(try await behindProxy.logIn("op").headers[values: .setCookie].first { $0.hasPrefix("liandong_session=") })
+            #expect(secure.contains("Secure"))
             let page = try await browser.get("/errors/\(id)")
             let csrf = try #require(Browser.field("csrf", in: page.text))
             #expect(try await browser.post("/errors/\(id)/ignore", ["reason": "no token"]).status == .forbidden)

@@ -101,8 +101,8 @@ extension ConsoleStore {
     /// Adds a user with a bcrypt `passwordHash`, audited.
     @discardableResult
     public func createUser(name: String, passwordHash: String, grants: [Grant], by actor: ActingUser) async throws -> ConsoleUser {
-        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace || $0 == "@" }) else {
-            throw HubError(.invalidState, "a user name is 1 to 64 characters without spaces or @")
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw HubError(.invalidState, "a user name is 1 to 64 letters, digits, '.', '_' or '-'")
         }
         try await hub.withIngestTransaction { tx, head in
             let rows = try await tx.conn.guardedQuery(

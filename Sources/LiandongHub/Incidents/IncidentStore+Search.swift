@@ -36,7 +36,7 @@ extension IncidentStore {
         _ filter: IncidentFilter, sources: [String] = [], before: Int64? = nil, limit: Int = 50
     ) async throws -> [IncidentSummary] {
         let text = filter.text.flatMap { $0.isEmpty ? nil : $0 }
-        let like = text.map { "%" + $0.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let like = text.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
         var hits: [UUID]?
         if let like, let text {
             var found: [UUID] = []
@@ -50,7 +50,7 @@ extension IncidentStore {
             for try await id in rows.decode(UUID.self) { found.append(id) }
             if found.count <= Self.fewHits { hits = found }
         }
-        let division = filter.division.flatMap { $0.isEmpty ? nil : $0 + "%" }
+        let division = filter.division.flatMap { $0.isEmpty || !$0.allSatisfy(\.isNumber) ? nil : $0 + "%" }
         let rows = try await self.rows(
             """
             SELECT i.no, i.id, i.category, i.incident_type, i.status, i.reported_at, i.data ->> 'address',

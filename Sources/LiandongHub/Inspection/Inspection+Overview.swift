@@ -38,14 +38,18 @@ extension Inspection {
         for try await (source, mapping, count) in rows.decode((String, String, Int).self) {
             failures.append(.init(source: source, mapping: mapping, count: count))
         }
-        let outbox = OutboxStore(hub: hub)
         return Overview(
-            openFailures: failures, deliveries: try await outbox.undeliveredCounts(),
+            openFailures: failures, deliveries: try await OutboxStore(hub: hub).undeliveredCounts(),
             openCandidates: try await scalar("SELECT count(*)::int FROM link_candidate WHERE status = 'open'"),
             openConflicts: try await scalar("SELECT count(*)::int FROM conflict WHERE status = 'open'"),
-            overdueTransfers: try await outbox.transfers(overdueOnly: true).count,
-            overdueInstructions: try await outbox.instructionReceipts(overdueOnly: true).count,
-            unacknowledgedCallouts: try await outbox.callouts(unacknowledgedOnly: true).count,
+            overdueTransfers: try await scalar(
+                """
+                SELECT count(*)::int FROM transfer WHERE returned_at IS NULL AND feedback IS NULL
+                  AND ((accepted_at IS NULL AND now() > accept_deadline) OR now() > feedback_deadline)
+                """),
+            overdueInstructions: try await scalar(
+                "SELECT count(*)::int FROM instruction_receipt WHERE feedback IS NULL AND now() > feedback_deadline"),
+            unacknowledgedCallouts: try await scalar("SELECT count(*)::int FROM callout WHERE acknowledged_at IS NULL"),
             auditHead: Int64(try await scalar("SELECT seq FROM audit_head WHERE id = 1")))
     }
 

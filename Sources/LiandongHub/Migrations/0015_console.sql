@@ -57,8 +57,13 @@ CREATE TABLE console_job (
 -- The job a failure was replayed or ignored by, if any: a replay keeps its link to the failure.
 ALTER TABLE mapping_failure ADD COLUMN decided_by text, ADD COLUMN decided_at timestamptz, ADD COLUMN job_id bigint;
 
--- Open conflicts, counted on every overview.
+-- What the overview counts, each through a partial index of the rows still waiting: open conflicts,
+-- transfers not returned and not answered, instruction receipts without feedback, call-outs not
+-- acknowledged.
 CREATE INDEX conflict_open ON conflict (incident_id) WHERE status = 'open';
+CREATE INDEX transfer_waiting ON transfer (accept_deadline, feedback_deadline) WHERE returned_at IS NULL AND feedback IS NULL;
+CREATE INDEX instruction_receipt_waiting ON instruction_receipt (feedback_deadline) WHERE feedback IS NULL;
+CREATE INDEX callout_waiting ON callout (id) WHERE acknowledged_at IS NULL;
 
 -- The admin actions (`by` in their body) listed by the console's audit page, without a scan of
 -- the whole chain: a partial index on the actions an admin takes.

@@ -43,7 +43,7 @@ extension QuarantineStore {
             // The same text as the bytes an agency may have sent it in.
             let utf8 = text.map { ByteBuffer(string: $0) }
             let gb18030 = text.flatMap { $0.data(using: String.Encoding(rawValue: 0x8000_0632)) }.map { ByteBuffer(bytes: $0) }
-            let like = text.map { "%" + $0.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+            let like = text.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
             return """
                 \(unescaped: head) WHERE (\(before)::bigint IS NULL OR m.id < \(before))
                 AND (\(scope.map { Array($0) })::text[] IS NULL OR m.source_system = ANY(\(scope.map { Array($0) })::text[]))

@@ -85,11 +85,15 @@ extension QuarantineStore {
             throw HubError(.invalidState, "mapping failure \(id) is \(view.status), not open")
         }
         try await hub.withIngestTransaction { tx, head in
-            try await tx.conn.guardedQuery(
+            // Under the row lock: a replay and an ignore of one failure cannot both apply.
+            let rows = try await tx.conn.guardedQuery(
                 """
                 UPDATE mapping_failure SET status = 'ignored', decision_reason = \(actor.reason), decided_by = \(actor.name),
-                    decided_at = now(), job_id = \(job) WHERE id = \(id)
+                    decided_at = now(), job_id = \(job) WHERE id = \(id) AND status = 'open' RETURNING 1
                 """, logger: logger)
+            var changed = false
+            for try await _ in rows { changed = true }
+            guard changed else { throw HubError(.invalidState, "mapping failure \(id) is no longer open") }
             tx.append(
                 [
                     AuditDraft(

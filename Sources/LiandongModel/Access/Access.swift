@@ -111,8 +111,16 @@ public struct Grant: Sendable, Codable, Hashable {
 
     /// Reads `text`'s form; nil when the name is not a role or `personal_data`.
     public init?(text: String) {
-        let parts = text.split(separator: "@", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-        let agencies = parts.count == 2 ? Set(parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }) : nil
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map {
+            String($0).trimmingCharacters(in: .whitespaces)
+        }
+        var agencies: Set<String>?
+        if parts.count == 2 {
+            // `operator@` names no agency: refused rather than read as every agency.
+            let named = Set(parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            guard !named.isEmpty else { return nil }
+            agencies = named
+        }
         self.init(name: parts[0], agencies: agencies)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import LiandongHub
 import LiandongModel
@@ -28,6 +29,11 @@ struct Authentication: RouterMiddleware {
             guard !request.uri.description.lowercased().contains("%00") else {
                 throw ConsoleError.badRequest("NUL characters are not accepted")
             }
+            if Self.isPublic(path) {
+                // The login page, the assets, the document and the operations endpoints ask nobody who
+                // they are: a monitor's own Authorization header must not be refused there.
+                return try await next(request, context)
+            }
             if let authorization = request.headers[.authorization] {
                 guard authorization.hasPrefix("Bearer "),
                     let user = try await console.hub.console.user(forToken: String(authorization.dropFirst("Bearer ".count)))
@@ -47,7 +53,7 @@ struct Authentication: RouterMiddleware {
                 var response = Response.redirect(to: "/login?next=\(next)", type: .found)
                 if request.cookies[Self.sessionCookie] != nil {
                     // An idle or unknown session: the stale cookie goes.
-                    response.setCookie(console.sessionCookie(value: "", maxAge: 0))
+                    response.setCookie(console.sessionCookie(value: "", maxAge: 0, for: request))
                 }
                 return response
             }
@@ -60,11 +66,21 @@ struct Authentication: RouterMiddleware {
 
 extension Console {
     /// The session cookie: `HttpOnly`, `SameSite=Strict`, `Secure` over TLS, for the whole site.
-    func sessionCookie(value: String, maxAge: Int? = nil) -> Cookie {
+    func sessionCookie(value: String, maxAge: Int? = nil, for request: Request) -> Cookie {
         Cookie(
-            name: Authentication.sessionCookie, value: value, maxAge: maxAge, path: "/", secure: configuration.secureCookies, httpOnly: true,
+            name: Authentication.sessionCookie, value: value, maxAge: maxAge, path: "/", secure: isTLS(request), httpOnly: true,
             sameSite: .strict)
     }
+
+    /// Whether the browser reached the console over TLS: configured so (`secureCookies`), or said so by
+    /// the TLS-terminating proxy in front (`X-Forwarded-Proto: https`).
+    func isTLS(_ request: Request) -> Bool {
+        configuration.secureCookies || request.headers[.xForwardedProto]?.lowercased() == "https"
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedProto = Self("X-Forwarded-Proto")!
 }
 
 extension Duration {

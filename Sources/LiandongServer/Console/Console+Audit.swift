@@ -49,7 +49,7 @@ extension Console {
         }
         router.get("audit") { request, context -> Response in
             let list = try await decisions(request, context)
-            var data: [String: Any] = ["items": list.items, "next": list.next.map { "/audit?before=\($0)" } as Any]
+            var data: [String: Any] = ["items": list.items, "next": list.next.map { "/audit?before=\($0)" } ?? false]
             if let entity = request.queryValues["entity"], !entity.isEmpty {
                 data["entity"] = entity
                 data["trail"] = try await trail(entity, context)

@@ -33,8 +33,8 @@ extension Console {
         items = Array(items.prefix(size))
         let masker = context.masker
         for index in items.indices {
-            items[index].payload = masker.fields(.object(items[index].payload), of: items[index].target).objectValue ?? [:]
-            items[index].lastError = masker.text(items[index].lastError, of: items[index].target)
+            items[index].payload = masker.fields(.object(items[index].payload), of: nil).objectValue ?? [:]
+            items[index].lastError = masker.text(items[index].lastError, of: nil)
         }
         return DeliveryList(items: items, next: next)
     }
@@ -45,24 +45,26 @@ extension Console {
         try require(.read, for: target, context, "read deliveries to \(target)")
         let masker = context.masker
         let personal = PersonalData.values(in: .object(detail.delivery.payload))
-        detail.delivery.payload = masker.fields(.object(detail.delivery.payload), of: target).objectValue ?? [:]
-        detail.sentBody = detail.sentBody.map { masker.document($0, of: target, values: personal) }
+        // A delivery carries data of other agencies than its receiver: its personal data is shown only
+        // to users who may see every agency's.
+        detail.delivery.payload = masker.fields(.object(detail.delivery.payload), of: nil).objectValue ?? [:]
+        detail.sentBody = detail.sentBody.map { masker.document($0, of: nil, values: personal) }
         detail.sentBytes = nil
         for index in detail.attempts.indices {
-            detail.attempts[index].answer = detail.attempts[index].answer.map { masker.document($0, of: target, values: personal) }
+            detail.attempts[index].answer = detail.attempts[index].answer.map { masker.document($0, of: nil, values: personal) }
             detail.attempts[index].answerBytes = nil
-            detail.attempts[index].error = masker.text(detail.attempts[index].error, of: target)
+            detail.attempts[index].error = masker.text(detail.attempts[index].error, of: nil)
         }
-        detail.delivery.lastError = masker.text(detail.delivery.lastError, of: target)
+        detail.delivery.lastError = masker.text(detail.delivery.lastError, of: nil)
         return detail
     }
 
     /// Retries one dead or expired delivery, or every one a filter covers (capped, as a job).
     func retry(_ id: Int64?, _ form: Form, _ context: ConsoleContext) async throws -> ConsoleJob? {
-        let actor = try actor(context, reason: form["reason"])
         if let id {
             let detail = try await hubCall { try await hub.outbox.delivery(id) }
             try require(.operate, for: detail.delivery.target, context, "retry deliveries to \(detail.delivery.target)")
+            let actor = try actor(context, reason: form["reason"])
             let changed = try await hubCall { try await hub.outbox.retry([id], statuses: [.dead, .expired], by: actor) }
             guard !changed.isEmpty else { throw ConsoleError(.conflict, "delivery \(id) is \(detail.delivery.status.rawValue), not dead or expired") }
             return nil
@@ -70,6 +72,7 @@ extension Console {
         let target = form["target"]
         let scope = try requireAny(.operate, context, "retry deliveries")
         if let target { try require(.operate, for: target, context, "retry deliveries to \(target)") }
+        let actor = try actor(context, reason: form["reason"])
         let statuses = (form["status"] ?? "dead").split(separator: ",").compactMap { DeliveryStatus(rawValue: String($0)) }
             .filter { $0 == .dead || $0 == .expired }
         guard !statuses.isEmpty else { throw ConsoleError.badRequest("only dead or expired deliveries are retried") }
@@ -108,7 +111,7 @@ extension Console {
             return page(
                 "deliveries", title: "推送", section: "/deliveries", context,
                 [
-                    "items": list.items, "query": query, "next": list.next.map { _ in "/deliveries?" + Self.queryString(nextQuery) } as Any,
+                    "items": list.items, "query": query, "next": list.next.map { _ in "/deliveries?" + Self.queryString(nextQuery) } ?? false,
                     "targets": hub.policies.sharing.agreements.keys.map(\.rawValue).sorted(),
                 ])
         }

@@ -16,6 +16,20 @@ extension Console {
             text: value("q"))
     }
 
+    /// Refuses a text search that could confirm masked personal data to a user without
+    /// `personal_data` for every agency: a text that is only digits (and spaces, dashes, `+`, a final
+    /// X), seven or more of them, like a phone or ID number, or one with a mask's stars. A work order's
+    /// number (`GD2026…`) is searched.
+    func requireSearchable(_ text: String?, _ context: ConsoleContext) throws {
+        guard let text, !context.masker.shows(nil) else { return }
+        let core = text.filter { !" -+".contains($0) }
+        let digitsOnly = core.dropLast(core.last == "X" || core.last == "x" ? 1 : 0).allSatisfy(\.isNumber)
+        guard !(digitsOnly && core.count >= 7), !text.contains("*") else {
+            logger.warning("Denied: a search for personal data", metadata: ["liandong.user": "\(context.principal.user)"])
+            throw ConsoleError.forbidden("按电话或证件号码搜索需要个人信息权限（searching for phone or ID numbers needs personal_data）")
+        }
+    }
+
     /// A list of failures and their groups, a page of them.
     struct FailureList: Codable {
         var groups: [QuarantineStore.FailureGroup]
@@ -28,21 +42,29 @@ extension Console {
         let scope = try requireAny(.read, context, "read mapping failures")
         let query = request.queryValues
         let filter = failureFilter(query, scope: scope)
+        try requireSearchable(filter.text, context)
         let size = configuration.pageSize
         var items = try await hub.quarantine.search(filter, before: query["before"].flatMap { Int64($0) }, limit: size + 1)
         let next = items.count > size ? items[size - 1].id : nil
         items = Array(items.prefix(size))
         let masker = context.masker
         for index in items.indices {
-            items[index].failures = items[index].failures.map { masked($0, masker: masker, of: items[index].source) }
+            let keys = catalog.mappings[items[index].mapping].map(Self.personalKeys) ?? [:]
+            items[index].failures = items[index].failures.map { masked($0, keys: keys, masker: masker, of: items[index].source) }
         }
         return FailureList(groups: try await hub.quarantine.groups(filter), items: items, next: next)
     }
 
-    func masked(_ failure: MappingFailure, masker: Masker, of agency: String) -> MappingFailure {
+    /// A failure with its value masked: by the kind of personal field its path is (a canonical name, or
+    /// one of `keys`, the source keys the mapping reads personal fields from; a phone number too
+    /// malformed to mask by shape is such a value), else by shape; the message by shape.
+    func masked(_ failure: MappingFailure, keys: [String: PersonalData.Kind], masker: Masker, of agency: String) -> MappingFailure {
+        guard !masker.shows(agency) else { return failure }
         var failure = failure
-        failure.value = failure.value.map { masker.value(.string($0), field: failure.path, of: agency).stringValue ?? "***" }
-        failure.message = masker.text(failure.message, of: agency) ?? ""
+        let key = failure.path.split(whereSeparator: { "./@[]$".contains($0) }).last.map(String.init) ?? failure.path
+        let kind = keys[key] ?? PersonalData.kind(ofField: failure.path)
+        failure.value = failure.value.map { value in kind.map { PersonalData.mask(value, as: $0) } ?? PersonalData.maskedText(value) }
+        failure.message = PersonalData.maskedText(failure.message)
         return failure
     }
 
@@ -83,13 +105,14 @@ extension Console {
             ?? "(\(f.body.count) bytes that do not decode; first bytes: \(f.body.prefix(32).hexString))"
         let limit = 200_000
         let masker = context.masker
+        let keys = mapping.map(Self.personalKeys) ?? [:]
         return FailureDetail(
             id: f.id, status: f.status, source: f.source, stream: f.stream, mapping: f.mapping.name, mappingVersion: f.mapping.version,
             currentMappingVersion: mapping?.spec.version, recordIndex: f.recordIndex, externalID: f.externalID,
-            failures: f.failures.map { masked($0, masker: masker, of: f.source) }, firstSeen: f.firstSeen, lastSeen: f.lastSeen,
+            failures: f.failures.map { masked($0, keys: keys, masker: masker, of: f.source) }, firstSeen: f.firstSeen, lastSeen: f.lastSeen,
             seenCount: f.seenCount, decidedBy: f.decidedBy, decidedAt: f.decidedAt, decisionReason: f.decisionReason, jobID: f.jobID,
             payloadName: f.payloadName, contentType: f.contentType, encoding: f.detectedEncoding ?? f.declaredEncoding,
-            payload: masker.document(String(text.prefix(limit)), of: f.source, keys: mapping.map(Self.personalKeys) ?? [:]),
+            payload: masker.document(String(text.prefix(limit)), of: f.source, keys: keys),
             payloadTruncated: text.count > limit)
     }
 
@@ -117,8 +140,9 @@ extension Console {
         let actor = apply ? try actor(context, reason: reason) : ActingUser(context.principal.user, reason: "dry run")
         var outcome = try await hubCall { try await engine.replay(id, dryRun: !apply, by: actor) }
         let masker = context.masker
+        let keys = catalog.mappings[f.mapping.name].map(Self.personalKeys) ?? [:]
         outcome.changes = outcome.changes.map { masker.text($0, of: f.source) ?? "" }
-        outcome.failures = outcome.failures.map { masked($0, masker: masker, of: f.source) }
+        outcome.failures = outcome.failures.map { masked($0, keys: keys, masker: masker, of: f.source) }
         return outcome
     }
 
@@ -172,10 +196,18 @@ extension Console {
         return answer
     }
 
+    /// A job, to its requester and to users who may read every agency (its filter may name any).
     func job(_ id: Int64, _ context: ConsoleContext) async throws -> ConsoleJob {
         _ = try requireAny(.read, context, "read jobs")
         guard let job = try await hub.console.jobs(id: id).first else { throw ConsoleError(.notFound, "no job \(id)") }
+        guard job.requestedBy == context.principal.user || context.principal.may(.read) else { throw ConsoleError.forbidden("read job \(id)") }
         return job
+    }
+
+    /// The newest jobs the user may see.
+    func visibleJobs(_ context: ConsoleContext) async throws -> [ConsoleJob] {
+        try await hub.console.jobs(limit: 20).filter { $0.requestedBy == context.principal.user || context.principal.may(.read) }.prefix(5)
+            .map { $0 }
     }
 
     func addErrorRoutes(to router: Router<ConsoleContext>) {
@@ -201,6 +233,7 @@ extension Console {
         router.get("errors") { request, context -> Response in
             let list = try await failures(request, context)
             let query = request.queryValues
+            let jobs = try await visibleJobs(context)
             var nextQuery: [String: String?] = query
             nextQuery["before"] = list.next.map(String.init)
             return page(
@@ -210,10 +243,10 @@ extension Console {
                     "statusOptions": [("open", "未处理"), ("replayed", "已重放"), ("ignored", "已忽略"), ("all", "全部")].map { value, title in
                         ["value": value, "title": title, "selected": (query["status"] ?? "open") == value] as [String: Any]
                     },
-                    "next": list.next.map { _ in "/errors?" + Self.queryString(nextQuery) } as Any,
+                    "next": list.next.map { _ in "/errors?" + Self.queryString(nextQuery) } ?? false,
                     "filterHidden": query.filter { $0.key != "before" }.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
                     "sources": catalog.mappings.values.map(\.spec.source).uniqued(),
-                    "jobs": try await hub.console.jobs(limit: 5),
+                    "jobs": jobs, "hasJobs": !jobs.isEmpty,
                 ])
         }
         router.get("errors/:id") { _, context -> Response in
@@ -228,7 +261,9 @@ extension Console {
             let apply = form["mode"] == "apply"
             let outcome = try await replay(id, apply: apply, reason: form["reason"], context)
             if apply { return redirect("/errors/\(id)") }
-            return page("replay", title: "重放预览 \(id)", section: "/errors", context, ["id": id, "outcome": outcome, "reason": form["reason"] ?? ""])
+            return page(
+                "replay", title: "重放预览 \(id)", section: "/errors", context,
+                ["id": id, "outcome": outcome, "stillFailing": !outcome.failures.isEmpty, "reason": form["reason"] ?? ""])
         }
         router.post("errors/:id/ignore") { request, context -> Response in
             let form = try await self.form(request, context)
@@ -244,7 +279,7 @@ extension Console {
             return page(
                 "bulk", title: "批量操作预览", section: "/errors", context,
                 [
-                    "answer": answer, "replay": answer.action == "replay",
+                    "answer": answer, "replay": answer.action == "replay", "hasPreview": !answer.preview.isEmpty,
                     "filterHidden": form.values.filter { !["csrf", "mode", "apply", "reason"].contains($0.key) }.sorted { $0.key < $1.key }
                         .map { ["name": $0.key, "value": $0.value] },
                 ])

@@ -51,10 +51,8 @@ extension Console {
             let body = file.audit[index].body
             file.audit[index].body = ((try? FieldValue(jsonText: body)).map { PersonalData.masked($0).canonicalJSON }) ?? PersonalData.maskedText(body)
         }
-        for index in file.transfers.indices {
-            file.transfers[index].reason = masker.text(file.transfers[index].reason, of: nil) ?? ""
-            file.transfers[index].feedback = masker.text(file.transfers[index].feedback, of: nil)
-        }
+        file.transfers = file.transfers.map(masker.transfer)
+        file.instructions = file.instructions.map(masker.instruction)
         return file
     }
 
@@ -75,15 +73,23 @@ extension Console {
             switch decision {
             case "split": return "\(try await hub.incidents.split(report: try field("report"), by: actor))"
             case "merge": return "\(try await hub.incidents.merge(try field("target"), try field("other"), by: actor))"
-            case "accept":
-                try await hub.incidents.acceptCandidate(try number("candidate"), by: actor)
-                return try field("incident")
-            case "reject":
-                try await hub.incidents.rejectCandidate(try number("candidate"), by: actor)
-                return try field("incident")
+            case "accept", "reject":
+                let candidate = try number("candidate")
+                let incident = try field("incident")
+                if decision == "accept" {
+                    try await hub.incidents.acceptCandidate(candidate, by: actor)
+                } else {
+                    try await hub.incidents.rejectCandidate(candidate, by: actor)
+                }
+                return incident
             case "resolve":
-                try await hub.incidents.resolveConflict(try number("conflict"), value: try field("value"), by: actor)
-                return try field("incident")
+                let id = try number("conflict")
+                let (value, incident) = (try field("value"), try field("incident"))
+                // A user who sees a personal field masked cannot decide it: the mask would become the value.
+                let conflict = try await hub.incidents.conflict(id)
+                if PersonalData.kind(ofField: conflict.field) != nil { try require(.personalData, context, "resolve a conflict of \(conflict.field)") }
+                try await hub.incidents.resolveConflict(id, value: value, by: actor)
+                return incident
             default: throw ConsoleError.badRequest("unknown decision \(decision)")
             }
         }
@@ -104,7 +110,7 @@ extension Console {
             nextQuery["before"] = list.next.map(String.init)
             return page(
                 "incidents", title: "事件", section: "/incidents", context,
-                ["items": list.items, "query": query, "next": list.next.map { _ in "/incidents?" + Self.queryString(nextQuery) } as Any])
+                ["items": list.items, "query": query, "next": list.next.map { _ in "/incidents?" + Self.queryString(nextQuery) } ?? false])
         }
         router.get("incidents/:ref") { _, context -> Response in
             let file = try await incident(try context.parameters.require("ref"), context)

@@ -18,7 +18,7 @@ extension Console {
         var counts = try await hub.inspection.overview(sources: scope)
         if let scope { counts.deliveries = counts.deliveries.filter { scope.contains($0.key) } }
         return OverviewData(
-            streams: try await hub.streams.statuses().filter { scope?.contains($0.source) ?? true }, counts: counts,
+            streams: try await streams(context), counts: counts,
             activity: try await hub.inspection.activity(since: since))
     }
 

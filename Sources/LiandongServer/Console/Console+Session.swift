@@ -11,7 +11,9 @@ extension Console {
 
     func addSessionRoutes(to router: Router<ConsoleContext>) {
         router.get("login") { request, context -> Response in
-            loginPage(context, next: request.uri.queryParameters["next"].map(String.init) ?? "/", token: request.cookies[Self.loginCookie]?.value)
+            loginPage(
+                context, next: request.uri.queryParameters["next"].flatMap { Self.localPath(String($0)) } ?? "/",
+                token: request.cookies[Self.loginCookie]?.value, secure: isTLS(request))
         }
         router.post("login") { request, context -> Response in
             var anonymous = context
@@ -21,19 +23,19 @@ extension Console {
                 throw ConsoleError(.forbidden, "登录页已过期，请重新打开登录页（login form expired）")
             }
             let name = form["name"] ?? ""
-            let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
+            let next = form["next"].flatMap(Self.localPath) ?? "/"
             let user: ConsoleUser
             do {
                 user = try await login(name: name, password: form.values["password"] ?? "")
             } catch let error as ConsoleError {
-                return loginPage(anonymous, next: next, token: cookie, error: error)
+                return loginPage(anonymous, next: next, token: cookie, secure: isTLS(request), error: error)
             }
             // A new session every time: a session id never comes from the browser (no fixation).
             if let old = request.cookies[Authentication.sessionCookie]?.value { try await hub.console.endSession(token: old) }
             let token = Self.secret()
             try await hub.console.startSession(for: user, token: token, csrf: Self.secret(bytes: 16))
             var response = redirect(next)
-            response.setCookie(sessionCookie(value: token))
+            response.setCookie(sessionCookie(value: token, for: request))
             response.setCookie(Cookie(name: Self.loginCookie, value: "", maxAge: 0, path: "/login", httpOnly: true, sameSite: .strict))
             return response
         }
@@ -41,7 +43,7 @@ extension Console {
             _ = try await self.form(request, context)
             if let token = request.cookies[Authentication.sessionCookie]?.value { try await hub.console.endSession(token: token) }
             var response = redirect("/login")
-            response.setCookie(sessionCookie(value: "", maxAge: 0))
+            response.setCookie(sessionCookie(value: "", maxAge: 0, for: request))
             return response
         }
         router.get("api/v1/me") { _, context -> Response in
@@ -52,7 +54,7 @@ extension Console {
 
     /// The login form, with the login token in its hidden field and its cookie: the browser's, so that
     /// a second tab or a request the browser makes on its own does not void the first form, else a new one.
-    func loginPage(_ context: ConsoleContext, next: String, token: String? = nil, error: ConsoleError? = nil) -> Response {
+    func loginPage(_ context: ConsoleContext, next: String, token: String? = nil, secure: Bool, error: ConsoleError? = nil) -> Response {
         let token = token.flatMap { $0.count == 22 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ? $0 : nil }
             ?? Self.secret(bytes: 16)
         var data: [String: Any] = ["loginToken": token, "next": next]
@@ -60,9 +62,18 @@ extension Console {
         var response = page("login", title: "登录", section: "", context, data, status: error?.status ?? .ok)
         response.setCookie(
             Cookie(
-                name: Self.loginCookie, value: token, maxAge: 600, path: "/login", secure: configuration.secureCookies, httpOnly: true,
+                name: Self.loginCookie, value: token, maxAge: 600, path: "/login", secure: secure, httpOnly: true,
                 sameSite: .strict))
         return response
+    }
+
+    /// `path` if it is a path of this site (`/errors?q=…`), nil for anything that could lead elsewhere
+    /// (`//host`, `/\\host`, a scheme, control characters).
+    static func localPath(_ path: String) -> String? {
+        guard path.hasPrefix("/"), !path.hasPrefix("//"),
+            path.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/_-.~?=&%+:,".contains($0)) })
+        else { return nil }
+        return path
     }
 
     /// Who is signed in, for scripts and the console's own script.

@@ -36,13 +36,8 @@ extension Console {
             transfers: try await hub.outbox.transfers(overdueOnly: !all, limit: 200),
             instructions: try await hub.outbox.instructionReceipts(overdueOnly: !all, limit: 200),
             callouts: try await hub.outbox.callouts(unacknowledgedOnly: !all, limit: 200))
-        for index in loops.transfers.indices {
-            loops.transfers[index].reason = masker.text(loops.transfers[index].reason, of: nil) ?? ""
-            loops.transfers[index].feedback = masker.text(loops.transfers[index].feedback, of: nil)
-        }
-        for index in loops.instructions.indices {
-            loops.instructions[index].feedback = masker.text(loops.instructions[index].feedback, of: nil)
-        }
+        loops.transfers = loops.transfers.map(masker.transfer)
+        loops.instructions = loops.instructions.map(masker.instruction)
         for index in loops.callouts.indices where !masker.shows(loops.callouts[index].target) {
             loops.callouts[index].person = PersonalData.mask(loops.callouts[index].person, as: .name)
         }

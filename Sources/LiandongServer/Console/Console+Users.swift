@@ -34,7 +34,7 @@ extension Console {
 
     func userAction(_ action: String, _ form: Form, _ context: ConsoleContext) async throws -> Secret? {
         try require(.manageUsers, context, "manage users")
-        let actor = try actor(context, reason: form["reason"] ?? "user management")
+        let actor = try actor(context, reason: form["reason"])
         return try await hubCall {
             switch action {
             case "create":
@@ -103,7 +103,7 @@ extension Console {
         let all = try await users(context)
         var data: [String: Any] = [
             "users": all.users.map { u in
-                ["name": u.name, "grants": u.grants.map(\.text).joined(separator: " "), "disabled": u.disabled, "lastLogin": u.lastLoginAt as Any]
+                ["name": u.name, "grants": u.grants.map(\.text).joined(separator: " "), "disabled": u.disabled, "lastLogin": u.lastLoginAt ?? false]
             },
             "tokens": all.tokens, "roles": Role.allCases.map { ["name": $0.rawValue, "title": $0.title] },
         ]

@@ -40,6 +40,9 @@ extension Console {
         } else if !text.isEmpty {
             values = (try? URLEncodedFormDecoder().decode([String: String].self, from: text)) ?? [:]
         }
+        guard !values.contains(where: { $0.key.contains("\u{0}") || $0.value.contains("\u{0}") }) else {
+            throw ConsoleError.badRequest("NUL characters are not accepted")
+        }
         let form = Form(values: values)
         if let expected = context.csrf {
             let given = form["csrf"] ?? request.headers[.csrfToken]

@@ -60,9 +60,12 @@ public struct JobRunner: Service {
                     try await hub.console.advance(job: job.id, failed: ignored == nil)
                 }
             case .retry(let ids):
-                let changed = try await hub.outbox.retry(ids, statuses: [.dead, .expired], by: job.actor)
-                for _ in ids.indices { try await hub.console.advance(job: job.id, failed: false) }
-                logger.info("Retried deliveries", metadata: ["liandong.job": "\(job.id)", "liandong.changed": "\(changed.count)"])
+                // One at a time, as the others: each its own audited transaction, progress as it goes.
+                for id in ids {
+                    try Task.checkCancellation()
+                    let changed = (try? await hub.outbox.retry([id], statuses: [.dead, .expired], by: job.actor)) ?? []
+                    try await hub.console.advance(job: job.id, failed: changed.isEmpty)
+                }
             }
             try await hub.console.finish(job: job.id)
         } catch {

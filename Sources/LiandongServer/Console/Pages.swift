@@ -9,7 +9,7 @@ extension Console {
     /// One link of the navigation bar, shown to users who may open it.
     struct NavItem {
         var href: String
-        var title: String
+        var label: String
         var current: Bool
     }
 
@@ -25,7 +25,7 @@ extension Console {
             ("/audit", "审计", principal.may(.audit)),
         ]
         items.append(("/users", "用户", principal.may(.manageUsers)))
-        return items.filter(\.2).map { NavItem(href: $0.0, title: $0.1, current: $0.0 == current) }
+        return items.filter(\.2).map { NavItem(href: $0.0, label: $0.1, current: $0.0 == current) }
     }
 
     /// A page: `template` rendered inside the layout with `data`, the user, the navigation and the
@@ -35,11 +35,11 @@ extension Console {
         status: HTTPResponse.Status = .ok
     ) -> Response {
         var object = data
-        object["title"] = title
+        object["pageTitle"] = title
         object["user"] = context.user?.name
         object["csrf"] = context.csrf
         object["nav"] = navigation(for: context.principal, current: section)
-        object["mayOperate"] = context.principal.mayAny(.operate)
+        object["mayOperate"] = data["mayOperate"] ?? context.principal.mayAny(.operate)
         object["maySeePersonal"] = context.principal.mayAny(.personalData)
         let html = templates.render(object, withTemplate: template) ?? "template \(template) is missing"
         return Response(
@@ -98,9 +98,17 @@ enum ConsoleTime {
     }
 
     /// A time from a filter field: `2026-12-03`, `2026-12-03 08:00`, `2026-12-03T08:00` (Asia/Shanghai)
-    /// or ISO 8601 with a zone.
+    /// or ISO 8601 with a zone; nil for anything else, and for years outside 1900–9999 (PostgresNIO
+    /// traps on a date past the year 294,000, which Foundation's calendar accepts).
     static func parse(_ text: String?) -> Date? {
         guard let text, !text.isEmpty else { return nil }
+        return parsed(text).flatMap { plausible.contains($0) ? $0 : nil }
+    }
+
+    /// The times a filter may name.
+    static let plausible = Date(timeIntervalSince1970: -2_208_988_800)...Date(timeIntervalSince1970: 253_402_300_799)
+
+    private static func parsed(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         let parts = text.replacingOccurrences(of: "T", with: " ").split(whereSeparator: { $0 == " " || $0 == "-" || $0 == ":" }).compactMap { Int($0) }
         guard parts.count >= 3 else { return nil }
@@ -134,6 +142,25 @@ struct Masker {
 
     func document(_ text: String, of agency: String?, keys: [String: PersonalData.Kind] = [:], values: [String: PersonalData.Kind] = [:]) -> String {
         shows(agency) ? text : PersonalData.maskedDocument(text, keys: keys, values: values)
+    }
+}
+
+extension Masker {
+    /// A transfer with its free text masked (the matter's own record is not in it).
+    func transfer(_ transfer: TransferView) -> TransferView {
+        var transfer = transfer
+        transfer.reason = text(transfer.reason, of: nil) ?? ""
+        transfer.feedback = text(transfer.feedback, of: nil)
+        transfer.returnReason = text(transfer.returnReason, of: nil)
+        return transfer
+    }
+
+    /// An instruction receipt with the addressee's feedback and the signer's name masked.
+    func instruction(_ receipt: InstructionReceiptView) -> InstructionReceiptView {
+        var receipt = receipt
+        receipt.feedback = text(receipt.feedback, of: nil)
+        if !shows(nil) { receipt.acknowledgedBy = receipt.acknowledgedBy.map { PersonalData.mask($0, as: .name) } }
+        return receipt
     }
 }
 

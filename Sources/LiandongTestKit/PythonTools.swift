@@ -27,7 +27,7 @@ public enum PythonTools {
         let pip = try await CommandLineRunner(executable: folder.appendingPathComponent("bin/pip")).run(
             ["install", "--quiet", "--disable-pip-version-check", "-r", requirements.path])
         guard pip.status == 0 else { throw Failure("pip install -r \(requirements.path) failed (PyPI reachable?): \(pip.stderr.suffix(2000))") }
-        FileManager.default.createFile(atPath: marker.path, contents: Data())
+        _ = FileManager.default.createFile(atPath: marker.path, contents: Data())
     }
 
     /// Why the tools could not be made.

@@ -7,7 +7,6 @@ import LiandongModel
 import LiandongServer
 import LiandongSync
 import Logging
-import NIOCore
 
 /// `liandong bench console`: the console's pages and API answers timed on a hub of a given size. The
 /// hub is filled by SQL (`Hub.fillForConsoleBenchmark`: work orders, incidents, deliveries, failures,

@@ -42,7 +42,7 @@ struct Users: AsyncParsableCommand {
             let given = passwordEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
             if let passwordEnv, given == nil { throw ValidationError("--password-env: \(passwordEnv) is not set") }
             let password = given ?? Console.secret(bytes: 12)
-            try await Runtime(global).withPlainHub { hub in
+            _ = try await Runtime(global).withPlainHub { hub in
                 try await hub.console.createUser(name: name, passwordHash: Console.hash(password: password), grants: grants, by: decision.actor)
             }
             print("user \(name) added: \(grants.map(\.text).joined(separator: " "))")
@@ -81,7 +81,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             let secret = "ld_" + Console.secret()
-            try await Runtime(global).withPlainHub { try await $0.console.createToken(named: name, secret: secret, for: user, by: decision.actor) }
+            _ = try await Runtime(global).withPlainHub { try await $0.console.createToken(named: name, secret: secret, for: user, by: decision.actor) }
             print("token (shown once; send as 'Authorization: Bearer …'): \(secret)")
         }
     }

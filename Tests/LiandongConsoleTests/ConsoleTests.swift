@@ -104,6 +104,12 @@ import Testing
                     : try await console.api(.get, uri, token: viewer)
                 #expect(!response.text.contains(Seeds.phone), "\(uri)")
             }
+            let export = try await console.api(.get, "/api/v1/errors/export?q=GD702", token: viewer)
+            #expect(export.status == .ok)
+            #expect(export.headers[.contentType]?.hasPrefix("text/csv") == true)
+            #expect(export.text.contains("GD702"))
+            #expect(!export.text.contains(Seeds.phone))
+            #expect(export.text.split(separator: "\r\n").count == 2, "the header and one failure")
             let page = try await browser.get("/errors/\(id)")
             #expect(page.status == .ok)
             #expect(page.text.contains("GD702"))
@@ -245,7 +251,7 @@ import Testing
     @Test func theOpenAPIDocumentListsEveryAPIRoute() async throws {
         try await ConsoleHarness.with { console in
             let router = Router(context: ConsoleContext.self)
-            try await console.console.addRoutes(to: router)
+            console.console.addRoutes(to: router)
             let routes = Set(
                 router.routes.map { "\($0.method.rawValue) " + $0.path.description.replacing(/:(\w+)/) { "{\($0.1)}" } }
                     .filter { $0.contains(" /api/v1/") })

@@ -65,10 +65,33 @@ public enum PersonalData {
         }
     }
 
-    /// `text` with every run of digits shaped like a mobile number (11 digits from 1), a fixed line
-    /// (0 and 9 to 12 digits, a dash allowed after the area code) or an ID number (15, or 17 and a
-    /// digit or X) masked; other digits are left.
+    /// `text` with every run of digits shaped like a mobile number (11 digits from 13–19, also written
+    /// `138-1234-5678`, `138 1234 5678` or after `+86`), a fixed line (0 and 9 to 12 digits, a dash
+    /// allowed after the area code) or an 18-character resident ID masked; other digits are left.
     public static func maskedText(_ text: String) -> String {
+        runsMasked(spacedMobilesMasked(text))
+    }
+
+    /// Mobile numbers written in groups (`138-1234-5678`, `138 1234 5678`), with or without `+86`;
+    /// a match with a digit right before or after it is part of a longer number and left.
+    private static func spacedMobilesMasked(_ text: String) -> String {
+        let spacedMobile = /(?:\+?86[- ]?)?1[3-9][0-9][- ][0-9]{4}[- ][0-9]{4}/
+        var out = ""
+        var rest = text.startIndex
+        for match in text.matches(of: spacedMobile) {
+            let range = match.range
+            let before = range.lowerBound > text.startIndex ? text[text.index(before: range.lowerBound)] : " "
+            let after = range.upperBound < text.endIndex ? text[range.upperBound] : " "
+            guard !before.isNumber, !after.isNumber else { continue }
+            let digits = text[range].filter(\.isNumber)
+            out += text[rest..<range.lowerBound]
+            out += Masking.phone.apply(String(digits.suffix(11))) ?? String(repeating: "*", count: digits.count)
+            rest = range.upperBound
+        }
+        return out + text[rest...]
+    }
+
+    private static func runsMasked(_ text: String) -> String {
         var out = ""
         var run = ""
         func flush() {
@@ -94,6 +117,10 @@ public enum PersonalData {
         if looksLikeIDNumber(run) { return Masking.idNumber.apply(run) ?? run }
         if digits.count == 11 && run.first == "1" && !run.contains("-") && !"012".contains(Array(run)[1]) {
             return Masking.phone.apply(run) ?? run
+        }
+        // +86 or 86 before a mobile number, written without a separator.
+        if digits.count == 13 && run.hasPrefix("86") && Array(run)[2] == "1" && !"012".contains(Array(run)[3]) {
+            return "86" + (Masking.phone.apply(String(run.dropFirst(2))) ?? run)
         }
         if run.first == "0" && (10...12).contains(digits.count) { return Masking.phone.apply(run) ?? run }
         return run

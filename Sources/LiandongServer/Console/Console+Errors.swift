@@ -196,6 +196,52 @@ extension Console {
         return answer
     }
 
+    /// Every failure a filter covers (up to the bulk cap) as CSV, masked as the lists are: one row per
+    /// failure and rule, for a spreadsheet.
+    func export(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let scope = try requireAny(.read, context, "export mapping failures")
+        let filter = failureFilter(request.queryValues, scope: scope)
+        try requireSearchable(filter.text, context)
+        var rows = [["id", "status", "source", "stream", "mapping", "mapping_version", "external_id", "path", "rule", "value", "message",
+                     "first_seen", "last_seen", "seen_count", "decided_by", "decision_reason"]]
+        var before: Int64?
+        var exported = 0
+        let masker = context.masker
+        while exported < configuration.bulkCap {
+            let page = try await hub.quarantine.search(filter, before: before, limit: min(500, configuration.bulkCap - exported))
+            for item in page {
+                let keys = catalog.mappings[item.mapping].map(Self.personalKeys) ?? [:]
+                for failure in item.failures.map({ masked($0, keys: keys, masker: masker, of: item.source) }) {
+                    rows.append([
+                        "\(item.id)", item.status, item.source, item.stream, item.mapping, "\(item.mappingVersion)", item.externalID ?? "",
+                        failure.path, failure.rule.rawValue, failure.value ?? "", failure.message, ConsoleTime.text(item.firstSeen),
+                        ConsoleTime.text(item.lastSeen), "\(item.seenCount)", item.decidedBy ?? "", item.decisionReason ?? "",
+                    ])
+                }
+            }
+            exported += page.count
+            guard let last = page.last, page.count == 500 else { break }
+            before = last.id
+        }
+        // UTF-8 with a byte order mark, so that spreadsheet programs read the Chinese right.
+        let csv = "\u{FEFF}" + rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"mapping-failures.csv\"", .cacheControl: "no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    /// A CSV field (RFC 4180), quoted when it holds a comma, quote or line break; a leading `=`, `+`,
+    /// `-` or `@` is prefixed with `'` so that no spreadsheet runs it as a formula.
+    static func csvField(_ value: String) -> String {
+        var value = value
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// A job, to its requester and to users who may read every agency (its filter may name any).
     func job(_ id: Int64, _ context: ConsoleContext) async throws -> ConsoleJob {
         _ = try requireAny(.read, context, "read jobs")
@@ -228,6 +274,7 @@ extension Console {
             form.values["apply"] = form.flag("dry_run") ? "false" : "true"
             return json(try await bulk(form, context))
         }
+        router.get("api/v1/errors/export") { request, context in try await export(request, context) }
         router.get("api/v1/jobs/:id") { _, context in json(try await job(try context.parameters.require("id", as: Int64.self), context)) }
 
         router.get("errors") { request, context -> Response in
@@ -246,7 +293,7 @@ extension Console {
                     "next": list.next.map { _ in "/errors?" + Self.queryString(nextQuery) } ?? false,
                     "filterHidden": query.filter { $0.key != "before" }.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
                     "sources": catalog.mappings.values.map(\.spec.source).uniqued(),
-                    "jobs": jobs, "hasJobs": !jobs.isEmpty,
+                    "jobs": jobs, "hasJobs": !jobs.isEmpty, "exportQuery": Self.queryString(query.filter { $0.key != "before" }),
                 ])
         }
         router.get("errors/:id") { _, context -> Response in

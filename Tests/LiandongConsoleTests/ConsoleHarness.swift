@@ -16,6 +16,8 @@ struct ConsoleHarness {
     let hub: Hub
     let client: any TestClientProtocol
     let console: Console
+    /// The hub's database, for SQL from outside (ageing a session).
+    let database: OutsideSQL
 
     /// Runs `body` against a console over a fresh hub seeded by `seed`; replays use `catalog`. `live`
     /// serves it on a loopback port (`client.port`) for programs outside the process.
@@ -23,7 +25,8 @@ struct ConsoleHarness {
         catalog: MappingCatalog = try! MappingFixture.repositoryCatalog(), configuration: Console.Configuration = .init(), live: Bool = false,
         seed: (Hub) async throws -> Void = { _ in }, _ body: @escaping @Sendable (ConsoleHarness) async throws -> Void
     ) async throws {
-        try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
+        let location = try await TestDatabase.makeFreshDatabase()
+        try await Hub.withHub(at: location, policies: catalog.policies, logger: TestDatabase.logger) { hub in
             try await seed(hub)
             let jobs = JobRunner(hub: hub, engine: SyncEngine(hub: hub, catalog: catalog, logger: hub.logger), logger: hub.logger)
             let console = try await Console(hub: hub, catalog: catalog, jobs: jobs, configuration: configuration, logger: hub.logger)
@@ -33,7 +36,7 @@ struct ConsoleHarness {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await jobs.run() }
                 defer { group.cancelAll() }
-                try await application.test(live ? .live : .router) { client in try await body(ConsoleHarness(hub: hub, client: client, console: console)) }
+                try await application.test(live ? .live : .router) { client in try await body(ConsoleHarness(hub: hub, client: client, console: console, database: OutsideSQL(location))) }
             }
         }
     }

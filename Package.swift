@@ -168,7 +168,8 @@ let package = Package(
         .testTarget(
             name: "LiandongConsoleTests",
             dependencies: [
-                "LiandongServer", "LiandongHub", "LiandongModel", "LiandongMapping", "LiandongSync", "LiandongTestKit", "LiandongTestSupport",
+                "LiandongServer", "LiandongHub", "LiandongModel", "LiandongMapping", "LiandongSync", "LiandongSimulator", "LiandongTestKit",
+                "LiandongTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
             ],

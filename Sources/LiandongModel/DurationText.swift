@@ -13,3 +13,11 @@ extension TimeInterval {
         return nil
     }
 }
+
+extension Duration {
+    /// The duration in seconds, for timeouts and measurements given as `Double`.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -51,13 +51,10 @@ extension IncidentStore {
             if found.count <= Self.fewHits { hits = found }
         }
         let division = filter.division.flatMap { $0.isEmpty || !$0.allSatisfy(\.isNumber) ? nil : $0 + "%" }
-        let rows = try await self.rows(
+        return try await summaries(
+            try await self.rows(
             """
-            SELECT i.no, i.id, i.category, i.incident_type, i.status, i.reported_at, i.data ->> 'address',
-                   (SELECT string_agg(x.source_system || ':' || x.external_id, ' ' ORDER BY x.source_system, x.external_id)
-                    FROM incident_report r JOIN xref x ON x.entity_id = r.report_id WHERE r.incident_id = i.id),
-                   (SELECT count(*)::int FROM conflict c WHERE c.incident_id = i.id AND c.status = 'open')
-            FROM incident i
+            \(unescaped: Self.summarySelect)
             WHERE i.merged_into IS NULL AND (\(before)::bigint IS NULL OR i.no < \(before))
               AND (\(filter.type)::text IS NULL OR i.incident_type = \(filter.type) OR i.category = \(filter.type))
               AND (\(filter.status)::text IS NULL OR i.status = \(filter.status))
@@ -69,17 +66,7 @@ extension IncidentStore {
                     SELECT r.incident_id FROM xref x JOIN incident_report r ON r.report_id = x.entity_id
                     WHERE x.source_system = ANY(\(sources)::text[]) AND x.external_id = \(text)))
             ORDER BY i.no DESC LIMIT \(max(1, min(limit, 500)))
-            """, logger: logger)
-        var result: [IncidentSummary] = []
-        for try await (no, id, category, type, status, reportedAt, address, reports, conflicts) in rows.decode(
-            (Int64, UUID, String?, String?, String?, Date?, String?, String?, Int).self)
-        {
-            result.append(
-                IncidentSummary(
-                    no: no, id: id, category: category, incidentType: type, status: status, reportedAt: reportedAt, address: address,
-                    reports: reports?.split(separator: " ").map(String.init) ?? [], openConflicts: conflicts))
-        }
-        return result
+            """, logger: logger))
     }
 
     /// Up to this many incidents matching a text are read by id rather than in order.

@@ -25,17 +25,28 @@ extension IncidentStore {
 
     /// Incidents not merged away, newest first; with `openOnly`, those whose status is not `closed`.
     public func list(openOnly: Bool = false) async throws -> [IncidentSummary] {
+        try await summaries(
+            try await self.rows(
+                """
+                \(unescaped: Self.summarySelect)
+                WHERE i.merged_into IS NULL AND (NOT \(openOnly) OR i.status IS DISTINCT FROM 'closed')
+                ORDER BY i.reported_at DESC NULLS LAST, i.no DESC
+                """, logger: logger))
+    }
+
+    /// `SELECT … FROM incident i` of what `summaries` reads: the incident's columns, its reports as
+    /// `source:external_id` and its open conflicts.
+    static let summarySelect = """
+        SELECT i.no, i.id, i.category, i.incident_type, i.status, i.reported_at, i.data ->> 'address',
+               (SELECT string_agg(x.source_system || ':' || x.external_id, ' ' ORDER BY x.source_system, x.external_id)
+                FROM incident_report r JOIN xref x ON x.entity_id = r.report_id WHERE r.incident_id = i.id),
+               (SELECT count(*)::int FROM conflict c WHERE c.incident_id = i.id AND c.status = 'open')
+        FROM incident i
+        """
+
+    /// The summaries of rows selected by `summarySelect`.
+    func summaries(_ rows: ReadRows) async throws -> [IncidentSummary] {
         var result: [IncidentSummary] = []
-        let rows = try await self.rows(
-            """
-            SELECT i.no, i.id, i.category, i.incident_type, i.status, i.reported_at, i.data ->> 'address',
-                   (SELECT string_agg(x.source_system || ':' || x.external_id, ' ' ORDER BY x.source_system, x.external_id)
-                    FROM incident_report r JOIN xref x ON x.entity_id = r.report_id WHERE r.incident_id = i.id),
-                   (SELECT count(*)::int FROM conflict c WHERE c.incident_id = i.id AND c.status = 'open')
-            FROM incident i
-            WHERE i.merged_into IS NULL AND (NOT \(openOnly) OR i.status IS DISTINCT FROM 'closed')
-            ORDER BY i.reported_at DESC NULLS LAST, i.no DESC
-            """, logger: logger)
         for try await (no, id, category, type, status, reportedAt, address, reports, conflicts) in rows.decode(
             (Int64, UUID, String?, String?, String?, Date?, String?, String?, Int).self)
         {

@@ -82,8 +82,3 @@ extension Console {
 extension HTTPField.Name {
     static let xForwardedProto = Self("X-Forwarded-Proto")!
 }
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

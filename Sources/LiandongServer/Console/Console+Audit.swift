@@ -49,7 +49,7 @@ extension Console {
         }
         router.get("audit") { request, context -> Response in
             let list = try await decisions(request, context)
-            var data: [String: Any] = ["items": list.items, "next": list.next.map { "/audit?before=\($0)" } ?? false]
+            var data: [String: Any] = ["items": list.items, "next": Self.nextPage("/audit", [:], before: list.next)]
             if let entity = request.queryValues["entity"], !entity.isEmpty {
                 data["entity"] = entity
                 data["trail"] = try await trail(entity, context)

@@ -106,12 +106,10 @@ extension Console {
         router.get("deliveries") { request, context -> Response in
             let list = try await deliveries(request, context)
             let query = request.queryValues
-            var nextQuery: [String: String?] = query
-            nextQuery["before"] = list.next.map(String.init)
             return page(
                 "deliveries", title: "推送", section: "/deliveries", context,
                 [
-                    "items": list.items, "query": query, "next": list.next.map { _ in "/deliveries?" + Self.queryString(nextQuery) } ?? false,
+                    "items": list.items, "query": query, "next": Self.nextPage("/deliveries", query, before: list.next),
                     "targets": hub.policies.sharing.agreements.keys.map(\.rawValue).sorted(),
                 ])
         }

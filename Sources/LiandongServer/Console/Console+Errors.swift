@@ -281,8 +281,6 @@ extension Console {
             let list = try await failures(request, context)
             let query = request.queryValues
             let jobs = try await visibleJobs(context)
-            var nextQuery: [String: String?] = query
-            nextQuery["before"] = list.next.map(String.init)
             return page(
                 "errors", title: "映射错误", section: "/errors", context,
                 [
@@ -290,7 +288,7 @@ extension Console {
                     "statusOptions": [("open", "未处理"), ("replayed", "已重放"), ("ignored", "已忽略"), ("all", "全部")].map { value, title in
                         ["value": value, "title": title, "selected": (query["status"] ?? "open") == value] as [String: Any]
                     },
-                    "next": list.next.map { _ in "/errors?" + Self.queryString(nextQuery) } ?? false,
+                    "next": Self.nextPage("/errors", query, before: list.next),
                     "filterHidden": query.filter { $0.key != "before" }.sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] },
                     "sources": catalog.mappings.values.map(\.spec.source).uniqued(),
                     "jobs": jobs, "hasJobs": !jobs.isEmpty, "exportQuery": Self.queryString(query.filter { $0.key != "before" }),
@@ -335,6 +333,15 @@ extension Console {
             let job = try await job(try context.parameters.require("id", as: Int64.self), context)
             return page("job", title: "批量任务 \(job.id)", section: "/errors", context, ["job": job, "running": job.status == "running"])
         }
+    }
+
+    /// The link to the page after this one (`path` with `query` and `before`), or false on the last page:
+    /// a template's section must not see an optional, which swift-mustache takes for a value.
+    static func nextPage(_ path: String, _ query: [String: String], before: Int64?) -> Any {
+        guard let before else { return false }
+        var next: [String: String?] = query
+        next["before"] = String(before)
+        return path + "?" + queryString(next)
     }
 
     /// A URL query from `values`, sorted by key, without empty values.

@@ -106,11 +106,9 @@ extension Console {
         router.get("incidents") { request, context -> Response in
             let list = try await incidents(request, context)
             let query = request.queryValues
-            var nextQuery: [String: String?] = query
-            nextQuery["before"] = list.next.map(String.init)
             return page(
                 "incidents", title: "事件", section: "/incidents", context,
-                ["items": list.items, "query": query, "next": list.next.map { _ in "/incidents?" + Self.queryString(nextQuery) } ?? false])
+                ["items": list.items, "query": query, "next": Self.nextPage("/incidents", query, before: list.next)])
         }
         router.get("incidents/:ref") { _, context -> Response in
             let file = try await incident(try context.parameters.require("ref"), context)

@@ -110,25 +110,25 @@ extension Console {
     /// Asks that the user holds `permission` (for `agency`, or for every agency when nil); a refusal
     /// is logged and answered 403.
     func require(_ permission: Permission, for agency: String? = nil, _ context: ConsoleContext, _ what: String) throws {
-        guard context.principal.may(permission, for: agency) else {
-            logger.warning(
-                "Denied",
-                metadata: [
-                    "liandong.user": "\(context.principal.user)", "liandong.permission": "\(permission.rawValue)",
-                    "liandong.agency": "\(agency ?? "*")", "liandong.action": "\(what)",
-                ])
-            throw ConsoleError.forbidden(what)
-        }
+        guard context.principal.may(permission, for: agency) else { throw denied(permission, agency, context, what) }
     }
 
     /// Asks that the user holds `permission` for at least one agency, and returns those it holds it
     /// for (nil: every agency).
     func requireAny(_ permission: Permission, _ context: ConsoleContext, _ what: String) throws -> Set<String>? {
-        guard context.principal.mayAny(permission) else {
-            try require(permission, context, what)
-            return []
-        }
+        guard context.principal.mayAny(permission) else { throw denied(permission, nil, context, what) }
         return context.principal.agencies(for: permission)
+    }
+
+    /// The refusal of `what`, logged with the user, the permission and the agency.
+    private func denied(_ permission: Permission, _ agency: String?, _ context: ConsoleContext, _ what: String) -> ConsoleError {
+        logger.warning(
+            "Denied",
+            metadata: [
+                "liandong.user": "\(context.principal.user)", "liandong.permission": "\(permission.rawValue)",
+                "liandong.agency": "\(agency ?? "*")", "liandong.action": "\(what)",
+            ])
+        return ConsoleError.forbidden(what)
     }
 
     /// The acting user of a change: the signed-in user, for `reason` (which must be given).

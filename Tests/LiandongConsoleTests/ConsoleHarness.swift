@@ -125,10 +125,10 @@ enum Seeds {
 
     /// Quarantines work orders `numbers` (each its own page) with the strict mapping; with `phone`,
     /// each has that citizen's number instead (one too malformed to mask fails on it).
-    static func quarantine(_ numbers: [String], phone: String = phone, in hub: Hub) async throws {
+    static func quarantine(_ numbers: [String], phone: String = phone, matter: String = "噪音扰民", in hub: Hub) async throws {
         let mapping = try catalog(version: 1, strict: true).mapping(named: "hotline-12345/work-order")
         for number in numbers {
-            let page = #"{"code":0,"data":{"hasMore":false,"items":[\#(workOrder(number, matter: "噪音扰民", phone: phone))]}}"#
+            let page = #"{"code":0,"data":{"hasMore":false,"items":[\#(workOrder(number, matter: matter, phone: phone))]}}"#
             _ = try await hub.ingest(mapping.batch([page]))
         }
     }

@@ -110,6 +110,11 @@ import Testing
             #expect(export.text.contains("GD702"))
             #expect(!export.text.contains(Seeds.phone))
             #expect(export.text.split(separator: "\r\n").count == 2, "the header and one failure")
+            // A value a spreadsheet would run as a formula is written as text.
+            try await Seeds.quarantine(["GD703"], matter: "=HYPERLINK(1)", in: console.hub)
+            let formula = try await console.api(.get, "/api/v1/errors/export?q=GD703", token: viewer)
+            #expect(formula.text.contains("'=HYPERLINK(1)"))
+            #expect(!formula.text.contains(",=HYPERLINK"))
             let page = try await browser.get("/errors/\(id)")
             #expect(page.status == .ok)
             #expect(page.text.contains("GD702"))

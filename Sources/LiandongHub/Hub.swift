@@ -2,6 +2,7 @@ import Foundation
 import LiandongModel
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The hub's PostgreSQL store: the connection, its transactions, migrations and the ingest path,
 /// with a focused store beside it for each concern — `incidents`, `outbox`, `quarantine`, `streams`,
@@ -23,8 +24,10 @@ public struct Hub: Sendable {
     /// The rules this hub's writes follow: identity and authority, sharing, routing.
     public let policies: HubPolicies
     /// The record kinds this database holds: the built-in ones and the declared ones it has tables for
-    /// (read by `withHub`; declared kinds in `policies` are stored first).
-    public internal(set) var kinds: RecordKinds = .builtIn
+    /// (read by `loadKinds`, which `withHub` calls; declared kinds in `policies` are stored first).
+    /// Shared by every copy of this hub, so that services made before the database was ready see them.
+    public var kinds: RecordKinds { heldKinds.value }
+    private let heldKinds = KindsHeld()
     /// Where ingest moves the time spent on identity out of `write` into `resolve`, when measured.
     public private(set) var clock: StageClock?
     /// What this process has written since it last analyzed the tables.
@@ -53,6 +56,22 @@ public struct Hub: Sendable {
     /// Counts, entities and resources for admins.
     public var inspection: Inspection { Inspection(hub: self) }
 
+    /// Makes or evolves the tables of the kinds `policies` declare, then reads every kind the database
+    /// holds into `kinds` (for this hub and its copies). Run once the database is migrated.
+    public func loadKinds() async throws {
+        if !policies.kinds.declared.isEmpty { try await storeKinds(policies.kinds.declared) }
+        heldKinds.value = try await storedKinds()
+    }
+
+    /// The record kinds a hub and its copies hold.
+    final class KindsHeld: Sendable {
+        private let held = Mutex(RecordKinds.builtIn)
+        var value: RecordKinds {
+            get { held.withLock { $0 } }
+            set { held.withLock { $0 = newValue } }
+        }
+    }
+
     /// Whether the database answers (for `/readyz`).
     public func isReady() async -> Bool {
         (try? await scalar("SELECT 1")) == 1
@@ -78,9 +97,8 @@ public struct Hub: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            var hub = Hub(client: client, policies: policies, logger: logger)
-            if !policies.kinds.declared.isEmpty { try await hub.storeKinds(policies.kinds.declared) }
-            hub.kinds = try await hub.storedKinds()
+            let hub = Hub(client: client, policies: policies, logger: logger)
+            try await hub.loadKinds()
             return try await body(hub)
         }
     }

@@ -45,6 +45,9 @@ public struct OutboundMapping: Sendable {
 
     /// The native document for `fields` (already granted and masked).
     public func render(_ fields: [String: FieldValue], envelope: Envelope) -> Rendered {
+        if spec.document.profile == .cap {
+            return Rendered(body: CAPWriter.document(fields), contentType: "application/xml; charset=UTF-8")
+        }
         var document = FieldValue.object([:])
         for (native, field) in spec.fields.sorted(by: { $0.key < $1.key }) {
             guard let value = value(of: field, in: fields, envelope: envelope) else { continue }
@@ -112,7 +115,7 @@ public struct OutboundSpec: Sendable, Decodable {
     public var target: String
     public var entity: String
     public var document: DocumentSpec
-    /// Native field path → where its value comes from.
+    /// Native field path → where its value comes from; none for a profile, which knows its fields.
     public var fields: [String: FieldSpec]
 
     enum CodingKeys: String, CodingKey, CaseIterable { case version, target, entity, document, fields }
@@ -124,16 +127,33 @@ public struct OutboundSpec: Sendable, Decodable {
         target = try c.decode(String.self, forKey: .target)
         entity = try c.decode(String.self, forKey: .entity)
         document = try c.decode(DocumentSpec.self, forKey: .document)
-        fields = try c.decode([String: FieldSpec].self, forKey: .fields)
+        fields = try c.decodeIfPresent([String: FieldSpec].self, forKey: .fields) ?? [:]
+        if document.profile == .cap, entity != EntityKind.warning.rawValue || !fields.isEmpty {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath + [CodingKeys.document],
+                    debugDescription: "profile cap writes warnings as CAP 1.2 itself: use it for entity warning, with no 'fields'"))
+        }
+        if document.profile == nil, fields.isEmpty {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath + [CodingKeys.fields], debugDescription: "name the native fields and where each comes from"))
+        }
     }
 
-    /// The document written: JSON, or XML under `root` in `encoding`.
+    /// A standard document the hub writes itself from the canonical fields.
+    public enum Profile: String, Sendable, Decodable {
+        /// OASIS CAP 1.2 (`CAPWriter`), for warnings.
+        case cap
+    }
+
+    /// The document written: JSON, or XML under `root` in `encoding`, or a standard `profile`.
     public struct DocumentSpec: Sendable, Decodable {
         public var format: DocumentParser.Format
         public var root: String?
         public var encoding: TextDecoding.Charset
+        public var profile: Profile?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case format, root, encoding }
+        enum CodingKeys: String, CodingKey, CaseIterable { case format, root, encoding, profile }
 
         public init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -150,6 +170,11 @@ public struct OutboundSpec: Sendable, Decodable {
                     .init(codingPath: decoder.codingPath + [CodingKeys.encoding], debugDescription: "'\(label)': use utf-8 or gbk (GB18030)"))
             }
             encoding = charset
+            profile = try c.decodeIfPresent(Profile.self, forKey: .profile)
+            if profile == .cap, format != .xml || encoding != .utf8 {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath + [CodingKeys.profile], debugDescription: "CAP 1.2 is written as xml in utf-8"))
+            }
         }
     }
 

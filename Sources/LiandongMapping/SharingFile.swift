@@ -13,6 +13,8 @@ import LiandongModel
 ///         filter: {categories: [accident, social_security], grade_at_least: 4, ungraded: true, divisions: ["33"]}
 ///         fields: [incident_no, category, address, location.lat, location.lon, casualties]
 ///         mask: {caller_phone: phone}
+///   broadcast:
+///     approval: required           # every delivery waits for an operator's approval
 /// ```
 struct SharingFile: Decodable {
     var policy: SharingPolicy
@@ -30,7 +32,7 @@ struct SharingFile: Decodable {
                         SourceSystemID(name),
                         SharingAgreement(
                             receiver: SourceSystemID(name), version: spec.version, expires: spec.expires, grants: spec.grants,
-                            callout: spec.callout)
+                            callout: spec.callout, approvalRequired: spec.approvalRequired)
                     )
                 }))
     }
@@ -40,8 +42,9 @@ struct SharingFile: Decodable {
         var expires: Date
         var grants: [EntityKind: SharingGrant]
         var callout: SharingAgreement.Callout?
+        var approvalRequired: Bool
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case version, expires, kinds, callout }
+        enum CodingKeys: String, CodingKey, CaseIterable { case version, expires, kinds, callout, approval }
 
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -71,6 +74,14 @@ struct SharingFile: Decodable {
                         codingPath: decoder.codingPath + [CodingKeys.callout],
                         debugDescription: "a call-out needs warnings: grant kinds.warning to this receiver, or remove the call-out"))
             }
+            let approval = try c.decodeIfPresent(String.self, forKey: .approval) ?? "none"
+            guard ["required", "none"].contains(approval) else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.approval],
+                        debugDescription: "'\(approval)' is not an approval; expected 'required' (an operator approves each delivery) or 'none'"))
+            }
+            approvalRequired = approval == "required"
         }
 
         /// A date alone is its first instant in China; otherwise a time with its offset.

@@ -62,6 +62,18 @@ public final class FolderSimulator: Sendable {
     private let boundPort = Mutex<Int?>(nil)
     /// Receipts by idempotency key.
     private let receipts = Mutex<[String: String]>([:])
+    /// The documents accepted, once per idempotency key, in the order they came.
+    private let accepted = Mutex<[ReceivedDocument]>([])
+
+    /// One delivery the simulated agency accepted.
+    public struct ReceivedDocument: Sendable {
+        public var idempotencyKey: String
+        public var contentType: String
+        public var text: String
+    }
+
+    /// What the simulated agency accepted, once per idempotency key.
+    public var received: [ReceivedDocument] { accepted.withLock { $0 } }
 
     /// Reads the folder's samples through the mappings its streams name.
     public convenience init(definition: AdapterDefinition, catalog: MappingCatalog, port: Int = 0, releasePerSecond: Double? = nil) throws {
@@ -358,6 +370,7 @@ public final class FolderSimulator: Sendable {
             if let earlier = receipts[key] { return earlier }
             let receipt = "SIM-\(receipts.count + 1)"
             receipts[key] = receipt
+            accepted.withLock { $0.append(ReceivedDocument(idempotencyKey: key, contentType: contentType, text: text)) }
             return receipt
         }
         return reply(.ok, answer.receipt, receipt)

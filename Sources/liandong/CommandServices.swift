@@ -83,12 +83,14 @@ final class DatabaseGate: Sendable {
 
 /// The command's database: the configured server, or the embedded cluster, started here when it is
 /// not running (and then stopped here, last of the group, when the group shuts down). Creates the
-/// database and applies the migrations, then opens the gate.
+/// database, applies the migrations and makes the tables of the declared record kinds (through the
+/// command's `hub`, whose copies then know them), then opens the gate.
 struct DatabaseService: Service {
     let location: DatabaseLocation
     /// The embedded cluster, when no URL is configured.
     let embedded: EmbeddedPostgres?
     let gate: DatabaseGate
+    let hub: Hub
     let logger: Logger
 
     func run() async throws {
@@ -101,6 +103,7 @@ struct DatabaseService: Service {
                 try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
             }
             _ = try await Hub.withHub(at: location, policies: .none, logger: logger) { try await $0.migrate() }
+            try await hub.loadKinds()
             gate.open(.success(()))
         } catch {
             gate.open(.failure(error))

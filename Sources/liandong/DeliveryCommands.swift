@@ -7,19 +7,20 @@ import LiandongSync
 struct Deliveries: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What the hub delivered to each receiver, what failed, and retrying what died.",
-        subcommands: [List.self, Show.self, Retry.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Retry.self, Approve.self, Refuse.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Deliveries, newest first.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Only those still pending after failed attempts, and dead ones.") var failed = false
         @Flag(help: "Only dead ones (refused, or out of attempts).") var dead = false
+        @Flag(help: "Only those awaiting an operator's approval.") var awaiting = false
         @Option(help: "Only this receiver (police-110).") var target: String?
         @Option(help: "At most this many.") var limit = 200
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let statuses: [DeliveryStatus]? = dead ? [.dead] : failed ? [.pending, .dead, .expired] : nil
+            let statuses: [DeliveryStatus]? = dead ? [.dead] : failed ? [.pending, .dead, .expired] : awaiting ? [.awaitingApproval] : nil
             var deliveries = try await Runtime(global).withPlainHub { try await $0.outbox.deliveries(statuses: statuses, target: target, limit: limit) }
             if failed { deliveries = deliveries.filter { $0.lastError != nil } }
             try output.list(deliveries, "delivery") { d in
@@ -85,5 +86,36 @@ struct Deliveries: AsyncParsableCommand {
             }
             print("\(changed.filter { $0.status == .pending }.count) queued again, \(changed.filter { $0.status == .superseded }.count) superseded")
         }
+    }
+
+    /// `deliveries approve` and `deliveries refuse`: one answer to deliveries awaiting approval.
+    struct Answer: ParsableArguments {
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Delivery ids (awaiting approval).") var ids: [Int64]
+        @Option(help: "Why (required: written into the audit entry with your login).") var reason: String
+
+        func run(_ decision: ApprovalDecision) async throws {
+            let actor = ActingUser.commandLine(reason: reason)
+            let changed = try await Runtime(global).withHub { try await $0.outbox.decide(ids, decision, by: actor) }
+            for (id, status) in changed { print("\(id) \(status == .pending ? "approved, queued" : status.rawValue)") }
+            let missing = Set(ids).subtracting(changed.map(\.id)).sorted()
+            if !missing.isEmpty { print("not awaiting approval (left alone): \(missing.map(String.init).joined(separator: ", "))") }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve deliveries awaiting approval (a receiver marked 'approval: required'): they go out.",
+            discussion: "A delivery whose entity has since reached the receiver at a later version is marked superseded instead.")
+        @OptionGroup var answer: Answer
+
+        func run() async throws { try await answer.run(.approve) }
+    }
+
+    struct Refuse: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Refuse deliveries awaiting approval: they never go.")
+        @OptionGroup var answer: Answer
+
+        func run() async throws { try await answer.run(.refuse) }
     }
 }

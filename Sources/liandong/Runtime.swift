@@ -48,19 +48,17 @@ struct Runtime {
     ) {
         let watch = SignalWatch(signals: await UnixSignalsSequence(trapping: .sigterm, .sigint))
         let gate = DatabaseGate()
-        let database: DatabaseService
-        if let url = configuration.databaseURL {
-            database = DatabaseService(location: try DatabaseLocation(url: url), embedded: nil, gate: gate, logger: logger)
-        } else {
-            let server = try embedded()
-            database = DatabaseService(location: server.location, embedded: server, gate: gate, logger: logger)
-        }
-        let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
+        // The embedded cluster when no URL is configured.
+        let server = configuration.databaseURL == nil ? try embedded() : nil
+        let location = try server?.location ?? DatabaseLocation(url: configuration.databaseURL ?? "")
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        let hub = Hub(client: client, policies: policies, logger: logger)
+        let database = DatabaseService(location: location, embedded: server, gate: gate, hub: hub, logger: logger)
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: watch, successTerminationBehavior: .gracefullyShutdownGroup), .init(service: database),
             .init(service: client),
         ]
-        return (services, Hub(client: client, policies: policies, logger: logger), gate, watch.received)
+        return (services, hub, gate, watch.received)
     }
 
     /// Runs `body` with a hub writing under the policies of `Mappings/policies/`, on the command's

@@ -89,6 +89,49 @@ import Testing
         }
     }
 
+    /// The broadcast platform's deliveries wait for an operator of it: approved or refused with a
+    /// reason, through the API and the delivery page; others are refused, and an answered one is not
+    /// answered again.
+    @Test func anOperatorOfTheBroadcastPlatformApprovesOrRefusesItsDeliveries() async throws {
+        let seed: (Hub) async throws -> Void = { hub in
+            let mapping = try MappingFixture.repositoryCatalog().mapping(named: "weather/cap-alert")
+            for name in ["warnings.xml", "warnings-3.xml"] {
+                let text = try String(contentsOf: Repository.root.appendingPathComponent("Adapters/weather/samples/\(name)"), encoding: .utf8)
+                _ = try await hub.ingest(mapping.batch([text]))
+            }
+        }
+        try await ConsoleHarness.with(seed: seed) { console in
+            let waiting = try await console.hub.outbox.deliveries(statuses: [.awaitingApproval], target: "broadcast").map(\.id).sorted()
+            #expect(waiting.count == 2)
+            let duty = try await console.user("broadcast-duty", grants: ["operator@broadcast"])
+            let fire = try await console.user("fire-liaison", grants: ["operator@fire-119"])
+            let expectations: [(String, String, String, HTTPResponse.Status)] = [
+                (fire, "/api/v1/deliveries/\(waiting[0])/approve", #"{"reason":"not mine"}"#, .forbidden),
+                (duty, "/api/v1/deliveries/\(waiting[0])/approve", #"{"reason":""}"#, .badRequest),
+                (duty, "/api/v1/deliveries/\(waiting[0])/approve", #"{"reason":"核实无误"}"#, .ok),
+                (duty, "/api/v1/deliveries/\(waiting[0])/refuse", #"{"reason":"too late"}"#, .conflict),
+            ]
+            for (token, uri, body, status) in expectations {
+                let response = try await console.api(.post, uri, token: token, json: body)
+                #expect(response.status == status, "\(uri) \(body): \(response.text.prefix(200))")
+            }
+            #expect(try await console.hub.outbox.delivery(waiting[0]).delivery.status == .pending)
+            // The page offers both answers while it waits; the refusal is made there.
+            let browser = Browser(console.client)
+            _ = try await browser.logIn("broadcast-duty")
+            let page = try await browser.get("/deliveries/\(waiting[1])")
+            #expect(page.text.contains("/deliveries/\(waiting[1])/approve") && page.text.contains("/deliveries/\(waiting[1])/refuse"))
+            let refused = try await browser.post(
+                "/deliveries/\(waiting[1])/refuse", ["reason": "预警已解除", "csrf": Browser.field("csrf", in: page.text) ?? ""])
+            #expect(refused.status == .seeOther)
+            #expect(try await console.hub.outbox.delivery(waiting[1]).delivery.status == .refused)
+            #expect(!(try await browser.get("/deliveries/\(waiting[1])")).text.contains("/approve"))
+            let actions = try await console.hub.audit.decisions()
+            #expect(actions.contains { $0.action == "delivery.approve" && $0.content.objectValue?["by"]?.stringValue == "broadcast-duty" })
+            #expect(actions.contains { $0.action == "delivery.refuse" && $0.content.objectValue?["reason"]?.stringValue == "预警已解除" })
+        }
+    }
+
     /// A viewer never sees the citizen's phone number, in any answer; a user with `personal_data` does.
     @Test func personalDataIsMaskedForUsersWithoutThePermission() async throws {
         try await ConsoleHarness.with(seed: { try await Seeds.quarantine(["GD702"], in: $0) }) { console in

@@ -33,7 +33,10 @@ import Testing
 
     @Test func theRepositoryPolicyLoads() throws {
         let catalog = try MappingFixture.repositoryCatalog()
-        #expect(Set(catalog.policies.sharing.agreements.keys.map(\.rawValue)) == ["emergency-bureau", "fire-119", "hotline-12345", "police-110"])
+        #expect(
+            Set(catalog.policies.sharing.agreements.keys.map(\.rawValue)) == ["broadcast", "emergency-bureau", "fire-119", "hotline-12345", "police-110"])
+        // Only the broadcast platform waits for an operator.
+        #expect(catalog.policies.sharing.agreements.values.filter(\.approvalRequired).map(\.receiver) == ["broadcast"])
         for agreement in catalog.policies.sharing.agreements.values {
             for kind in agreement.grants.keys { #expect(catalog.outboundMapping(target: agreement.receiver, kind: kind) != nil) }
         }
@@ -60,6 +63,30 @@ import Testing
         } throws: { error in
             let text = "\(error)"
             return text.contains("sharing.yaml") && text.contains(key) && text.contains(hint)
+        }
+    }
+
+    @Test func anApprovalIsRequiredOrNone() throws {
+        let approval = Self.sharing("      incident: {fields: [category]}").replacingOccurrences(of: "    version: 2", with: "    version: 2\n    approval: required")
+        let catalog = try MappingFixture.catalog(["fire-119/outbound/incident.yaml": Self.outbound, "policies/sharing.yaml": approval])
+        #expect(catalog.policies.sharing.agreements["fire-119"]?.approvalRequired == true)
+        #expect {
+            try MappingFixture.catalog([
+                "fire-119/outbound/incident.yaml": Self.outbound,
+                "policies/sharing.yaml": approval.replacingOccurrences(of: "approval: required", with: "approval: yes"),
+            ])
+        } throws: { error in
+            "\(error)".contains("approval") && "\(error)".contains("expected 'required'")
+        }
+    }
+
+    @Test func theCAPProfileWritesWarningsOnlyAndNoFields() {
+        let cap = "version: 1\ntarget: fire-119\nentity: warning\ndocument: {format: xml, profile: cap}\n"
+        #expect(throws: Never.self) { try MappingFixture.catalog(["fire-119/outbound/warning.yaml": cap]) }
+        #expect {
+            try MappingFixture.catalog(["fire-119/outbound/warning.yaml": cap + "fields:\n  YJBH: {from: identifier}\n"])
+        } throws: { error in
+            "\(error)".contains("profile cap") && "\(error)".contains("no 'fields'")
         }
     }
 

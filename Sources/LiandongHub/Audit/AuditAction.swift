@@ -34,6 +34,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let rebuild = Self(rawValue: "rebuild")
     public static let deliverySent = Self(rawValue: "delivery.sent")
     public static let deliveryRetry = Self(rawValue: "delivery.retry")
+    /// An operator's answer to a delivery awaiting approval (the emergency broadcast platform's).
+    public static let deliveryApprove = Self(rawValue: "delivery.approve")
+    public static let deliveryRefuse = Self(rawValue: "delivery.refuse")
     public static let transferCreate = Self(rawValue: "transfer.create")
     public static let transferAnswer = Self(rawValue: "transfer.answer")
     public static let instructionReceipt = Self(rawValue: "instruction.receipt")

@@ -104,14 +104,14 @@ extension AuditLog {
 }
 
 extension AuditLog {
-    /// The admins' actions (replays, ignores, retries, pauses, identity decisions, users and tokens),
+    /// The admins' actions (replays, ignores, retries, approvals, pauses, identity decisions, users and tokens),
     /// newest first: `limit` of them below `before`. Read through the partial index of those actions.
     public func decisions(before: Int64? = nil, limit: Int = 50) async throws -> [AuditRecord] {
         let rows = try await self.rows(
             """
             SELECT seq, at, action, entity_kind, entity_id, body FROM audit_entry
-            WHERE action IN ('ignore', 'replay', 'replay_failed', 'delivery.retry', 'incident.split', 'incident.merge',
-                             'candidate.accept', 'candidate.reject', 'conflict.resolve', 'stream.pause', 'stream.resume',
+            WHERE action IN ('ignore', 'replay', 'replay_failed', 'delivery.retry', 'delivery.approve', 'delivery.refuse',
+                             'incident.split', 'incident.merge', 'candidate.accept', 'candidate.reject', 'conflict.resolve', 'stream.pause', 'stream.resume',
                              'user.create', 'user.update', 'token.create', 'token.revoke', 'job.start')
               AND (\(before)::bigint IS NULL OR seq < \(before))
             ORDER BY seq DESC LIMIT \(max(1, min(limit, 500)))

@@ -23,7 +23,8 @@ extension IngestTransaction {
 
     /// Writes an outbox row for every receiver entitled to each entity these drafts changed, in the
     /// transaction of the change: the granted, masked fields under the agreement's current version.
-    /// Rows for an expired agreement are written as `expired`, so that admins see what is held back.
+    /// Rows for an expired agreement are written as `expired`, so that admins see what is held back;
+    /// rows for a receiver whose agreement requires approval wait as `awaiting_approval`.
     /// Wakes pushers with a `NOTIFY` that PostgreSQL sends when the transaction commits. Entities in
     /// `known` (this transaction wrote them and holds them as written) are not read back.
     func enqueueDeliveries(
@@ -134,7 +135,9 @@ extension IngestTransaction {
                 target: agreement.receiver.rawValue, kind: entity.subject.kind.rawValue, id: entity.id, version: entity.version)
         }
         var payloadJSON: String { FieldValue.object(payload).canonicalJSON }
-        var status: String { expired ? DeliveryStatus.expired.rawValue : DeliveryStatus.pending.rawValue }
+        var status: String {
+            (expired ? DeliveryStatus.expired : agreement.approvalRequired ? .awaitingApproval : .pending).rawValue
+        }
         var error: String { expired ? agreement.expiryMessage : "" }
     }
 }

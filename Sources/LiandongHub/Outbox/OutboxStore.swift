@@ -18,8 +18,17 @@ public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
     case dead
     /// Held back: the receiver's sharing agreement had expired.
     case expired
-    /// Retried after a later version of the same entity had already reached the receiver.
+    /// Retried (or approved) after a later version of the same entity had already reached the receiver.
     case superseded
+    /// Held until an operator approves it: its receiver's agreement says `approval: required`.
+    case awaitingApproval = "awaiting_approval"
+    /// An operator refused it: it never goes.
+    case refused
+}
+
+/// An operator's answer to a delivery that awaits approval.
+public enum ApprovalDecision: String, Sendable, Codable {
+    case approve, refuse
 }
 
 /// One outbox row: an entity version for one receiver, and what became of it.
@@ -309,6 +318,47 @@ extension OutboxStore {
                 }, after: head)
             tx.notifyPushers(targets)
             return changed
+        }
+    }
+
+    /// Answers deliveries awaiting approval (`ids`), audited with who and why: approved ones are queued
+    /// (superseded if a later version of their entity already reached the receiver), refused ones
+    /// never go. Returns the rows changed; ids not awaiting approval are left alone.
+    public func decide(
+        _ ids: [Int64], _ decision: ApprovalDecision, by actor: ActingUser
+    ) async throws -> [(id: Int64, status: DeliveryStatus)] {
+        try await hub.withIngestTransaction { tx, head in
+            let approve = decision == .approve
+            let rows = try await tx.conn.guardedQuery(
+                """
+                UPDATE outbox o SET
+                    status = CASE WHEN NOT \(approve) THEN 'refused'
+                                  WHEN EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
+                                               AND n.entity_version > o.entity_version AND n.status = 'delivered')
+                                  THEN 'superseded' ELSE 'pending' END,
+                    next_attempt_at = now(),
+                    last_error = CASE WHEN \(approve) THEN NULL ELSE 'refused by ' || \(actor.name) END
+                WHERE o.status = 'awaiting_approval' AND o.id = ANY(\(ids)::bigint[])
+                RETURNING o.id, o.status, o.target, o.entity_kind, o.entity_version
+                """, logger: logger)
+            var changed: [(id: Int64, status: DeliveryStatus)] = []
+            var drafts: [AuditDraft] = []
+            var targets = Set<String>()
+            for try await (id, status, target, kind, version) in rows.decode((Int64, String, String, String, Int).self) {
+                changed.append((id, DeliveryStatus(rawValue: status) ?? .pending))
+                targets.insert(target)
+                drafts.append(
+                    AuditDraft(
+                        action: approve ? .deliveryApprove : .deliveryRefuse, entityKind: "outbox", entityID: "\(id)",
+                        content: [
+                            "target": .string(target), "entity_kind": .string(kind), "entity_version": .number(Double(version)),
+                            "status": .string(status),
+                        ]
+                    ).signed(by: actor))
+            }
+            tx.append(drafts.sorted { Int64($0.entityID) ?? 0 < Int64($1.entityID) ?? 0 }, after: head)
+            if approve { tx.notifyPushers(targets) }
+            return changed.sorted { $0.id < $1.id }
         }
     }
 

@@ -78,15 +78,20 @@ public struct SharingAgreement: Sendable, Equatable {
     public var grants: [EntityKind: SharingGrant]
     /// Who at the receiver is called (叫应) when a warning of these colours reaches it; nil: nobody.
     public var callout: Callout?
+    /// Whether each delivery waits for an operator's approval before it goes (`approval: required`):
+    /// a receiver that must never act on the hub's word alone, such as the emergency broadcast platform.
+    public var approvalRequired: Bool
 
     public init(
-        receiver: SourceSystemID, version: Int, expires: Date, grants: [EntityKind: SharingGrant], callout: Callout? = nil
+        receiver: SourceSystemID, version: Int, expires: Date, grants: [EntityKind: SharingGrant], callout: Callout? = nil,
+        approvalRequired: Bool = false
     ) {
         self.receiver = receiver
         self.version = version
         self.expires = expires
         self.grants = grants
         self.callout = callout
+        self.approvalRequired = approvalRequired
     }
 
     /// The call-out (叫应) a receiver owes for severe warnings: each responsible person must

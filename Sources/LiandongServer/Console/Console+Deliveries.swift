@@ -90,6 +90,16 @@ extension Console {
         return try await hub.console.jobs(id: job).first
     }
 
+    /// Approves or refuses one delivery awaiting approval, with the operator's reason.
+    func answer(_ id: Int64, _ decision: ApprovalDecision, _ form: Form, _ context: ConsoleContext) async throws {
+        let detail = try await hubCall { try await hub.outbox.delivery(id) }
+        let target = detail.delivery.target
+        try require(.operate, for: target, context, "\(decision.rawValue) deliveries to \(target)")
+        let actor = try actor(context, reason: form["reason"])
+        let changed = try await hubCall { try await hub.outbox.decide([id], decision, by: actor) }
+        guard !changed.isEmpty else { throw ConsoleError(.conflict, "delivery \(id) is \(detail.delivery.status.rawValue), not awaiting approval") }
+    }
+
     func addDeliveryRoutes(to router: Router<ConsoleContext>) {
         router.get("api/v1/deliveries") { request, context in json(try await deliveries(request, context)) }
         router.get("api/v1/deliveries/:id") { _, context in json(try await delivery(try context.parameters.require("id", as: Int64.self), context)) }
@@ -98,6 +108,20 @@ extension Console {
             let id = try context.parameters.require("id", as: Int64.self)
             _ = try await retry(id, form, context)
             return json(try await delivery(id, context))
+        }
+        for decision in [ApprovalDecision.approve, .refuse] {
+            router.post("api/v1/deliveries/:id/\(decision.rawValue)") { request, context in
+                let form = try await self.form(request, context)
+                let id = try context.parameters.require("id", as: Int64.self)
+                try await answer(id, decision, form, context)
+                return json(try await delivery(id, context))
+            }
+            router.post("deliveries/:id/\(decision.rawValue)") { request, context -> Response in
+                let form = try await self.form(request, context)
+                let id = try context.parameters.require("id", as: Int64.self)
+                try await answer(id, decision, form, context)
+                return redirect("/deliveries/\(id)")
+            }
         }
         router.post("api/v1/deliveries/retry") { request, context in
             let form = try await self.form(request, context)
@@ -121,6 +145,7 @@ extension Console {
                 [
                     "d": detail, "payloadJSON": Self.prettyJSON(FieldValue.object(detail.delivery.payload)),
                     "retryable": retryable && context.principal.may(.operate, for: detail.delivery.target),
+                    "awaiting": detail.delivery.status == .awaitingApproval && context.principal.may(.operate, for: detail.delivery.target),
                 ])
         }
         router.post("deliveries/:id/retry") { request, context -> Response in

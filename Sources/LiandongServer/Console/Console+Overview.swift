@@ -29,7 +29,7 @@ extension Console {
             let deliveries = data.counts.deliveries.sorted { $0.key < $1.key }.map { target, counts in
                 [
                     "target": target, "pending": counts["pending"] ?? 0, "failed": counts["failed"] ?? 0, "dead": counts["dead"] ?? 0,
-                    "expired": counts["expired"] ?? 0,
+                    "expired": counts["expired"] ?? 0, "awaiting": counts[DeliveryStatus.awaitingApproval.rawValue] ?? 0,
                 ] as [String: Any]
             }
             let streams = data.streams.map { s -> [String: Any] in

@@ -101,7 +101,7 @@ let package = Package(
             name: "LiandongSimulator",
             dependencies: [
                 "LiandongModel", "LiandongMapping", "LiandongAdapterKit", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -35,11 +35,15 @@ public struct SourceStream: Sendable, Hashable {
     public var mapping: String
     /// Where the stream is read: a URL path (`/jcj/api/jingdan`), a file pattern (`*.jsonl`) or a table.
     public var path: String?
+    /// A table's own update-time and id columns (`{time: TM, id: STCD}`), over the folder's
+    /// `paging.next`: the database transport only, where each table has its columns.
+    public var next: [String: String]?
 
-    public init(name: String, mapping: String, path: String? = nil) {
+    public init(name: String, mapping: String, path: String? = nil, next: [String: String]? = nil) {
         self.name = name
         self.mapping = mapping
         self.path = path
+        self.next = next
     }
 }
 

@@ -135,12 +135,24 @@ public struct Hub: Sendable {
             let rows = try await hub.rows(
                 "SELECT 1 FROM pg_database WHERE datname = \(location.database)", logger: logger)
             for try await _ in rows { return }
-            // Identifiers cannot be bound; the name is checked to be a plain identifier first.
-            guard location.database.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                throw HubError(.invalidDatabaseURL, "database name '\(location.database)' must be letters, digits and _")
-            }
-            try await hub.rows(PostgresQuery(unsafeSQL: "CREATE DATABASE \(location.database)"), logger: logger)
+            try await hub.rows(PostgresQuery(unsafeSQL: "CREATE DATABASE \(try checkedName(location))"), logger: logger)
         }
+    }
+
+    /// Drops `database` on the server at `location` if it exists, with its sessions: for scratch
+    /// databases only (`adapter check`'s tables made of a folder's samples).
+    public static func dropDatabaseIfExists(at location: DatabaseLocation, logger: Logger) async throws {
+        _ = try await withHub(at: location.with(database: "postgres"), policies: .none, logger: logger) { hub in
+            try await hub.rows(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(try checkedName(location)) WITH (FORCE)"), logger: logger)
+        }
+    }
+
+    /// The database's name, checked to be a plain identifier: identifiers cannot be bound.
+    private static func checkedName(_ location: DatabaseLocation) throws -> String {
+        guard location.database.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw HubError(.invalidDatabaseURL, "database name '\(location.database)' must be letters, digits and _")
+        }
+        return location.database
     }
 }
 

@@ -99,9 +99,12 @@ public struct Mapping: Sendable {
     /// Maps one record node.
     public func mapRecord(_ node: DocumentNode, index: Int) -> RecordOutcome {
         var failures: [MappingFailure] = []
-        var idSpec = spec.id
-        idSpec.required = true
-        let id = evaluate(idSpec, at: node, path: idSpec.path ?? "", failures: &failures)?.scalarText
+        let parts = ([spec.id] + spec.idParts).map { part in
+            var required = part
+            required.required = true
+            return evaluate(required, at: node, path: required.path ?? "", failures: &failures)?.scalarText
+        }
+        let id = parts.contains(nil) ? parts[0] : parts.compactMap { $0 }.joined(separator: "/")
         var timeSpec = spec.sourceTime
         timeSpec.required = true
         let timeValue = evaluate(timeSpec, at: node, path: timeSpec.path ?? "", failures: &failures)

@@ -125,7 +125,8 @@ public struct MappingCatalog: Sendable {
         let sharing = try Self.loadSharing(directory, outbound: outbound, kinds: kinds)
         self.policies = HubPolicies(
             incident: try Self.loadPolicy(directory, kinds: kinds), sharing: sharing,
-            routing: try Self.loadRouting(directory, sharing: sharing, kinds: kinds), kinds: kinds)
+            routing: try Self.loadRouting(directory, sharing: sharing, kinds: kinds), kinds: kinds,
+            thresholds: try Self.loadThresholds(directory, codeLists: lists, kinds: kinds))
     }
 
     /// The outbound mapping that writes `kind` for `target`, if there is one.

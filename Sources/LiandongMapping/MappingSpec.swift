@@ -12,6 +12,9 @@ public struct MappingSpec: Sendable, Decodable {
     public var document: DocumentSpec
     /// Path (relative to a record) of the source's identifier for the record.
     public var id: FieldSpec
+    /// When a record is identified by several columns (`id: [STCD, BGMD]`), the paths after the
+    /// first; the id is their texts joined by `/` (`62300300/0701`).
+    public var idParts: [FieldSpec]
     /// Path of the time the source last changed the record, with its `time` transform.
     public var sourceTime: FieldSpec
     /// Canonical fields by name.
@@ -30,7 +33,13 @@ public struct MappingSpec: Sendable, Decodable {
         source = try c.decode(String.self, forKey: .source)
         entity = try c.decode(String.self, forKey: .entity)
         document = try c.decode(DocumentSpec.self, forKey: .document)
-        id = try c.decode(FieldSpec.self, forKey: .id)
+        if let parts = try? c.decode([FieldSpec].self, forKey: .id), let first = parts.first {
+            id = first
+            idParts = Array(parts.dropFirst())
+        } else {
+            id = try c.decode(FieldSpec.self, forKey: .id)
+            idParts = []
+        }
         sourceTime = try c.decode(FieldSpec.self, forKey: .sourceTime)
         fields = try c.decodeIfPresent([String: FieldSpec].self, forKey: .fields) ?? [:]
         links = try c.decodeIfPresent([LinkSpec].self, forKey: .links) ?? []

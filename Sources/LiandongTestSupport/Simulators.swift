@@ -14,7 +14,9 @@ extension AgencySimulator {
     public func withRunning<Result: Sendable>(_ body: (AgencySimulator) async throws -> Result) async throws -> Result {
         let server = Task { try await self.run() }
         defer { server.cancel() }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: at the start of the full suite on two cores, a simulator making its city competes
+        // with every other suite starting.
+        let deadline = ContinuousClock.now + .seconds(30)
         while port == nil {
             guard ContinuousClock.now < deadline else {
                 throw AdapterError(.unreachable, system: .init(configuration.agency.rawValue), "the simulator did not start")

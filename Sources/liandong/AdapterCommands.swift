@@ -99,7 +99,7 @@ struct AdapterCommand: AsyncParsableCommand {
         }
 
         /// Reads the folder's samples as the agency would serve them: over HTTP from a `FolderSimulator`,
-        /// or from the samples folder itself for a drop folder.
+        /// from the samples folder itself for a drop folder, from tables made of them for a database.
         func checkSamplesServed(
             _ kit: inout ConformanceKit, _ agencies: AdapterCatalog, _ definition: AdapterDefinition, _ runtime: Runtime, _ logger: Logger
         ) async throws {
@@ -130,7 +130,15 @@ struct AdapterCommand: AsyncParsableCommand {
                 let inject = ConformanceKit.injector(baseURL: simulator.baseURL!)
                 await kit.checkReading(adapter: make, inject: inject)
                 await kit.checkDelivery(try make(2, 5).receiver, inject: inject)
-            case .database, .custom:
+            case .database:
+                // The samples become tables in a scratch database on the command's server.
+                try await runtime.withScratchDatabase(named: "liandong_check_" + system.replacingOccurrences(of: "-", with: "_")) { database in
+                    try await DatabaseSamples.load(definition, into: database.connectionConfiguration, logger: logger)
+                    let make = Self.maker(agencies, system, .init(url: database.url), environment, logger)
+                    await kit.checkReading(adapter: make, inject: nil)
+                    await kit.checkDelivery(definition.receives == nil ? nil : try make(2, 5).receiver, inject: nil)
+                }
+            case .custom:
                 kit.record("reads", "", .skipped, "the \(definition.transport) transport has no samples server: check it with --live")
             }
         }

@@ -42,6 +42,9 @@ struct Demo: AsyncParsableCommand {
                 print("Left out of the demo: \(error)")
             }
         }
+        // Agency folders read from a database are served as tables in a database of the demo's server.
+        let databaseFolders = agencies.definitions.filter { $0.transport == .database }
+        let databaseServer = try runtime.databaseLocation()
         simulators[0].faults.inject(.malformedRecord)
         simulators[1].faults.inject(.wrongEncoding)
         simulators[2].faults.inject(.serverError)
@@ -65,8 +68,8 @@ struct Demo: AsyncParsableCommand {
                     fflush(nil)
                 })
             let tour = DemoTour(
-                hub: hub, catalog: catalog, agencies: agencies, simulators: simulators, folderSimulators: folderSimulators, once: once,
-                deadline: deadline,
+                hub: hub, catalog: catalog, agencies: agencies, simulators: simulators, folderSimulators: folderSimulators,
+                databaseFolders: databaseFolders, databaseServer: databaseServer, once: once, deadline: deadline,
                 pace: once ? 0.2 : runtime.configuration.syncInterval, delivery: delivery, logger: runtime.logger)
             return simulators.map { .init(service: $0) } + folderSimulators.map { .init(service: $0) } + [
                 .init(service: jobs), .init(service: server), .init(service: tour, successTerminationBehavior: .gracefullyShutdownGroup),
@@ -86,6 +89,9 @@ struct DemoTour: Service {
     let simulators: [AgencySimulator]
     /// The agency folders served from their samples.
     let folderSimulators: [FolderSimulator]
+    /// The agency folders read from a database, and the server their samples' databases are made on.
+    let databaseFolders: [AdapterDefinition]
+    let databaseServer: DatabaseLocation
     let once: Bool
     let deadline: Date?
     /// Seconds between two syncs of a stream.
@@ -105,10 +111,12 @@ struct DemoTour: Service {
                 simulator.configuration.agency.rawValue, baseURL: simulator.baseURL!, token: simulator.configuration.token,
                 pageSize: 25, logger: logger)
         } + folderSimulators.map { try agencies.make($0.definition.system.rawValue, baseURL: $0.baseURL!, token: "demo", pageSize: 25, logger: logger) }
+            + (try await databaseSimulators())
         print(
             "Simulated agencies: "
                 + (simulators.map { "\($0.configuration.agency.rawValue) at \($0.baseURL!)" }
-                    + folderSimulators.map { "\($0.definition.system) at \($0.baseURL!) (from its samples)" }).joined(separator: ", "))
+                    + folderSimulators.map { "\($0.definition.system) at \($0.baseURL!) (from its samples)" }
+                    + databaseFolders.map { "\($0.system) in database \(Self.databaseName(of: $0)) (from its samples)" }).joined(separator: ", "))
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: logger)
         let scheduler = StreamScheduler(
             engine: engine, jobs: adapters.map { StreamScheduler.Job(adapter: $0, schedule: Schedule(.every(pace))) }, instance: "demo",
@@ -131,6 +139,24 @@ struct DemoTour: Service {
             try await tasks.waitForAll()
         }
         try await summarize(hub)
+    }
+
+    /// The database of a folder read from a database, on the demo's server.
+    static func databaseName(of definition: AdapterDefinition) -> String {
+        "liandong_sim_" + definition.system.rawValue.replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// Makes each database folder's tables from its samples in a database of its own and returns
+    /// the adapters that read them.
+    private func databaseSimulators() async throws -> [any SourceAdapter] {
+        var adapters: [any SourceAdapter] = []
+        for definition in databaseFolders {
+            let database = databaseServer.with(database: Self.databaseName(of: definition))
+            try await Hub.createDatabaseIfNeeded(at: database, logger: logger)
+            try await DatabaseSamples.load(definition, into: database.connectionConfiguration, logger: logger)
+            adapters.append(try agencies.make(definition.system.rawValue, baseURL: database.url, token: "demo", pageSize: 100, logger: logger))
+        }
+        return adapters
     }
 
     /// Prints where things stand every few seconds; returns when everything is in (`once`: the
@@ -181,6 +207,13 @@ struct DemoTour: Service {
         print(
             "Call-outs (叫应) of red and orange warnings: \(calls.count), "
                 + "\(calls.filter { $0.acknowledgedAt != nil }.count) acknowledged, \(calls.filter { $0.acknowledgedAt == nil }.count) waiting")
+        let awaiting = try await hub.outbox.deliveries(statuses: [.awaitingApproval], target: nil)
+        if !awaiting.isEmpty {
+            print(
+                "Awaiting an operator's approval (the hub never broadcasts on its own): \(awaiting.count) "
+                    + "(\(Set(awaiting.map(\.target)).sorted().joined(separator: ", "))); "
+                    + "liandong deliveries approve|refuse <id> --reason …, or the console's delivery page")
+        }
         let transfers = try await hub.outbox.transfers()
         print(
             "Transfers 12345 ↔ 110: \(transfers.count) ("
@@ -201,7 +234,7 @@ struct DemoTour: Service {
         }
         print(
             "Try: liandong incidents list · liandong incidents show <number> · liandong incidents conflicts · liandong incidents candidates · "
-                + "liandong deliveries list · liandong transfers list --overdue · liandong instructions list · liandong warnings calls · "
+                + "liandong deliveries list --awaiting · liandong transfers list --overdue · liandong instructions list · liandong warnings calls · "
                 + "liandong errors list · liandong audit verify · liandong stats")
     }
 }

@@ -35,6 +35,30 @@ struct Runtime {
     }
 
     /// The embedded cluster for this data directory.
+    /// Where the command's database is: the configured URL, else the embedded cluster's socket.
+    func databaseLocation() throws -> DatabaseLocation {
+        try configuration.databaseURL.map(DatabaseLocation.init(url:)) ?? embedded().location
+    }
+
+    /// Runs `body` with a new database `name` on the command's server (the embedded cluster started
+    /// for it if it is not running), dropped afterwards.
+    func withScratchDatabase<Result>(named name: String, _ body: (DatabaseLocation) async throws -> Result) async throws -> Result {
+        let server = configuration.databaseURL == nil ? try embedded() : nil
+        let started = try server?.start() ?? false
+        defer { if started { server?.stop() } }
+        let location = try databaseLocation().with(database: name)
+        try await Hub.dropDatabaseIfExists(at: location, logger: logger)
+        try await Hub.createDatabaseIfNeeded(at: location, logger: logger)
+        do {
+            let result = try await body(location)
+            try await Hub.dropDatabaseIfExists(at: location, logger: logger)
+            return result
+        } catch {
+            try? await Hub.dropDatabaseIfExists(at: location, logger: logger)
+            throw error
+        }
+    }
+
     func embedded() throws -> EmbeddedPostgres {
         try EmbeddedPostgres(dataDirectory: configuration.dataDirectory, logger: logger)
     }
@@ -50,7 +74,7 @@ struct Runtime {
         let gate = DatabaseGate()
         // The embedded cluster when no URL is configured.
         let server = configuration.databaseURL == nil ? try embedded() : nil
-        let location = try server?.location ?? DatabaseLocation(url: configuration.databaseURL ?? "")
+        let location = try server?.location ?? databaseLocation()
         let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
         let hub = Hub(client: client, policies: policies, logger: logger)
         let database = DatabaseService(location: location, embedded: server, gate: gate, hub: hub, logger: logger)

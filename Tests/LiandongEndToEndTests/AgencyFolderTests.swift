@@ -101,7 +101,9 @@ import Testing
 @Suite struct RepositoryFolderTests {
     @Test(arguments: try AdapterCatalog.repository().systems)
     func theFolderPassesItsCheck(system: String) async throws {
-        let check = try await CommandLineRunner().run(["adapter", "check", system, "--json"])
+        // A database folder's samples become tables in a scratch database on the test server.
+        let runner = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": try TestDatabase.serverLocation().url])
+        let check = try await runner.run(["adapter", "check", system, "--json"])
         let rows = try AgencyFolderTests.rows(check)
         #expect(check.status == 0, "\(rows.filter { $0.result == "fail" }.map { "\($0.check): \($0.detail)" })")
         #expect(rows.contains { $0.check == "reads" && $0.result == "pass" }, "its samples are read as the agency serves them")

@@ -90,6 +90,27 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("readings: {kind: warning, station: s, value: v, at: t}", "colour: red", "rules[0].readings", "warnings are what rules raise"),
+        ("readings: {kind: resource, station: s, value: v, at: t}", "colour: purple", "rules[0].levels[0].colour", "not a warning colour"),
+        ("readings: {kind: resource, station: s, value: v}", "colour: red", "rules[0].readings.at", "required"),
+    ])
+    func thresholdMistakesNameTheKey(readings: String, colour: String, key: String, hint: String) {
+        let file = """
+            rules:
+              - name: r
+                \(readings)
+                limits: {kind: resource, station: s}
+                levels: [{over: l, name: 警戒水位, \(colour), severity: Moderate}]
+                quantity: 水位
+            """
+        #expect {
+            try MappingFixture.catalog(["policies/thresholds.yaml": file])
+        } throws: { error in
+            "\(error)".contains("thresholds.yaml") && "\(error)".contains(key) && "\(error)".contains(hint)
+        }
+    }
+
     @Test func anOutboundMappingInTheWrongFolderIsNamed() {
         #expect {
             try MappingFixture.catalog(["police-110/outbound/incident.yaml": Self.outbound])

@@ -191,13 +191,25 @@ public struct AdapterDefinition: Sendable {
         transport = Transport(file.transport)
         format = file.format
         encoding = file.encoding ?? .utf8
-        streams = file.streams.map { SourceStream(name: $0.name, mapping: $0.mapping, path: $0.path) }
+        streams = file.streams.map { SourceStream(name: $0.name, mapping: $0.mapping, path: $0.path, next: $0.next) }
         requestsPerSecond = file.requestsPerSecond
         let names = streams.map(\.name)
         guard !names.isEmpty, Set(names).count == names.count else {
             throw DecodingError.dataCorrupted(.init(codingPath: [AdapterFile.CodingKeys.streams], debugDescription: "give at least one stream, each with a name of its own"))
         }
         paging = try Paging(file.paging ?? PagingFile(), transport: transport)
+        if transport != .database, let stream = file.streams.first(where: { $0.next != nil }) {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [AdapterFile.CodingKeys.streams, NamedKey(stream.name), NamedKey("next")],
+                    debugDescription: "a stream's own 'next' is for the database transport (each table its columns); use paging.next"))
+        }
+        if let stream = file.streams.first(where: { $0.next.map { Set($0.keys) != ["time", "id"] } ?? false }) {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [AdapterFile.CodingKeys.streams, NamedKey(stream.name), NamedKey("next")],
+                    debugDescription: "a table is read by update time and id: give next: {time: <column>, id: <column>}"))
+        }
         auth = try file.auth.map(Auth.init) ?? .none
         receives = file.receives.map {
             Receiving(path: $0.path, answer: $0.answer ?? file.format, receipt: $0.receipt, reason: $0.reason ?? "message")
@@ -252,8 +264,10 @@ struct AdapterFile: Decodable {
         var name: String
         var mapping: String
         var path: String?
+        /// The database transport: this table's update-time and id columns, over `paging.next`.
+        var next: [String: String]?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case name, mapping, path }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, mapping, path, next }
 
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -261,6 +275,7 @@ struct AdapterFile: Decodable {
             name = try c.decode(String.self, forKey: .name)
             mapping = try c.decode(String.self, forKey: .mapping)
             path = try c.decodeIfPresent(String.self, forKey: .path)
+            next = try c.decodeIfPresent([String: String].self, forKey: .next)
         }
     }
 

@@ -47,7 +47,9 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
 
     public func pull(_ stream: SourceStream, after cursor: String?) async throws -> SourcePage {
         let table = try identifier(stream.path ?? stream.name)
-        // Paging requires both columns of a database stream.
+        // Paging requires both columns of a database stream: the stream's own, else the folder's.
+        var paging = self.paging
+        paging.next = stream.next ?? paging.next
         let (timeColumn, idColumn) = (paging.next["time"] ?? "", paging.next["id"] ?? "")
         let time = try identifier(timeColumn)
         let id = try identifier(idColumn)

@@ -62,12 +62,19 @@ struct IngestPlan {
     /// Reports whose stored version is now this record: identity resolution need not read them back.
     var storedReports: [UUID: CanonicalRecord] = [:]
 
+    /// Readings that are now their entity's stored version, in the order planned: threshold rules
+    /// look at these.
+    var currentReadings: [(record: CanonicalRecord, rawPayloadID: Int64)] = []
+
     /// The kinds whose records are reports of incidents.
     let reports: [EntityKind]
+    /// The kinds whose records are readings a threshold rule compares.
+    let readings: Set<EntityKind>
 
-    init(states: [String: EntityState], reports: [EntityKind]) {
+    init(states: [String: EntityState], reports: [EntityKind], readings: Set<EntityKind> = []) {
         self.states = states
         self.reports = reports
+        self.readings = readings
     }
 
     static func key(_ source: SourceSystemID, _ externalID: String) -> String { "\(source.rawValue)\u{1F}\(externalID)" }
@@ -164,5 +171,6 @@ struct IngestPlan {
             links.append(LinkWrite(kind: record.kind, fromEntity: id, link: link))
         }
         if reports.contains(record.kind) { storedReports[id] = record }
+        if readings.contains(record.kind) { currentReadings.append((record, rawPayloadID)) }
     }
 }

@@ -32,13 +32,15 @@ struct IngestTransaction {
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
 
-    /// Plans and writes records (entities, alternates, links), resolves their incidents, adds the
-    /// changes made to `changes`, and returns the counts and the incidents written.
+    /// Plans and writes records (entities, alternates, links), resolves their incidents, stores the
+    /// warnings readings raise, adds the changes made to `changes`, and returns the counts and the
+    /// incidents written.
     func apply(
         _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], to changes: inout ChangeSet
     ) async throws -> (IngestSummary, DecidedIncidents) {
         let planning = ContinuousClock.now
-        var plan = IngestPlan(states: try await loadStates(for: records.map(\.record)), reports: kinds.reports)
+        var plan = IngestPlan(
+            states: try await loadStates(for: records.map(\.record)), reports: kinds.reports, readings: policies.thresholds.readingKinds)
         for (record, id) in records { plan.apply(record, rawPayloadID: id) }
         var resolving = ContinuousClock.now - planning
         write(plan)
@@ -52,6 +54,12 @@ struct IngestTransaction {
         changes += try await resolver.resolve(plan.touchedReports)
         resolving += ContinuousClock.now - incidents
         clock?.move(resolving, from: .write, to: .resolve)
+        // Warnings the readings raise are stored in the same transaction, as records of their own.
+        let warnings = try await thresholdWarnings(for: plan.currentReadings)
+        if !warnings.isEmpty {
+            let (raised, _) = try await apply(warnings, to: &changes)
+            summary.add(raised)
+        }
         return (summary, resolver.decided)
     }
 

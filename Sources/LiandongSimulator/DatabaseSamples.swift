@@ -1,0 +1,88 @@
+import Foundation
+import LiandongAdapterKit
+import Logging
+import PostgresNIO
+
+/// A simulated agency database made from a `database` folder's samples: each stream's table (its
+/// `path`) created in a database of the caller's and filled with the rows of
+/// `samples/<stream>.json` (`{"rows": [...]}`, as the transport hands them to the mapping), and the
+/// receiving table with the exchange columns if the agency takes deliveries. Column types follow
+/// the sample values (numbers `numeric`, the update-time column `timestamp`, the rest `text`), so
+/// the transport compares the cursor as it would against the agency's own tables. What was there
+/// is replaced. `demo` and `adapter check` read a database folder through it.
+public enum DatabaseSamples {
+    /// Why a folder's samples cannot become tables.
+    public struct Problem: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Creates and fills the tables of `definition`'s streams in the database `connection` reaches.
+    /// Returns the rows written per table.
+    @discardableResult
+    public static func load(_ definition: AdapterDefinition, into connection: PostgresConnection.Configuration, logger: Logger) async throws -> [String: Int] {
+        var written: [String: Int] = [:]
+        let conn = try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
+        do {
+            for stream in definition.streams {
+                let table = stream.path ?? stream.name
+                let rows = try definition.samples(of: stream).flatMap(Self.rows)
+                let time = (stream.next ?? definition.paging.next)["time"]
+                let columns = Self.columns(of: rows, timeColumn: time)
+                guard !columns.isEmpty else { throw Problem(description: "samples/\(stream.name).json has no rows to make \(table) of") }
+                try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(quoted(table))"), logger: logger)
+                let definitions = columns.map { "\(quoted($0.name)) \($0.type)" }.joined(separator: ", ")
+                try await conn.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(quoted(table)) (\(definitions))"), logger: logger)
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)
+                var binds = PostgresBindings()
+                binds.append(json)
+                try await conn.query(
+                    PostgresQuery(unsafeSQL: "INSERT INTO \(quoted(table)) SELECT * FROM json_populate_recordset(NULL::\(quoted(table)), $1::json)", binds: binds),
+                    logger: logger)
+                written[table] = rows.count
+            }
+            if let receives = definition.receives {
+                let receipt = receives.receipt == "id" ? "" : ", \(quoted(receives.receipt)) text NOT NULL DEFAULT 'SIM-' || gen_random_uuid()"
+                try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(quoted(receives.path))"), logger: logger)
+                try await conn.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            CREATE TABLE \(quoted(receives.path)) (id bigserial PRIMARY KEY, idempotency_key text NOT NULL UNIQUE,
+                                kind text NOT NULL, content_type text NOT NULL, body text NOT NULL,
+                                received_at timestamptz NOT NULL DEFAULT now()\(receipt))
+                            """), logger: logger)
+            }
+        } catch {
+            try? await conn.close()
+            throw error
+        }
+        try await conn.close()
+        return written
+    }
+
+    /// The rows of one sample file.
+    static func rows(_ file: URL) throws -> [[String: Any]] {
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: file))
+        guard let rows = (document as? [String: Any])?["rows"] as? [[String: Any]] else {
+            throw Problem(description: "\(file.lastPathComponent) is not {\"rows\": [...]}, as the database transport hands a table's rows")
+        }
+        return rows
+    }
+
+    /// Every column the rows have, in the order first seen, with the type its values call for.
+    static func columns(of rows: [[String: Any]], timeColumn: String?) -> [(name: String, type: String)] {
+        var names: [String] = []
+        for row in rows {
+            for key in row.keys.sorted() where !names.contains(key) { names.append(key) }
+        }
+        return names.map { name in
+            let values = rows.compactMap { $0[name] }.filter { !($0 is NSNull) }
+            let numeric = !values.isEmpty && values.allSatisfy { $0 is NSNumber && !($0 is Bool) }
+            return (name, name == timeColumn ? "timestamp" : numeric ? "numeric" : "text")
+        }
+    }
+
+    /// A table or column name as the transport reads it: quoted, `schema.table` kept apart.
+    static func quoted(_ name: String) -> String {
+        name.split(separator: ".").map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: ".")
+    }
+}

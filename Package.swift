@@ -40,10 +40,12 @@ let package = Package(
         .target(
             name: "LiandongModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings
         ),
-        // Documents (JSON/XML/CSV), encodings and the YAML mapping language.
+        // libxml2's XML Schema validator (CAP 1.2 documents against the OASIS schema).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // Documents (JSON/XML/CSV), encodings, schemas and the YAML mapping language.
         .target(
             name: "LiandongMapping",
-            dependencies: ["LiandongModel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LiandongModel", "CLibXML2", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // The PostgreSQL store: migrations, ingest transaction, audit chain, quarantine, queries.

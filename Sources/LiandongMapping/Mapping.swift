@@ -12,18 +12,21 @@ public struct Mapping: Sendable {
     private var fieldNames: [String]
     public var codeLists: [String: CodeList]
     public var divisions: DivisionList?
+    /// The schema of `spec.document.schema`, read.
+    public var schema: XMLSchema?
 
     /// Name and version, recorded with every result.
     public var ref: MappingRef { MappingRef(name: name, version: spec.version) }
     public var source: SourceSystemID { SourceSystemID(spec.source) }
     public var kind: EntityKind { EntityKind(rawValue: spec.entity) }
 
-    public init(name: String, spec: MappingSpec, codeLists: [String: CodeList], divisions: DivisionList?) {
+    public init(name: String, spec: MappingSpec, codeLists: [String: CodeList], divisions: DivisionList?, schema: XMLSchema? = nil) {
         self.name = name
         self.spec = spec
         self.fieldNames = spec.fields.keys.sorted()
         self.codeLists = codeLists
         self.divisions = divisions
+        self.schema = schema
     }
 
     /// What one received document maps to.
@@ -75,6 +78,17 @@ public struct Mapping: Sendable {
                 return result
             }
         }
+        // What the schema does not allow is never dropped silently: the document is quarantined, or
+        // each of its records lists it.
+        var violations: [String] = []
+        if let schema, let rule = spec.document.schema {
+            violations = schema.violations(in: decoded.text).map(\.description)
+            if !violations.isEmpty, rule.violations == .quarantine {
+                result.documentFailure = MappingFailure(
+                    path: "/", rule: .schema, message: "not valid against \(rule.file): " + violations.prefix(5).joined(separator: "; "))
+                return result
+            }
+        }
         clock?.add(.decode, since: started)
         let mapping = ContinuousClock.now
         defer { clock?.add(.map, since: mapping) }
@@ -84,7 +98,12 @@ public struct Mapping: Sendable {
             result.documentFailure = MappingFailure(
                 path: spec.document.records, rule: .required, message: "document holds no record at this path")
         }
-        result.records = nodes.enumerated().map { index, node in mapRecord(node, index: index) }
+        result.records = nodes.enumerated().map { index, node in
+            let outcome = mapRecord(node, index: index)
+            guard !violations.isEmpty, case .mapped(var record) = outcome else { return outcome }
+            record.fields["schema_violations"] = .array(violations.map(FieldValue.string))
+            return .mapped(record)
+        }
         return result
     }
 

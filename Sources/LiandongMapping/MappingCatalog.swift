@@ -92,13 +92,14 @@ public struct MappingCatalog: Sendable {
         var outbound: [String: OutboundMapping] = [:]
         let systems = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
         let kinds = try Self.loadKinds(directory)
-        for system in systems where !["codes", "policies", "kinds"].contains(system) {
+        var schemas: [String: XMLSchema] = [:]
+        for system in systems where !["codes", "policies", "kinds", "schemas"].contains(system) {
             let folder = directory.appendingPathComponent(system)
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             for file in ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
                 let url = folder.appendingPathComponent(file)
-                let spec: MappingSpec = try Self.decode(url)
+                let spec = try Self.decodeMapping(url, in: directory)
                 let name = "\(system)/\(file.dropLast(5))"
                 try Self.checkReferences(spec, file: url.path, codeLists: lists, divisions: divisions)
                 guard kinds.all.map(\.rawValue).contains(spec.entity) else {
@@ -107,7 +108,12 @@ public struct MappingCatalog: Sendable {
                         message: "'\(spec.entity)' is not a record kind; expected one of: \(kinds.all.map(\.rawValue).joined(separator: ", ")), "
                             + "or declare it in Mappings/kinds/\(spec.entity).yaml")
                 }
-                mappings[name] = Mapping(name: name, spec: spec, codeLists: lists, divisions: divisions)
+                var schema: XMLSchema?
+                if let file = spec.document.schema?.file {
+                    if schemas[file] == nil { schemas[file] = try Self.loadSchema(directory.appendingPathComponent(file), for: url) }
+                    schema = schemas[file]
+                }
+                mappings[name] = Mapping(name: name, spec: spec, codeLists: lists, divisions: divisions, schema: schema)
             }
             let outboundFolder = folder.appendingPathComponent("outbound")
             for file in ((try? fm.contentsOfDirectory(atPath: outboundFolder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
@@ -151,6 +157,34 @@ public struct MappingCatalog: Sendable {
 
     /// Decodes `url`; `kinds` are the record kinds its checks know (`decoder.recordKinds`).
     static func decode<T: Decodable>(_ url: URL, kinds: RecordKinds = .builtIn) throws(LoadError) -> T {
+        try decode(try node(of: url), file: url, kinds: kinds)
+    }
+
+    /// Decodes `node`, read from `file`.
+    static func decode<T: Decodable>(_ node: Node, file: URL, kinds: RecordKinds = .builtIn) throws(LoadError) -> T {
+        do {
+            return try YAMLDecoder().decode(T.self, from: node, userInfo: [.recordKinds: kinds])
+        } catch let error as DecodingError {
+            throw LoadError(file: file.path, key: error.keyPath, message: error.reason)
+        } catch {
+            throw LoadError(.unreadable, file: file.path, key: "", message: "\(error)")
+        }
+    }
+
+    /// The XML Schema at `file`, which the mapping `mapping` names.
+    static func loadSchema(_ file: URL, for mapping: URL) throws(LoadError) -> XMLSchema {
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw LoadError(file: mapping.path, key: "document.schema.file", message: "\(file.path) does not exist: name a schema below Mappings/")
+        }
+        do {
+            return try XMLSchema(file: file)
+        } catch {
+            throw LoadError(file: mapping.path, key: "document.schema.file", message: "\(error)")
+        }
+    }
+
+    /// The YAML document of `url`.
+    static func node(of url: URL) throws(LoadError) -> Node {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -158,12 +192,29 @@ public struct MappingCatalog: Sendable {
             throw LoadError(.unreadable, file: url.path, key: "", message: "cannot be read: \(error.localizedDescription)")
         }
         do {
-            return try YAMLDecoder().decode(T.self, from: text, userInfo: [.recordKinds: kinds])
-        } catch let error as DecodingError {
-            throw LoadError(file: url.path, key: error.keyPath, message: error.reason)
+            // Scalars are resolved as YAMLDecoder resolves them (only merge keys), so that `10000` keys stay text.
+            return try Yams.compose(yaml: text, Resolver.basic.appending(Resolver.Rule.merge)) ?? Node.mapping([:])
         } catch {
             throw LoadError(.unreadable, file: url.path, key: "", message: "\(error)")
         }
+    }
+
+    /// A mapping file's spec. `extends: weather/cap-alert` takes every key of that mapping (below
+    /// `directory`) and replaces those the file gives: the same document read as another system's
+    /// records (`source:`) without a copy of it.
+    static func decodeMapping(_ url: URL, in directory: URL) throws(LoadError) -> MappingSpec {
+        let node = try node(of: url)
+        guard case .mapping(let own) = node, let base = own["extends"] else { return try decode(node, file: url) }
+        let baseURL = directory.appendingPathComponent((base.string ?? "") + ".yaml")
+        guard base.string != nil, FileManager.default.fileExists(atPath: baseURL.path), case .mapping(var merged) = try Self.node(of: baseURL),
+            merged["extends"] == nil
+        else {
+            throw LoadError(
+                file: url.path, key: "extends",
+                message: "'\(base.string ?? "")' is not a mapping of Mappings/ that extends none (name it as streams do: weather/cap-alert)")
+        }
+        for (key, value) in own where key.string != "extends" { merged[key] = value }
+        return try decode(Node.mapping(merged), file: url)
     }
 
     /// A changes table goes with a list, and names none of its current codes as abolished and no

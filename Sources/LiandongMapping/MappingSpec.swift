@@ -57,8 +57,11 @@ public struct MappingSpec: Sendable, Decodable {
         public var maxBytes: Int
         public var maxDepth: Int
 
+        /// XML: the schema every document is validated against, and what a violation does.
+        public var schema: SchemaSpec?
+
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case format, encoding, namespace, records, maxBytes = "max_bytes", maxDepth = "max_depth"
+            case format, encoding, namespace, records, maxBytes = "max_bytes", maxDepth = "max_depth", schema
         }
 
         public init(from decoder: any Decoder) throws {
@@ -70,6 +73,28 @@ public struct MappingSpec: Sendable, Decodable {
             records = try c.decode(String.self, forKey: .records)
             maxBytes = try c.decodeIfPresent(Int.self, forKey: .maxBytes) ?? 16 << 20
             maxDepth = try c.decodeIfPresent(Int.self, forKey: .maxDepth) ?? 64
+            schema = try c.decodeIfPresent(SchemaSpec.self, forKey: .schema)
+            if schema != nil, format != .xml {
+                throw DecodingError.dataCorruptedError(forKey: .schema, in: c, debugDescription: "a schema validates XML documents: format is \(format)")
+            }
+        }
+    }
+
+    /// `schema: {file: schemas/CAP-v1.2.xsd, violations: warn}`: an XML Schema below `Mappings/`.
+    /// `warn` keeps the records and lists what the schema does not allow in each record's
+    /// `schema_violations`; `quarantine` quarantines the document (rule `schema`).
+    public struct SchemaSpec: Sendable, Decodable {
+        public enum Violations: String, Sendable, Decodable { case warn, quarantine }
+        public var file: String
+        public var violations: Violations
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case file, violations }
+
+        public init(from decoder: any Decoder) throws {
+            try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            file = try c.decode(String.self, forKey: .file)
+            violations = try c.decodeIfPresent(Violations.self, forKey: .violations) ?? .warn
         }
     }
 

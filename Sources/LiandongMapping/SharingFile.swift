@@ -91,22 +91,33 @@ struct SharingFile: Decodable {
         }
     }
 
-    /// `callout: {colours: [red, orange], people: [值班指挥长, 作战训练科值班员]}`.
+    /// `callout: {colours: [red, orange], people: [值班指挥长, 作战训练科值班员]}`, or with
+    /// `monitors: hazard_point` the monitors of the receiver's hazard points the warning covers.
     struct CalloutSpec: Decodable {
         var callout: SharingAgreement.Callout
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case colours, people }
+        enum CodingKeys: String, CodingKey, CaseIterable { case colours, people, monitors }
 
         init(from decoder: any Decoder) throws {
             try StrictKeys.check(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            let people = try c.decode([String].self, forKey: .people)
-            guard !people.isEmpty else {
+            let people = try c.decodeIfPresent([String].self, forKey: .people) ?? []
+            let monitors = try c.decodeIfPresent(String.self, forKey: .monitors)
+            if let monitors, !decoder.recordKinds.all.map(\.rawValue).contains(monitors) {
                 throw DecodingError.dataCorrupted(
-                    .init(codingPath: decoder.codingPath + [CodingKeys.people], debugDescription: "name at least one responsible person"))
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.monitors],
+                        debugDescription: "'\(monitors)' is not a mapped kind; expected one of: \(decoder.recordKinds.all.map(\.rawValue).joined(separator: ", "))"))
+            }
+            guard !people.isEmpty || monitors != nil else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath + [CodingKeys.people],
+                        debugDescription: "name at least one responsible person, or the kind whose monitors are called (monitors: hazard_point)"))
             }
             callout = SharingAgreement.Callout(
-                colours: Set(try c.decodeIfPresent([String].self, forKey: .colours) ?? ["red", "orange"]), people: people)
+                colours: Set(try c.decodeIfPresent([String].self, forKey: .colours) ?? ["red", "orange"]), people: people,
+                monitors: monitors.map(EntityKind.init(rawValue:)))
         }
     }
 

@@ -44,6 +44,9 @@ public struct MappingFailure: Error, Hashable, Sendable, Codable, CustomStringCo
         public static let encoding = Rule(rawValue: "encoding")
         /// The document is of another standard or version than the mapping expects (CAP 1.1).
         public static let namespace = Rule(rawValue: "namespace")
+        /// The document is not valid against the schema its mapping names (CAP 1.2), and the mapping
+        /// quarantines such documents.
+        public static let schema = Rule(rawValue: "schema")
         /// A value outside the enumeration the mapping allows.
         public static let allowed = Rule(rawValue: "allowed")
         /// A value that does not match the pattern the mapping requires.

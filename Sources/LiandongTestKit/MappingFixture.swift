@@ -13,8 +13,10 @@ public enum MappingFixture {
         let fm = FileManager.default
         let folder = Scratch.path("mappings")
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        try fm.createSymbolicLink(
-            at: folder.appendingPathComponent("codes"), withDestinationURL: Repository.mappings.appendingPathComponent("codes"))
+        for shared in ["codes", "schemas"] {
+            try fm.createSymbolicLink(
+                at: folder.appendingPathComponent(shared), withDestinationURL: Repository.mappings.appendingPathComponent(shared))
+        }
         for (path, text) in files {
             let url = folder.appendingPathComponent(path)
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

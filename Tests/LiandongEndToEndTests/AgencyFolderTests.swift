@@ -54,7 +54,7 @@ import Testing
         let simulator = try FolderSimulator(definition: try agencies.definition("water-resources"), catalog: catalog)
         let server = Task { try await simulator.run() }
         defer { server.cancel() }
-        try await eventually("the folder simulator listens", within: .seconds(10)) { simulator.baseURL != nil }
+        try await eventually("the folder simulator listens", within: .seconds(30)) { simulator.baseURL != nil }
         try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
             let runs = try await engine.sync(try agencies.make("water-resources", baseURL: simulator.baseURL!, token: nil, pageSize: 2, logger: hub.logger))

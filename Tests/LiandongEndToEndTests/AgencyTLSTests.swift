@@ -59,7 +59,7 @@ import Testing
             onServerRunning: { channel in port.set(channel.localAddress?.port) })
         let running = Task { try await app.runService() }
         defer { running.cancel() }
-        let bound = try await eventually("the TLS server listens", within: .seconds(10)) { port.value }
+        let bound = try await eventually("the TLS server listens", within: .seconds(30)) { port.value }
         let agencies = try AdapterCatalog.repository()
         let stream = try agencies.definition("hotline-12345").streams[0]
         func adapter(_ tls: TLSFiles?) throws -> any SourceAdapter {

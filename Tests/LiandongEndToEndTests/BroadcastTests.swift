@@ -21,7 +21,7 @@ import Testing
         let broadcast = try FolderSimulator(definition: try agencies.definition("broadcast"), catalog: catalog)
         let servers = [Task { try await weather.run() }, Task { try await broadcast.run() }]
         defer { for server in servers { server.cancel() } }
-        try await eventually("the simulators listen", within: .seconds(10)) { weather.baseURL != nil && broadcast.baseURL != nil }
+        try await eventually("the simulators listen", within: .seconds(30)) { weather.baseURL != nil && broadcast.baseURL != nil }
         try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
             let engine = SyncEngine(hub: hub, catalog: catalog, logger: hub.logger)
             let runs = try await engine.sync(try agencies.make("weather", baseURL: weather.baseURL!, token: "t", logger: hub.logger))
@@ -73,7 +73,7 @@ import Testing
         let broadcast = try FolderSimulator(definition: try AdapterCatalog.repository().definition("broadcast"), catalog: catalog)
         let server = Task { try await broadcast.run() }
         defer { server.cancel() }
-        try await eventually("the simulator listens", within: .seconds(10)) { broadcast.baseURL != nil }
+        try await eventually("the simulator listens", within: .seconds(30)) { broadcast.baseURL != nil }
         let location = try await TestDatabase.makeFreshDatabase()
         let config = Scratch.path("config", extension: "yaml")
         try "sources:\n  broadcast: {url: \"\(broadcast.baseURL!)\", token_env: SIM_TOKEN}\n".write(to: config, atomically: true, encoding: .utf8)

@@ -28,7 +28,9 @@ import Testing
                     for source in sources { _ = try await engine.sync(try source.makeAdapter()) }
                     // Receivers fail some attempts on purpose; retries back off, and under the whole
                     // suite on two cores the last can come well after 30 s.
-                    #expect(try await hub.outbox.waitForDeliveries(seconds: 90))
+                    for receiver in receivers {
+                        #expect(try await hub.outbox.waitForDeliveries(to: receiver.configuration.agency.rawValue, seconds: 90))
+                    }
                 }
                 for receiver in receivers {
                     let system = SourceSystemID(receiver.configuration.agency.rawValue)

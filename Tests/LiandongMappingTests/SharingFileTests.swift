@@ -34,7 +34,8 @@ import Testing
     @Test func theRepositoryPolicyLoads() throws {
         let catalog = try MappingFixture.repositoryCatalog()
         #expect(
-            Set(catalog.policies.sharing.agreements.keys.map(\.rawValue)) == ["broadcast", "emergency-bureau", "fire-119", "hotline-12345", "police-110"])
+            Set(catalog.policies.sharing.agreements.keys.map(\.rawValue))
+                == ["broadcast", "emergency-bureau", "fire-119", "geohazard", "hotline-12345", "police-110"])
         // Only the broadcast platform waits for an operator.
         #expect(catalog.policies.sharing.agreements.values.filter(\.approvalRequired).map(\.receiver) == ["broadcast"])
         for agreement in catalog.policies.sharing.agreements.values {

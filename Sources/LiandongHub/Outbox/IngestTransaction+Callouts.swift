@@ -4,17 +4,20 @@ import PostgresNIO
 
 extension IngestTransaction {
     /// Calls the responsible people of `delivery`'s receiver when it delivered a warning of a colour
-    /// its agreement's call-out names: one call-out row per person (once per warning). A person
-    /// whose acknowledgement already came back is marked acknowledged at once. Returns audit drafts.
+    /// its agreement's call-out names: one call-out row per person (once per warning), the people
+    /// named and the monitors of the receiver's points the warning covers. A person whose
+    /// acknowledgement already came back is marked acknowledged at once. Returns audit drafts.
     func callOut(for delivery: Delivery) async throws -> [AuditDraft] {
         guard delivery.entityKind == EntityKind.warning.rawValue,
             let callout = policies.sharing.agreements[SourceSystemID(delivery.target)]?.callout
         else { return [] }
+        var people = callout.people
+        if let kind = callout.monitors { people += try await monitors(of: kind, at: delivery.target, coveredBy: delivery.entityID) }
         let rows = try await conn.guardedQuery(
             """
             INSERT INTO callout (target, warning_entity, warning_id, colour, person, outbox_id, acknowledged_at, acknowledgement)
             SELECT \(delivery.target), w.id, w.external_id, w.colour, p.person, \(delivery.id), a.acknowledged_at, a.id
-            FROM warning w CROSS JOIN UNNEST(\(callout.people)::text[]) AS p(person)
+            FROM warning w CROSS JOIN UNNEST(\(people)::text[]) AS p(person)
             LEFT JOIN LATERAL (SELECT id, acknowledged_at FROM acknowledgement
                                WHERE source_system = \(delivery.target) AND warning_id = w.external_id AND person = p.person
                                ORDER BY acknowledged_at LIMIT 1) a ON true
@@ -32,6 +35,29 @@ extension IngestTransaction {
                     ]))
         }
         return drafts
+    }
+
+    /// The monitors (`monitor`) of `target`'s records of `kind` whose `location` or `division_code`
+    /// the area of `warning` covers, each once; a point whose `status` is `retired` is not called.
+    private func monitors(of kind: EntityKind, at target: String, coveredBy warning: UUID) async throws -> [String] {
+        guard kinds.all.contains(kind) else { return [] }
+        var area: WarningArea?
+        for try await data in try await conn.guardedQuery("SELECT data::text FROM warning WHERE id = \(warning)", logger: logger).decode(String.self) {
+            area = WarningArea(warning: try FieldValue.storedObject(data))
+        }
+        guard let area else { return [] }
+        var people: [String] = []
+        let points = try await conn.guardedQuery(
+            "SELECT data::text FROM \(unescaped: kind.rawValue) WHERE source_system = \(target) ORDER BY external_id", logger: logger)
+        for try await data in points.decode(String.self) {
+            let point = try FieldValue.storedObject(data)
+            let location = point["location"]?.objectValue
+            guard let monitor = point["monitor"]?.scalarText, !people.contains(monitor), point["status"]?.stringValue != "retired",
+                area.covers(lat: location?["lat"]?.numberValue, lon: location?["lon"]?.numberValue, division: point["division_code"]?.scalarText)
+            else { continue }
+            people.append(monitor)
+        }
+        return people
     }
 
     /// Marks call-outs acknowledged by the acknowledgements just stored. Returns audit drafts.

@@ -101,10 +101,15 @@ public struct SharingAgreement: Sendable, Equatable {
         public var colours: Set<String>
         /// The responsible people, as the receiver's acknowledgements name them (`值班指挥长`).
         public var people: [String]
+        /// Records of the receiver's own of this kind (`hazard_point`) whose `monitor` is called when the
+        /// warning's area (`WarningArea`) covers their `location` or `division_code`: the 群测群防
+        /// monitors of the hazard points a geological warning covers.
+        public var monitors: EntityKind?
 
-        public init(colours: Set<String>, people: [String]) {
+        public init(colours: Set<String>, people: [String], monitors: EntityKind? = nil) {
             self.colours = colours
             self.people = people
+            self.monitors = monitors
         }
     }
 

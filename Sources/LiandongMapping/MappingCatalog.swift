@@ -99,7 +99,7 @@ public struct MappingCatalog: Sendable {
             guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             for file in ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
                 let url = folder.appendingPathComponent(file)
-                let spec = try Self.decodeMapping(url, in: directory)
+                let spec: MappingSpec = try Self.decodeExtending(url, in: directory)
                 let name = "\(system)/\(file.dropLast(5))"
                 try Self.checkReferences(spec, file: url.path, codeLists: lists, divisions: divisions)
                 guard kinds.all.map(\.rawValue).contains(spec.entity) else {
@@ -118,7 +118,7 @@ public struct MappingCatalog: Sendable {
             let outboundFolder = folder.appendingPathComponent("outbound")
             for file in ((try? fm.contentsOfDirectory(atPath: outboundFolder.path)) ?? []).sorted() where file.hasSuffix(".yaml") {
                 let url = outboundFolder.appendingPathComponent(file)
-                let spec: OutboundSpec = try Self.decode(url)
+                let spec: OutboundSpec = try Self.decodeExtending(url, in: directory)
                 try Self.checkOutbound(spec, system: system, kind: String(file.dropLast(5)), file: url.path, codeLists: lists, kinds: kinds)
                 let name = "\(system)/outbound/\(file.dropLast(5))"
                 outbound[name] = OutboundMapping(name: name, spec: spec, codeLists: lists)
@@ -199,10 +199,11 @@ public struct MappingCatalog: Sendable {
         }
     }
 
-    /// A mapping file's spec. `extends: weather/cap-alert` takes every key of that mapping (below
-    /// `directory`) and replaces those the file gives: the same document read as another system's
-    /// records (`source:`) without a copy of it.
-    static func decodeMapping(_ url: URL, in directory: URL) throws(LoadError) -> MappingSpec {
+    /// A mapping file (inbound or outbound). `extends: weather/cap-alert` takes every key of that
+    /// mapping (below `directory`) and replaces those the file gives: the same document read as
+    /// another system's records (`source:`), or written for another receiver (`target:`), without a
+    /// copy of it.
+    static func decodeExtending<T: Decodable>(_ url: URL, in directory: URL) throws(LoadError) -> T {
         let node = try node(of: url)
         guard case .mapping(let own) = node, let base = own["extends"] else { return try decode(node, file: url) }
         let baseURL = directory.appendingPathComponent((base.string ?? "") + ".yaml")

@@ -1,7 +1,7 @@
 import Foundation
 import LiandongModel
 
-/// `Mappings/policies/thresholds.yaml` as written. See `docs/sharing.md`, "Water warnings".
+/// `Mappings/policies/thresholds.yaml` as written. See `docs/sharing.md`, "Warnings raised by readings".
 ///
 /// ```yaml
 /// rules:

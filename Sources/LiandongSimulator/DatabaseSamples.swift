@@ -8,8 +8,8 @@ import PostgresNIO
 /// `samples/<stream>.json` (`{"rows": [...]}`, as the transport hands them to the mapping), and the
 /// receiving table with the exchange columns if the agency takes deliveries. Column types follow
 /// the sample values (numbers `numeric`, the update-time column `timestamp`, the rest `text`), so
-/// the transport compares the cursor as it would against the agency's own tables. What was there
-/// is replaced. `demo` and `adapter check` read a database folder through it.
+/// the transport compares the cursor as it would against the agency's own tables; the receiving
+/// table keeps bodies as `jsonb` or `xml` by the folder's format. What was there is replaced. `demo` and `adapter check` read a database folder through it.
 public enum DatabaseSamples {
     /// Why a folder's samples cannot become tables.
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -42,12 +42,14 @@ public enum DatabaseSamples {
             }
             if let receives = definition.receives {
                 let receipt = receives.receipt == "id" ? "" : ", \(quoted(receives.receipt)) text NOT NULL DEFAULT 'SIM-' || gen_random_uuid()"
+                // The body in its format's type, so that a malformed document is refused as a real table would.
+                let body = ["json": "jsonb", "xml": "xml"][definition.receives?.answer.rawValue ?? ""] ?? "text"
                 try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(quoted(receives.path))"), logger: logger)
                 try await conn.query(
                     PostgresQuery(
                         unsafeSQL: """
                             CREATE TABLE \(quoted(receives.path)) (id bigserial PRIMARY KEY, idempotency_key text NOT NULL UNIQUE,
-                                kind text NOT NULL, content_type text NOT NULL, body text NOT NULL,
+                                kind text NOT NULL, content_type text NOT NULL, body \(body) NOT NULL,
                                 received_at timestamptz NOT NULL DEFAULT now()\(receipt))
                             """), logger: logger)
             }

@@ -62,6 +62,12 @@ import Testing
             #expect(decisions.contains { $0.action == "delivery.refuse" && $0.content.objectValue?["reason"]?.stringValue == "已过期" })
             let retried = try await hub.outbox.retry(nil, statuses: [.dead, .expired], by: ActingUser("admin", reason: "retry all"))
             #expect(retried.isEmpty)
+            // A broadcast that died (or was held back by an expired agreement) and is retried waits for
+            // approval again: a retry never sends it on the hub's word alone.
+            let sent = try #require(try await hub.outbox.deliveries(statuses: [.delivered], target: "broadcast").first)
+            try await hub.outbox.record(.rejected(error: "the platform refused it"), of: sent)
+            let again = try await hub.outbox.retry([sent.id], statuses: [.dead], by: ActingUser("admin", reason: "once more"))
+            #expect(again.map(\.status) == [.awaitingApproval])
             #expect(try await hub.audit.verify().firstBad == nil)
         }
     }

@@ -35,7 +35,7 @@ import Testing
         let catalog = try MappingFixture.repositoryCatalog()
         #expect(
             Set(catalog.policies.sharing.agreements.keys.map(\.rawValue))
-                == ["broadcast", "emergency-bureau", "fire-119", "geohazard", "hotline-12345", "police-110"])
+                == ["broadcast", "emergency-bureau", "fire-119", "geohazard", "hotline-12345", "police-110", "police-110-exchange"])
         // Only the broadcast platform waits for an operator.
         #expect(catalog.policies.sharing.agreements.values.filter(\.approvalRequired).map(\.receiver) == ["broadcast"])
         for agreement in catalog.policies.sharing.agreements.values {

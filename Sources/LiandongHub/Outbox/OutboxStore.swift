@@ -288,18 +288,22 @@ extension OutboxStore {
 
     /// Puts dead or expired deliveries back in the queue (all of them with `ids` nil, else those
     /// given), audited. A delivery whose entity has since reached the receiver at a later version
-    /// is marked superseded instead: the receiver already has newer data. Returns the rows changed.
+    /// is marked superseded instead: the receiver already has newer data. A receiver whose agreement
+    /// requires approval gets its deliveries back as awaiting approval, never straight into the
+    /// queue. Returns the rows changed.
     public func retry(
         _ ids: [Int64]?, statuses: [DeliveryStatus], by actor: ActingUser
     ) async throws -> [(id: Int64, status: DeliveryStatus)] {
-        try await hub.withIngestTransaction { tx, head in
+        let approving = policies.sharing.agreements.values.filter(\.approvalRequired).map(\.receiver.rawValue).sorted()
+        return try await hub.withIngestTransaction { tx, head in
             let conn = tx.conn
             let rows = try await conn.guardedQuery(
                 """
                 UPDATE outbox o SET
                     status = CASE WHEN EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
                                                AND n.entity_version > o.entity_version AND n.status = 'delivered')
-                             THEN 'superseded' ELSE 'pending' END,
+                             THEN 'superseded'
+                             WHEN o.target = ANY(\(approving)::text[]) THEN 'awaiting_approval' ELSE 'pending' END,
                     next_attempt_at = now(), attempts = 0
                 WHERE o.status = ANY(\(statuses.map(\.rawValue))::text[]) AND (\(ids)::bigint[] IS NULL OR o.id = ANY(\(ids)::bigint[]))
                 RETURNING o.id, o.status, o.target

@@ -53,6 +53,26 @@ extension AgencySimulator {
     }
 }
 
+extension FolderSimulator {
+    /// Runs the repository's folders `systems` from their samples on loopback for the duration of
+    /// `body`, which gets them in the order named.
+    public static func withRunning<Result: Sendable>(
+        _ systems: [String], catalog: MappingCatalog, _ body: ([FolderSimulator]) async throws -> Result
+    ) async throws -> Result {
+        let agencies = try AdapterCatalog.repository()
+        let simulators = try systems.map { try FolderSimulator(definition: try agencies.definition($0), catalog: catalog) }
+        let servers = simulators.map { simulator in Task { try await simulator.run() } }
+        defer { for server in servers { server.cancel() } }
+        try await eventually("the folders' simulators listen", within: .seconds(30)) { simulators.allSatisfy { $0.baseURL != nil } }
+        return try await body(simulators)
+    }
+
+    /// The hub's adapter for this simulated system, from its folder in the repository.
+    public func makeAdapter() throws -> any SourceAdapter {
+        try AdapterCatalog.repository().make(definition.system.rawValue, baseURL: baseURL!, token: "test", logger: TestDatabase.logger)
+    }
+}
+
 extension AdapterCatalog {
     /// The repository's agency folders.
     public static func repository() throws -> AdapterCatalog { try AdapterCatalog(directory: Repository.adapters) }

@@ -146,7 +146,7 @@ struct SharingFile: Decodable {
         var filter: SharingFilter
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case categories, gradeAtLeast = "grade_at_least", ungraded, colours, divisions, addressed
+            case categories, gradeAtLeast = "grade_at_least", ungraded, colours, divisions, addressed, sources
         }
 
         init(from decoder: any Decoder) throws {
@@ -164,7 +164,8 @@ struct SharingFile: Decodable {
                 ungraded: try c.decodeIfPresent(Bool.self, forKey: .ungraded) ?? false,
                 colours: try c.decodeIfPresent([String].self, forKey: .colours).map(Set.init),
                 divisions: try c.decodeIfPresent([String].self, forKey: .divisions),
-                addressed: try c.decodeIfPresent(Bool.self, forKey: .addressed) ?? false)
+                addressed: try c.decodeIfPresent(Bool.self, forKey: .addressed) ?? false,
+                sources: try c.decodeIfPresent([String].self, forKey: .sources).map { names in Set(names.map { SourceSystemID($0) }) })
         }
     }
 }
@@ -198,7 +199,7 @@ struct RoutingFile: Decodable {
         var rule: RoutingRule
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case name, from, kind, to, when, reason, mode, acceptWithin = "accept_within", feedbackWithin = "feedback_within"
+            case name, from, kind, to, when, divisions, reason, mode, acceptWithin = "accept_within", feedbackWithin = "feedback_within"
         }
 
         init(from decoder: any Decoder) throws {
@@ -224,7 +225,8 @@ struct RoutingFile: Decodable {
             rule = RoutingRule(
                 name: try c.decode(String.self, forKey: .name), from: SourceSystemID(try c.decode(String.self, forKey: .from)),
                 kind: EntityKind(rawValue: kind), to: SourceSystemID(try c.decode(String.self, forKey: .to)),
-                when: when.mapValues(Set.init), reason: try c.decode(String.self, forKey: .reason), mode: mode,
+                when: when.mapValues(Set.init), divisions: try c.decodeIfPresent([String].self, forKey: .divisions),
+                reason: try c.decode(String.self, forKey: .reason), mode: mode,
                 acceptWithin: try c.decode(PolicyDuration.self, forKey: .acceptWithin).seconds,
                 feedbackWithin: try c.decode(PolicyDuration.self, forKey: .feedbackWithin).seconds)
         }

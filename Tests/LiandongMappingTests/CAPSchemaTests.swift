@@ -21,10 +21,10 @@ import Testing
 
     @Test func theSamplesAreValidAndCarryNoViolations() throws {
         let schema = try XMLSchema(file: Self.schema)
-        let folders = ["weather", "natural-resources"].map { Repository.root.appendingPathComponent("Adapters/\($0)/samples") }
+        let folders = ["weather", "natural-resources", "water-warnings"].map { Repository.root.appendingPathComponent("Adapters/\($0)/samples") }
         let files = try folders.flatMap { try FileManager.default.contentsOfDirectory(at: $0, includingPropertiesForKeys: nil) }
             .filter { $0.pathExtension == "xml" && !$0.lastPathComponent.contains("index") }
-        #expect(files.count >= 8)
+        #expect(files.count >= 10)
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
             #expect(schema.violations(in: text).isEmpty, "\(file.lastPathComponent): \(schema.violations(in: text))")

@@ -38,6 +38,10 @@ import Testing
         #expect(!filter.admits(instruction, receiver: "hotline-12345"))
         #expect(!filter.admits([:], receiver: "fire-119"))
         #expect(SharingFilter().admits([:], receiver: "hotline-12345"))
+        // A filter by source admits what one of its systems sent, and nothing else.
+        let geological = SharingFilter(sources: ["natural-resources"])
+        #expect(geological.admits([:], from: ["natural-resources"], receiver: "geohazard"))
+        #expect(!geological.admits([:], from: ["weather"], receiver: "geohazard"))
     }
 
     @Test func onlyGrantedFieldsLeaveAndMasksApply() throws {

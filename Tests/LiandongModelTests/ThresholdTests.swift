@@ -67,6 +67,12 @@ import Testing
         #expect(orange["severity"]?.stringValue == "Severe")
         #expect(messages[1].fields["division_code"]?.stringValue == "360426")
         #expect(messages[1].fields["references"]?.arrayValue?.first?.stringValue == "water,water-62402300-20260714070000,2026-07-13T23:00:00Z")
+        // A reading without a value clears nothing.
+        let active = try #require(messages.dropLast().last?.fields)
+        #expect(
+            ThresholdWarning.next(
+                after: active, rule: Self.river, system: "water", reading: ["station_code": "62402300", "measured_at": "2026-07-14T09:00:00Z"],
+                limits: Self.limits, station: Self.station) == nil)
         // Once cancelled, the next crossing is a new warning of its own.
         let again = ThresholdWarning.next(
             after: current, rule: Self.river, system: "water", reading: Self.reading(26, at: "2026-07-15T00:00:00Z"), limits: Self.limits,

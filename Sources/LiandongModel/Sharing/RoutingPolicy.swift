@@ -30,6 +30,9 @@ public struct RoutingRule: Sendable, Equatable {
     /// Canonical field → the values that make a record this rule's matter; a record matches when any
     /// field listed has one of its values (`incident_type: [crime, noise]`, `category: [non_police]`).
     public var when: [String: Set<String>]
+    /// Prefixes of `division_code` the record must also have (`["53"]`: Yunnan's matters only, which
+    /// go to 110 through the exchange database); nil: anywhere.
+    public var divisions: [String]?
     /// Why, in the words the receiving platform reads (`警情类诉求`).
     public var reason: String
     /// `online` (在线转办) or `one_key` (一键转接).
@@ -39,22 +42,26 @@ public struct RoutingRule: Sendable, Equatable {
     public var feedbackWithin: TimeInterval
 
     public init(
-        name: String, from: SourceSystemID, kind: EntityKind, to: SourceSystemID, when: [String: Set<String>], reason: String,
-        mode: String, acceptWithin: TimeInterval, feedbackWithin: TimeInterval
+        name: String, from: SourceSystemID, kind: EntityKind, to: SourceSystemID, when: [String: Set<String>], divisions: [String]? = nil,
+        reason: String, mode: String, acceptWithin: TimeInterval, feedbackWithin: TimeInterval
     ) {
         self.name = name
         self.from = from
         self.kind = kind
         self.to = to
         self.when = when
+        self.divisions = divisions
         self.reason = reason
         self.mode = mode
         self.acceptWithin = acceptWithin
         self.feedbackWithin = feedbackWithin
     }
 
-    /// Whether a record with these fields is this rule's matter.
+    /// Whether a record with these fields is this rule's matter (and in its divisions, if it names any).
     public func matches(_ fields: [String: FieldValue]) -> Bool {
-        when.contains { field, values in fields[field]?.scalarText.map(values.contains) ?? false }
+        let inDivisions = divisions.map { prefixes in
+            fields["division_code"]?.scalarText.map { code in prefixes.contains { code.hasPrefix($0) } } ?? false
+        } ?? true
+        return inDivisions && when.contains { field, values in fields[field]?.scalarText.map(values.contains) ?? false }
     }
 }

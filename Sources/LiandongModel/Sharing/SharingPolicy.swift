@@ -36,7 +36,7 @@ public struct SharingPolicy: Sendable, Equatable {
         guard let agreement = agreements[receiver], let grant = agreement.grants[subject.kind] else { return .notEntitled }
         // A receiver is never sent back what only it reported.
         guard !subject.sources.isEmpty, subject.sources != [receiver] else { return .notEntitled }
-        guard followsEarlier || grant.filter.admits(subject.fields, receiver: receiver) else { return .notEntitled }
+        guard followsEarlier || grant.filter.admits(subject.fields, from: subject.sources, receiver: receiver) else { return .notEntitled }
         let fields = grant.project(subject.fields)
         return now < agreement.expires ? .share(fields, agreement) : .expired(fields, agreement)
     }
@@ -177,10 +177,13 @@ public struct SharingFilter: Sendable, Equatable {
     public var divisions: [String]?
     /// Whether the entity's `addressees` (an instruction's) must name the receiver.
     public var addressed: Bool
+    /// Systems one of which the entity must come from (`[natural-resources]`: geological warnings,
+    /// not the weather office's).
+    public var sources: Set<SourceSystemID>?
 
     public init(
         categories: Set<String>? = nil, gradeAtLeast: Int? = nil, ungraded: Bool = false, colours: Set<String>? = nil,
-        divisions: [String]? = nil, addressed: Bool = false
+        divisions: [String]? = nil, addressed: Bool = false, sources: Set<SourceSystemID>? = nil
     ) {
         self.categories = categories
         self.gradeAtLeast = gradeAtLeast
@@ -188,10 +191,12 @@ public struct SharingFilter: Sendable, Equatable {
         self.colours = colours
         self.divisions = divisions
         self.addressed = addressed
+        self.sources = sources
     }
 
-    /// Whether an entity with these fields passes on its way to `receiver`.
-    public func admits(_ fields: [String: FieldValue], receiver: SourceSystemID) -> Bool {
+    /// Whether an entity with these fields, from these systems, passes on its way to `receiver`.
+    public func admits(_ fields: [String: FieldValue], from origin: Set<SourceSystemID> = [], receiver: SourceSystemID) -> Bool {
+        if let sources, sources.isDisjoint(with: origin) { return false }
         if addressed, !(fields["addressees"]?.arrayValue ?? []).contains(.string(receiver.rawValue)) { return false }
         if let categories, !categories.contains(fields["category"]?.stringValue ?? "") { return false }
         if let colours, !colours.contains(fields["colour"]?.stringValue ?? "") { return false }

@@ -13,14 +13,15 @@ public struct ThresholdWarning: Sendable, Equatable {
 
     /// The message `reading` calls for after `current` (the station's latest message of this rule,
     /// nil if none): an `Alert` when a limit is first exceeded, an `Update` when the colour changes,
-    /// a `Cancel` when the reading is back below every limit; nil when nothing changes.
+    /// a `Cancel` when the reading is back below every limit; nil when nothing changes, and for a
+    /// reading without a value (a gauge that sent nothing clears no warning).
     public static func next(
         after current: [String: FieldValue]?, rule: ThresholdRule, system: SourceSystemID, reading: [String: FieldValue],
         limits: [[String: FieldValue]], station: [String: FieldValue]?
     ) -> ThresholdWarning? {
-        guard let code = reading[rule.station]?.scalarText, let time = reading[rule.at]?.scalarText.flatMap(Date.init(canonicalText:)) else {
-            return nil
-        }
+        guard let code = reading[rule.station]?.scalarText, let time = reading[rule.at]?.scalarText.flatMap(Date.init(canonicalText:)),
+            let value = reading[rule.value]?.numberValue
+        else { return nil }
         let active = current.flatMap { $0["msg_type"]?.stringValue == "Cancel" ? nil : $0 }
         let crossing = rule.crossing(of: reading, limits: limits)
         let msgType: String
@@ -36,7 +37,6 @@ public struct ThresholdWarning: Sendable, Equatable {
         let identifier = "\(system.rawValue)-\(code)-\(stamp)"
         let name = station?["name"]?.scalarText.map { "\($0)站" } ?? "测站 \(code)"
         let level = crossing?.level ?? active.flatMap { a in rule.levels.first { $0.colour == a["colour"]?.stringValue } } ?? rule.levels[0]
-        let value = reading[rule.value]?.numberValue
         let headline: String
         let description: String
         if let crossing {
@@ -45,7 +45,7 @@ public struct ThresholdWarning: Sendable, Equatable {
                 + "超过\(crossing.level.name)\(Self.number(crossing.limit))\(rule.unit)\(Self.number(crossing.value - crossing.limit))\(rule.unit)。"
         } else {
             headline = "\(name)\(rule.quantity)回落，超\(level.name)预警解除"
-            description = "\(name)\(Self.text(time, "yyyy-MM-dd HH:mm"))实测\(rule.quantity)\(value.map(Self.number) ?? "—")\(rule.unit)，已回落至各限值以下。"
+            description = "\(name)\(Self.text(time, "yyyy-MM-dd HH:mm"))实测\(rule.quantity)\(Self.number(value))\(rule.unit)，已回落至各限值以下。"
         }
         let sent = FieldValue.string(time.canonicalText)
         var area: [String: FieldValue] = ["description": .string(name)]
@@ -53,7 +53,7 @@ public struct ThresholdWarning: Sendable, Equatable {
             "identifier": .string(identifier), "sender": .string(system.rawValue), "sent": sent, "status": "Actual",
             "msg_type": .string(msgType), "scope": "Public", "colour": .string(level.colour), "event": .string("超\(level.name)"),
             "effective": sent, "station_code": .string(code), "threshold_rule": .string(rule.name),
-            "reading": .object(["value": value.map(FieldValue.number) ?? .null, "at": sent]),
+            "reading": .object(["value": .number(value), "at": sent]),
         ]
         if let crossing { fields["limit"] = .object(["name": .string(crossing.level.over), "value": .number(crossing.limit)]) }
         if let division = station?["division_code"] {

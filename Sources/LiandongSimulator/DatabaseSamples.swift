@@ -24,31 +24,33 @@ public enum DatabaseSamples {
         let conn = try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
         do {
             for stream in definition.streams {
-                let table = stream.path ?? stream.name
+                let name = stream.path ?? stream.name
+                let table = try quoted(name)
                 let rows = try definition.samples(of: stream).flatMap(Self.rows)
                 let time = (stream.next ?? definition.paging.next)["time"]
                 let columns = Self.columns(of: rows, timeColumn: time)
-                guard !columns.isEmpty else { throw Problem(description: "samples/\(stream.name).json has no rows to make \(table) of") }
-                try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(quoted(table))"), logger: logger)
-                let definitions = columns.map { "\(quoted($0.name)) \($0.type)" }.joined(separator: ", ")
-                try await conn.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(quoted(table)) (\(definitions))"), logger: logger)
+                guard !columns.isEmpty else { throw Problem(description: "samples/\(stream.name).json has no rows to make \(name) of") }
+                try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table)"), logger: logger)
+                let definitions = try columns.map { "\(try quoted($0.name)) \($0.type)" }.joined(separator: ", ")
+                try await conn.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (\(definitions))"), logger: logger)
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)
                 var binds = PostgresBindings()
                 binds.append(json)
                 try await conn.query(
-                    PostgresQuery(unsafeSQL: "INSERT INTO \(quoted(table)) SELECT * FROM json_populate_recordset(NULL::\(quoted(table)), $1::json)", binds: binds),
+                    PostgresQuery(unsafeSQL: "INSERT INTO \(table) SELECT * FROM json_populate_recordset(NULL::\(table), $1::json)", binds: binds),
                     logger: logger)
-                written[table] = rows.count
+                written[name] = rows.count
             }
             if let receives = definition.receives {
-                let receipt = receives.receipt == "id" ? "" : ", \(quoted(receives.receipt)) text NOT NULL DEFAULT 'SIM-' || gen_random_uuid()"
+                let inbox = try quoted(receives.path)
+                let receipt = receives.receipt == "id" ? "" : ", \(try quoted(receives.receipt)) text NOT NULL DEFAULT 'SIM-' || gen_random_uuid()"
                 // The body in its format's type, so that a malformed document is refused as a real table would.
-                let body = ["json": "jsonb", "xml": "xml"][definition.receives?.answer.rawValue ?? ""] ?? "text"
-                try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(quoted(receives.path))"), logger: logger)
+                let body = ["json": "jsonb", "xml": "xml"][receives.answer.rawValue] ?? "text"
+                try await conn.query(PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(inbox)"), logger: logger)
                 try await conn.query(
                     PostgresQuery(
                         unsafeSQL: """
-                            CREATE TABLE \(quoted(receives.path)) (id bigserial PRIMARY KEY, idempotency_key text NOT NULL UNIQUE,
+                            CREATE TABLE \(inbox) (id bigserial PRIMARY KEY, idempotency_key text NOT NULL UNIQUE,
                                 kind text NOT NULL, content_type text NOT NULL, body \(body) NOT NULL,
                                 received_at timestamptz NOT NULL DEFAULT now()\(receipt))
                             """), logger: logger)
@@ -83,8 +85,11 @@ public enum DatabaseSamples {
         }
     }
 
-    /// A table or column name as the transport reads it: quoted, `schema.table` kept apart.
-    static func quoted(_ name: String) -> String {
-        name.split(separator: ".").map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: ".")
+    /// A table or column name as the transport reads it (`DatabaseSource.quoted`).
+    static func quoted(_ name: String) throws -> String {
+        guard let quoted = DatabaseSource.quoted(name) else {
+            throw Problem(description: "'\(name)' is not a table or column name the database transport takes")
+        }
+        return quoted
     }
 }

@@ -76,6 +76,16 @@ import Testing
                 _ = try await engine.sync(water)
                 #expect(try await Self.warnings(OutsideSQL(location)).count == 5)
             }
+            // An operator answers the broadcasts from the command line: one approved, one refused, with reasons.
+            let cli = CommandLineRunner(environment: ["LIANDONG_DATABASE_URL": location.url])
+            let listed = try await cli.run(["deliveries", "list", "--awaiting", "--json"])
+            let ids = try #require(try FieldValue(jsonText: listed.stdout).arrayValue).compactMap { $0.objectValue?["id"]?.scalarText }
+            #expect(ids.count == 3, "\(listed.stdout)\(listed.stderr)")
+            let approved = try await cli.run(["deliveries", "approve", ids[0], "--reason", "核实无误"])
+            #expect(approved.status == 0 && approved.stdout.contains("\(ids[0]) approved, queued"), "\(approved.stdout)\(approved.stderr)")
+            let refused = try await cli.run(["deliveries", "refuse", ids[0], ids[1], "--reason", "已解除"])
+            #expect(refused.stdout.contains("\(ids[1]) refused") && refused.stdout.contains("not awaiting approval (left alone): \(ids[0])"))
+            #expect(try await cli.run(["deliveries", "refuse", ids[2]]).status != 0, "a refusal needs its reason")
         }
     }
 }

@@ -112,6 +112,23 @@ import Testing
         }
     }
 
+    /// `extends` takes another mapping's keys; a name that is no mapping is refused at the key.
+    @Test func aMappingExtendsAnotherOrIsRefusedByName() throws {
+        let extending = "extends: weather/cap-alert\nversion: 1\nsource: natural-resources\n"
+        let catalog = try MappingFixture.catalog([
+            "weather/cap-alert.yaml": try String(contentsOf: Repository.mappings.appendingPathComponent("weather/cap-alert.yaml"), encoding: .utf8),
+            "natural-resources/cap-alert.yaml": extending,
+        ])
+        let mapping = try catalog.mapping(named: "natural-resources/cap-alert")
+        #expect(mapping.source == "natural-resources" && mapping.kind == .warning)
+        #expect(mapping.spec.fields.keys.sorted() == (try catalog.mapping(named: "weather/cap-alert")).spec.fields.keys.sorted())
+        #expect {
+            try MappingFixture.catalog(["natural-resources/cap-alert.yaml": extending.replacingOccurrences(of: "weather/", with: "nowhere/")])
+        } throws: { error in
+            "\(error)".contains("key 'extends'") && "\(error)".contains("nowhere/cap-alert")
+        }
+    }
+
     @Test func anOutboundMappingInTheWrongFolderIsNamed() {
         #expect {
             try MappingFixture.catalog(["police-110/outbound/incident.yaml": Self.outbound])

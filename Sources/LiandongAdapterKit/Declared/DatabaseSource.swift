@@ -39,9 +39,16 @@ public struct DatabaseSource: SourceAdapter, TargetAdapter {
 
     /// A table or column name, checked and quoted: `schema.table` and plain names only.
     func identifier(_ name: String) throws -> String {
-        guard name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"#, options: .regularExpression) != nil else {
+        guard let quoted = Self.quoted(name) else {
             throw AdapterError(.unsupported, system: system, "'\(name)' is not a table or column name the database transport takes")
         }
+        return quoted
+    }
+
+    /// `name` quoted as the transport reads tables and columns (`"ST_RIVER_R"`, `"zjk"."ZJK_110_JJD"`),
+    /// nil unless it is a plain name or `schema.table`.
+    public static func quoted(_ name: String) -> String? {
+        guard name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"#, options: .regularExpression) != nil else { return nil }
         return name.split(separator: ".").map { "\"\($0)\"" }.joined(separator: ".")
     }
 

@@ -300,9 +300,7 @@ extension OutboxStore {
             let rows = try await conn.guardedQuery(
                 """
                 UPDATE outbox o SET
-                    status = CASE WHEN EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
-                                               AND n.entity_version > o.entity_version AND n.status = 'delivered')
-                             THEN 'superseded'
+                    status = CASE WHEN \(unescaped: Self.laterVersionDelivered) THEN 'superseded'
                              WHEN o.target = ANY(\(approving)::text[]) THEN 'awaiting_approval' ELSE 'pending' END,
                     next_attempt_at = now(), attempts = 0
                 WHERE o.status = ANY(\(statuses.map(\.rawValue))::text[]) AND (\(ids)::bigint[] IS NULL OR o.id = ANY(\(ids)::bigint[]))
@@ -325,6 +323,13 @@ extension OutboxStore {
         }
     }
 
+    /// Whether a later version of outbox row `o`'s entity has reached its receiver: such a row is
+    /// superseded when it is retried or approved, never sent with stale data.
+    static let laterVersionDelivered = """
+        EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
+                AND n.entity_version > o.entity_version AND n.status = 'delivered')
+        """
+
     /// Answers deliveries awaiting approval (`ids`), audited with who and why: approved ones are queued
     /// (superseded if a later version of their entity already reached the receiver), refused ones
     /// never go. Returns the rows changed; ids not awaiting approval are left alone.
@@ -337,9 +342,7 @@ extension OutboxStore {
                 """
                 UPDATE outbox o SET
                     status = CASE WHEN NOT \(approve) THEN 'refused'
-                                  WHEN EXISTS (SELECT 1 FROM outbox n WHERE n.target = o.target AND n.entity_id = o.entity_id
-                                               AND n.entity_version > o.entity_version AND n.status = 'delivered')
-                                  THEN 'superseded' ELSE 'pending' END,
+                                  WHEN \(unescaped: Self.laterVersionDelivered) THEN 'superseded' ELSE 'pending' END,
                     next_attempt_at = now(),
                     last_error = CASE WHEN \(approve) THEN NULL ELSE 'refused by ' || \(actor.name) END
                 WHERE o.status = 'awaiting_approval' AND o.id = ANY(\(ids)::bigint[])

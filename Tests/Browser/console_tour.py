@@ -15,7 +15,9 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 def browser(driver_path):
@@ -78,7 +80,9 @@ def main():
         if arguments.ignore:
             driver.find_element(By.ID, "ignore-reason").send_keys("浏览器测试：测试工单")
             driver.find_element(By.ID, "ignore").click()
-            assert driver.find_element(By.ID, "status").text == "ignored", "ignored"
+            # The form posts and the page reloads: wait for the new page's status, not the old one's.
+            WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: d.find_element(By.ID, "status").text == "ignored", "ignored")
 
         for page in ("incidents", "deliveries", "streams", "audit", "users"):
             driver.get(f"{url}/{page}")

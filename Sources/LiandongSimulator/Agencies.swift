@@ -12,8 +12,11 @@ public enum AgencyData {
         let appeals = [("投诉", "噪音扰民"), ("求助", "道路积水"), ("咨询", "社保办理"), ("举报", "违章建筑"), ("建议", "公交线路")]
         var versions: [SimulatedVersion] = []
         for n in 0..<count {
-            let place = SimulatedPlace.all.randomElement(using: &rng)!
-            let appeal = appeals.randomElement(using: &rng)!
+            // Every twelfth order is a noise complaint from Kunming: a police matter for the 中间库.
+            let yunnan = n % 12 == 11
+            let drawn = (place: SimulatedPlace.all.randomElement(using: &rng)!, appeal: appeals.randomElement(using: &rng)!)
+            let place = yunnan ? SimulatedPlace.kunming : drawn.place
+            let appeal = yunnan ? appeals[0] : drawn.appeal
             let created = base.addingTimeInterval(Double(n) * 37 + Double(rng.next() % 30))
             let phone = "1\([3, 5, 8].randomElement(using: &rng)!)\(String(format: "%09d", rng.next() % 1_000_000_000))"
             let wgs = GeoPoint(

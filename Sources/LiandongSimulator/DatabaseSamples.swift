@@ -9,7 +9,8 @@ import PostgresNIO
 /// receiving table with the exchange columns if the agency takes deliveries. Column types follow
 /// the sample values (numbers `numeric`, the update-time column `timestamp`, the rest `text`), so
 /// the transport compares the cursor as it would against the agency's own tables; the receiving
-/// table keeps bodies as `jsonb` or `xml` by the folder's format. What was there is replaced. `demo` and `adapter check` read a database folder through it.
+/// table keeps bodies as `jsonb` or `xml` by the folder's format. What was there is replaced. `demo`
+/// and `adapter check` read a database folder through it, and spoil a row of it (`spoil`).
 public enum DatabaseSamples {
     /// Why a folder's samples cannot become tables.
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -61,6 +62,39 @@ public enum DatabaseSamples {
         }
         try await conn.close()
         return written
+    }
+
+    /// Adds to `stream`'s table a row with no key, ordered before every other row: a copy of the
+    /// earliest row, a second earlier, its id column empty (a row half-written by the agency's side).
+    /// The hub quarantines it at the id's path (`required`) and reads the rest. `demo` and
+    /// `adapter check` spoil a table this way, as the HTTP simulators spoil a record.
+    public static func spoil(
+        _ definition: AdapterDefinition, stream: SourceStream, in connection: PostgresConnection.Configuration, logger: Logger
+    ) async throws {
+        let paging = stream.next ?? definition.paging.next
+        guard let time = paging["time"], let id = paging["id"] else {
+            throw Problem(description: "stream \(stream.name) names no time and id columns (next) to spoil a row by")
+        }
+        let table = try quoted(stream.path ?? stream.name)
+        let (timeColumn, idColumn) = (try quoted(time), try quoted(id))
+        var binds = PostgresBindings()
+        binds.append(time)
+        binds.append(id)
+        let conn = try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
+        do {
+            try await conn.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO \(table)
+                        SELECT (json_populate_record(NULL::\(table), (to_jsonb(r) || jsonb_build_object(
+                            $1::text, r.\(timeColumn) - interval '1 second', $2::text, NULL))::json)).*
+                        FROM \(table) r WHERE r.\(timeColumn) IS NOT NULL ORDER BY r.\(timeColumn), r.\(idColumn) LIMIT 1
+                        """, binds: binds), logger: logger)
+        } catch {
+            try? await conn.close()
+            throw error
+        }
+        try await conn.close()
     }
 
     /// The rows of one sample file.

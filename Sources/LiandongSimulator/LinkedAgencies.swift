@@ -21,8 +21,11 @@ extension AgencyData {
                     point: jitter(CoordinateConverter.convert(gcj, from: .gcj02, to: .wgs84), metres: 60, &rng),
                     address: alarm["AFDZ"] ?? "", category: fire ? "求助" : "交通", sub: fire ? "火灾" : "交通事故", transferredFrom: nil))
         }
-        // Every third noise complaint to 12345 is transferred to 110 as a public-order matter.
-        let orders = firstVersions(hotlineWorkOrders(seed: seed, count: count)).filter { $0["matter"] == "噪音扰民" }
+        // Every third noise complaint to 12345 is transferred to 110 as a public-order matter (Yunnan's
+        // go through the 中间库 instead: this 110 does not answer them).
+        let orders = firstVersions(hotlineWorkOrders(seed: seed, count: count)).filter {
+            $0["matter"] == "噪音扰民" && place(of: $0["areaCode"]) != nil
+        }
         for (n, order) in orders.enumerated() where n % 3 == 0 {
             guard let created = order["createTime"].flatMap(AgencySimulator.localDate), let place = place(of: order["areaCode"]) else {
                 continue

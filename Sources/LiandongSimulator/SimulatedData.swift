@@ -29,6 +29,10 @@ struct SimulatedPlace: Sendable {
         .init(division: "440106", name: "广州市天河区", latitude: 23.1246, longitude: 113.3612),
         .init(division: "130132", name: "石家庄市元氏县", latitude: 37.7667, longitude: 114.5258),
     ]
+
+    /// A place in Yunnan, where 12345 and 110 exchange through a shared database (the 中间库) rather
+    /// than APIs: only 12345 has matters here, and 110 answers them through that database.
+    static let kunming = SimulatedPlace(division: "530102", name: "昆明市五华区", latitude: 25.0430, longitude: 102.7070)
 }
 
 /// Formats times as agencies write them: local Asia/Shanghai time with no zone.

@@ -135,8 +135,9 @@ struct AdapterCommand: AsyncParsableCommand {
                 try await runtime.withScratchDatabase(named: "liandong_check_" + system.replacingOccurrences(of: "-", with: "_")) { database in
                     try await DatabaseSamples.load(definition, into: database.connectionConfiguration, logger: logger)
                     let make = Self.maker(agencies, system, .init(url: database.url), environment, logger)
-                    await kit.checkReading(adapter: make, inject: nil)
-                    await kit.checkDelivery(definition.receives == nil ? nil : try make(2, 5).receiver, inject: nil)
+                    let spoil = ConformanceKit.rowSpoiler(definition, connection: database.connectionConfiguration, logger: logger)
+                    await kit.checkReading(adapter: make, inject: spoil)
+                    await kit.checkDelivery(definition.receives == nil ? nil : try make(2, 5).receiver, inject: spoil)
                 }
             case .custom:
                 kit.record("reads", "", .skipped, "the \(definition.transport) transport has no samples server: check it with --live")

@@ -7,6 +7,7 @@ import LiandongModel
 import LiandongSimulator
 import Logging
 import NIOCore
+import PostgresNIO
 
 /// The conformance kit `adapter check` runs: what an agency folder must do for the hub to trust it,
 /// each check a row that passes, fails or is skipped with its reason. The folder's own checks need
@@ -22,8 +23,9 @@ struct ConformanceKit {
         var detail: String
     }
 
-    /// Asks a running system for faults in its next answers (`POST /_faults`); false when it takes none.
-    typealias InjectFault = @Sendable (_ fault: Fault, _ count: Int, _ inbox: Bool) async -> Bool
+    /// Asks a running system for a fault in its next `count` answers of `stream` (or of its inbox);
+    /// false when it cannot be made to give that fault. A count of 0 only asks.
+    typealias InjectFault = @Sendable (_ fault: Fault, _ count: Int, _ inbox: Bool, _ stream: String) async -> Bool
 
     let definition: AdapterDefinition
     let catalog: MappingCatalog
@@ -267,15 +269,45 @@ struct ConformanceKit {
     mutating func checkFaults(
         _ stream: SourceStream, _ mapping: Mapping, adapter make: (Int, Double) throws -> any SourceAdapter, inject: InjectFault?, hasRecords: Bool
     ) async {
-        guard let inject, await inject(.serverError, 0, false) else {
-            for check in ["malformed page", "malformed record", "5xx retried", "timeout retried"] {
-                record(
-                    check, stream.name, .skipped,
-                    definition.transport == .folder ? "a drop folder has no faults to inject" : "the system takes no fault injection (POST /_faults)")
+        let unable =
+            switch definition.transport {
+            case .folder: "a drop folder has no faults to inject"
+            case .database: "a table has no pages or answers to spoil, only rows"
+            default: "the system takes no fault injection (POST /_faults)"
             }
-            return
+        func takes(_ fault: Fault) async -> Bool { await inject?(fault, 0, false, stream.name) ?? false }
+        if await takes(.truncated) {
+            await checkMalformedPage(stream, mapping, adapter: make, inject: inject!)
+        } else {
+            record("malformed page", stream.name, .skipped, unable)
         }
-        _ = await inject(.truncated, 1, false)
+        if !hasRecords {
+            record("malformed record", stream.name, .skipped, "the stream holds no records to spoil")
+        } else if await takes(.malformedRecord) {
+            await checkMalformedRecord(stream, mapping, adapter: make, inject: inject!)
+        } else {
+            record("malformed record", stream.name, .skipped, unable)
+        }
+        for (check, fault, timeout) in [("5xx retried", Fault.serverError, 5.0), ("timeout retried", .slow, 1.0)] {
+            guard await takes(fault) else {
+                record(check, stream.name, .skipped, unable)
+                continue
+            }
+            do {
+                _ = await inject!(fault, fault == .serverError ? 2 : 1, false, stream.name)
+                let page = try await make(2, timeout).pull(stream, after: nil)
+                record(check, stream.name, .pass, "answered after the retries (\(page.payloads.count) payload(s))")
+            } catch {
+                record(check, stream.name, .fail, "not retried: \(error)")
+            }
+        }
+    }
+
+    /// A page cut short is kept for quarantine with the cursor held, not fatal.
+    mutating func checkMalformedPage(
+        _ stream: SourceStream, _ mapping: Mapping, adapter make: (Int, Double) throws -> any SourceAdapter, inject: InjectFault
+    ) async {
+        _ = await inject(.truncated, 1, false, stream.name)
         do {
             let broken = try await make(2, 5).pull(stream, after: nil)
             let outcome = keys(of: broken, mapping)
@@ -289,20 +321,6 @@ struct ConformanceKit {
         } catch {
             record("malformed page", stream.name, .fail, "a page cut short stopped the read: \(error)")
         }
-        if !hasRecords {
-            record("malformed record", stream.name, .skipped, "the stream holds no records to spoil")
-        } else {
-            await checkMalformedRecord(stream, mapping, adapter: make, inject: inject)
-        }
-        for (check, fault, timeout) in [("5xx retried", Fault.serverError, 5.0), ("timeout retried", .slow, 1.0)] {
-            do {
-                _ = await inject(fault, fault == .serverError ? 2 : 1, false)
-                let page = try await make(2, timeout).pull(stream, after: nil)
-                record(check, stream.name, .pass, "answered after the retries (\(page.payloads.count) payload(s))")
-            } catch {
-                record(check, stream.name, .fail, "not retried: \(error)")
-            }
-        }
     }
 
     /// A record the system spoils is quarantined with its field path; the page's other records map.
@@ -310,7 +328,7 @@ struct ConformanceKit {
         _ stream: SourceStream, _ mapping: Mapping, adapter make: (Int, Double) throws -> any SourceAdapter, inject: InjectFault
     ) async {
         do {
-            _ = await inject(.malformedRecord, 1, false)
+            _ = await inject(.malformedRecord, 1, false, stream.name)
             let page = try await make(2, 5).pull(stream, after: nil)
             let outcome = keys(of: page, mapping)
             let named = outcome.failures.first { !$0.path.isEmpty && $0.path != "/" }
@@ -357,7 +375,7 @@ struct ConformanceKit {
         } catch {
             record("refusal", "", .fail, "\(error)")
         }
-        guard let inject, await inject(.serverError, 1, true) else {
+        guard let inject, await inject(.serverError, 1, true, "") else {
             record("transient", "", .skipped, "the system takes no fault injection (POST /_faults?endpoint=inbox)")
             return
         }
@@ -375,11 +393,21 @@ struct ConformanceKit {
     /// Injects faults into the system at `baseURL` through its `POST /_faults`; a count of 0 only asks
     /// whether it takes them.
     static func injector(baseURL: String) -> InjectFault {
-        { fault, count, inbox in
+        { fault, count, inbox, _ in
             var request = HTTPClientRequest(url: "\(baseURL)/_faults?kind=\(fault.rawValue)&count=\(count)" + (inbox ? "&endpoint=inbox" : ""))
             request.method = .POST
             guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { return false }
             return (200..<300).contains(response.status.code)
+        }
+    }
+
+    /// Spoils rows of the tables `connection` reaches (`DatabaseSamples.spoil`): the one fault a
+    /// database folder's samples can be made to give is a malformed record.
+    static func rowSpoiler(_ definition: AdapterDefinition, connection: PostgresConnection.Configuration, logger: Logger) -> InjectFault {
+        { fault, count, inbox, name in
+            guard fault == .malformedRecord, !inbox, let stream = definition.streams.first(where: { $0.name == name }) else { return false }
+            guard count > 0 else { return true }
+            return (try? await DatabaseSamples.spoil(definition, stream: stream, in: connection, logger: logger)) != nil
         }
     }
 

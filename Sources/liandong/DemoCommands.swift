@@ -15,7 +15,7 @@ struct Demo: AsyncParsableCommand {
         abstract: "The hub end to end: embedded PostgreSQL, the six simulated agency systems on loopback, a sync every few seconds.",
         discussion: """
             The simulators release records a few at a time and inject faults now and then (a malformed record, \
-            a page in the wrong encoding, a 503), so quarantine and recovery show. --once runs until everything \
+            a page in the wrong encoding, a 503, a table row with no key), so quarantine and recovery show. --once runs until everything \
             is in, prints the stats and exits.
             """)
     @OptionGroup var global: GlobalOptions
@@ -146,14 +146,18 @@ struct DemoTour: Service {
         "liandong_sim_" + definition.system.rawValue.replacingOccurrences(of: "-", with: "_")
     }
 
-    /// Makes each database folder's tables from its samples in a database of its own and returns
-    /// the adapters that read them.
+    /// Makes each database folder's tables from its samples in a database of its own, with one row
+    /// of its first table spoiled, and returns the adapters that read them.
     private func databaseSimulators() async throws -> [any SourceAdapter] {
         var adapters: [any SourceAdapter] = []
         for definition in databaseFolders {
             let database = databaseServer.with(database: Self.databaseName(of: definition))
             try await Hub.createDatabaseIfNeeded(at: database, logger: logger)
             try await DatabaseSamples.load(definition, into: database.connectionConfiguration, logger: logger)
+            // A row the agency's side left half-written, for the hub to quarantine.
+            if let first = definition.streams.first {
+                try await DatabaseSamples.spoil(definition, stream: first, in: database.connectionConfiguration, logger: logger)
+            }
             adapters.append(try agencies.make(definition.system.rawValue, baseURL: database.url, token: "demo", pageSize: 100, logger: logger))
         }
         return adapters

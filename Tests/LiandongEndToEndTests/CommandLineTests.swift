@@ -3,6 +3,7 @@ import LiandongAdapterKit
 import LiandongConfiguration
 import LiandongHub
 import LiandongMapping
+import LiandongModel
 import LiandongSimulator
 import LiandongSync
 import LiandongTestKit
@@ -31,6 +32,15 @@ import Testing
         let errors = try await cli.run(["errors", "list", "--json", "--data-dir", dataDirectory.path])
         #expect(errors.status == 0)
         #expect(errors.stdout.contains("\"rule\""))
+        // The database folders' spoiled rows are quarantined too, and Yunnan's police matters went
+        // into the exchange database's table.
+        for source in ["water", "police-110-exchange"] {
+            #expect(errors.stdout.contains("\"\(source)\""), "a row of \(source) quarantined")
+        }
+        let exchange = try await cli.run(["deliveries", "list", "--target", "police-110-exchange", "--json", "--data-dir", dataDirectory.path])
+        #expect(exchange.status == 0, "\(exchange.stderr)")
+        let transfers = try #require(try FieldValue(jsonText: exchange.stdout).arrayValue)
+        #expect(!transfers.isEmpty && transfers.allSatisfy { $0.objectValue?["status"] == .string("delivered") }, "\(exchange.stdout)")
         // At most one open link candidate per report, and far fewer reports asking than reports.
         let listed = try await cli.run(["incidents", "candidates", "list", "--json", "--data-dir", dataDirectory.path])
         #expect(listed.status == 0, "\(listed.stderr)")

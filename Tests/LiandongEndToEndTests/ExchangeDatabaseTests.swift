@@ -11,23 +11,13 @@ import LiandongTestSupport
 import Testing
 
 /// 12345 ↔ 110 through a shared exchange database (中间库, the Yunnan plan), a PostgreSQL server of
-/// its own: 12345's police matters are written into 110's transfer table once each, the row's id is
+/// its own: 12345's police matters in Yunnan are written into 110's transfer table once each, the row's id is
 /// the acceptance, and the ticket 110 writes for a transfer answers it and reports back to 12345,
 /// as the loop does over HTTP.
 @Suite(.tags(.database), .runsWithDatabase, .serialized) struct ExchangeDatabaseTests {
-    /// The repository's mappings and policies, with 12345's police matters routed to the 中间库.
-    static func catalog() throws -> MappingCatalog {
-        let folder = Scratch.path("mappings")
-        try FileManager.default.copyItem(at: Repository.mappings, to: folder)
-        let routing = folder.appendingPathComponent("policies/routing.yaml")
-        let text = try String(contentsOf: routing, encoding: .utf8)
-        #expect(text.contains("    to: police-110\n"))
-        try text.replacingOccurrences(of: "    to: police-110\n", with: "    to: police-110-exchange\n").write(to: routing, atomically: true, encoding: .utf8)
-        return try MappingCatalog(directory: folder)
-    }
-
     @Test(.timeLimit(.minutes(3))) func aTransferGoesThroughTheExchangeDatabaseAndItsAnswerComesBack() async throws {
-        let catalog = try Self.catalog()
+        // The repository's own routing: Yunnan's police matters go to the 中间库, the rest to 110's API.
+        let catalog = try MappingFixture.repositoryCatalog()
         // The shared exchange database: a second embedded PostgreSQL, its tables made of the folder's samples.
         let server = try EmbeddedPostgres(dataDirectory: Scratch.path("exchange-database"), logger: TestDatabase.logger)
         try server.start()
@@ -47,8 +37,11 @@ import Testing
                     let delivered = try await hub.outbox.waitForDeliveries(to: "police-110-exchange")
                     #expect(runs.allSatisfy { $0.error == nil } && delivered)
                 }
-                let sent = try await hub.outbox.transfers().filter { $0.toSystem == "police-110-exchange" }
-                #expect(!sent.isEmpty)
+                let transfers = try await hub.outbox.transfers()
+                let sent = transfers.filter { $0.toSystem == "police-110-exchange" }
+                let kunming = Set(hotline.timeline.versions.filter { $0["areaCode"]?.hasPrefix("53") == true }.map(\.id))
+                #expect(!sent.isEmpty && Set(sent.map(\.fromNumber)) == kunming)
+                #expect(transfers.contains { $0.toSystem == "police-110" } && !transfers.contains { $0.toSystem == "police-110" && kunming.contains($0.fromNumber) })
                 // One row per transfer in 110's table; its id is the acceptance number.
                 #expect(try await tables.integer(#"SELECT count(DISTINCT idempotency_key)::int FROM "ZJK_12345_ZBD""#) == sent.count)
                 #expect(try await tables.integer(#"SELECT count(*)::int FROM "ZJK_12345_ZBD""#) == sent.count)

@@ -15,6 +15,10 @@ import Testing
         ("甲", "甲乙", 0.0),
         ("", "建国路", 0.0),
         ("abab", "ab", 1.0),  // {ab} is all in {ab, ba}
+        // Characters of several scalars: é composed or not is one character; flags are one each.
+        ("café路", "cafe\u{301}路", 1.0),
+        ("🇨🇳建国路", "🇨🇳建国", 2.0 / 2.0),
+        ("🇨🇳建国路", "🇯🇵建国路", 2.0 / 3.0),
     ])
     func bigramOverlap(a: String, b: String, expected: Double) {
         #expect(abs(MatchingPolicy.similarity(a, b) - expected) < 1e-12)

@@ -3,7 +3,7 @@ import Foundation
 import LiandongModel
 
 /// An audit entry before it is numbered and chained.
-struct AuditDraft {
+struct AuditDraft: Sendable {
     var action: AuditAction
     var entityKind: String
     var entityID: String
@@ -71,16 +71,16 @@ public enum AuditChain {
         // The body carries the time to the millisecond, the column to the microsecond: a time not on a
         // whole millisecond could read back rounding the other way and look tampered with.
         let at = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
+        // The bodies are independent of one another (written on every core); only the hashes chain.
+        let bodies = Array(drafts.enumerated()).concurrentMap { n, draft in body(seq: head.seq + Int64(n) + 1, at: at, draft: draft) }
         var previous = head.hash
-        var seq = head.seq
-        return drafts.map { draft in
-            seq += 1
-            let body = body(seq: seq, at: at, draft: draft)
+        return zip(drafts, bodies).enumerated().map { n, entry in
+            let (draft, body) = entry
             let hash = hash(previous: previous, body: body)
             defer { previous = hash }
             return AuditEntry(
-                seq: seq, at: at, action: draft.action, entityKind: draft.entityKind, entityID: draft.entityID, body: body,
-                previousHash: previous, hash: hash)
+                seq: head.seq + Int64(n) + 1, at: at, action: draft.action, entityKind: draft.entityKind, entityID: draft.entityID,
+                body: body, previousHash: previous, hash: hash)
         }
     }
 }

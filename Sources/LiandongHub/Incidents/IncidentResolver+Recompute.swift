@@ -15,7 +15,7 @@ extension IncidentResolver {
 
     /// A decision's fields and provenance as canonical JSON, and the content hash over both: written
     /// once per decision, since the hash and the row need the same text.
-    struct StoredDecision {
+    struct StoredDecision: Sendable {
         var data: String
         var provenance: String
         var hash: String
@@ -28,7 +28,7 @@ extension IncidentResolver {
     }
 
     /// The stored state of an incident before recomputing it.
-    struct StoredIncident {
+    struct StoredIncident: Sendable {
         var no: Int64
         var version: Int
         var fields: [String: FieldValue]
@@ -57,11 +57,17 @@ extension IncidentResolver {
         let resolutions = try await conflictResolutions()
         var writes: [IncidentWrite] = []
         var drafts = ChangeSet()
-        // By number, so that audit entries come in the same order on every run.
-        for id in ids.sorted(by: { (stored[$0]?.no ?? 0) < (stored[$1]?.no ?? 0) }) {
-            guard let reports = members[id], !reports.isEmpty, let before = stored[id] else { continue }
-            let decision = IncidentMerge.decide(reports, policy: policy.authority, resolutions: resolutions)
-            let stored = StoredDecision(decision)
+        // By number, so that audit entries come in the same order on every run. The decisions are
+        // independent of one another: made on every core.
+        let ordered = ids.sorted(by: { (stored[$0]?.no ?? 0) < (stored[$1]?.no ?? 0) }).compactMap { id in
+            members[id].flatMap { reports in reports.isEmpty ? nil : stored[id].map { (id, reports, $0) } }
+        }
+        let authority = policy.authority
+        let decisions = ordered.concurrentMap { _, reports, _ in
+            let decision = IncidentMerge.decide(reports, policy: authority, resolutions: resolutions)
+            return (decision, StoredDecision(decision))
+        }
+        for ((id, reports, before), (decision, stored)) in zip(ordered, decisions) {
             let hash = stored.hash
             let version = before.contentHash == hash ? before.version : before.version + 1
             writes.append(IncidentWrite(id: id, version: version, decision: decision, stored: stored))

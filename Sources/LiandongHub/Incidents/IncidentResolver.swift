@@ -24,7 +24,7 @@ struct IncidentResolver {
     var logger: Logger { pending.logger }
 
     /// A report as identity resolution loads it.
-    struct ReportNode {
+    struct ReportNode: Sendable {
         var id: UUID
         var kind: EntityKind
         var node: IdentityGraph.Node
@@ -284,16 +284,25 @@ struct IncidentResolver {
                                            UNION SELECT report_id FROM incident_report WHERE incident_id = ANY(\(incidents)::uuid[])))) k
                 LEFT JOIN incident_report r ON r.report_id = k.id LEFT JOIN incident i ON i.id = r.incident_id
                 """
+            var rows: [Row] = []
             for try await (id, source, externalID, time, data, incident, no) in try await conn.guardedQuery(query, logger: logger)
                 .decode((UUID, String, String, Date, String?, UUID?, Int64?).self)
             where seen.insert(id).inserted {
-                let report = try stored[id]?.incidentReport ?? IncidentReport(
-                    kind: kind, source: SourceSystemID(source), externalID: externalID, sourceTime: time,
-                    fields: try data.map(FieldValue.storedObject) ?? [:])
-                result.append(
-                    ReportNode(
-                        id: id, kind: kind, node: .init(key: report.key, features: features(of: report)), incident: incident,
-                        incidentNo: no))
+                rows.append(Row(id: id, source: source, externalID: externalID, time: time, data: data, incident: incident, no: no))
+            }
+            // Parsing and features are each row's own: made on every core.
+            let (stored, authority) = (stored, policy.authority)
+            for node in rows.concurrentMap({ row in
+                Result {
+                    let report = try stored[row.id]?.incidentReport ?? IncidentReport(
+                        kind: kind, source: SourceSystemID(row.source), externalID: row.externalID, sourceTime: row.time,
+                        fields: try row.data.map(FieldValue.storedObject) ?? [:])
+                    return ReportNode(
+                        id: row.id, kind: kind, node: .init(key: report.key, features: Self.features(of: report, authority: authority)),
+                        incident: row.incident, incidentNo: row.no)
+                }
+            }) {
+                result.append(try node.get())
             }
         }
         // The reports each names (explicit cross-references), and the reports naming them.
@@ -344,10 +353,23 @@ struct IncidentResolver {
 
     /// A report's features for matching: its own fields projected onto the incident's. Its source is
     /// the system that took the call: the report's `member_system` when an exchange carries it.
-    func features(of report: IncidentReport) -> MatchFeatures {
+    func features(of report: IncidentReport) -> MatchFeatures { Self.features(of: report, authority: policy.authority) }
+
+    static func features(of report: IncidentReport, authority: AuthorityPolicy) -> MatchFeatures {
         MatchFeatures(
-            incidentFields: IncidentMerge.fields(ofOne: report, policy: policy.authority, names: MatchFeatures.incidentFields),
+            incidentFields: IncidentMerge.fields(ofOne: report, policy: authority, names: MatchFeatures.incidentFields),
             source: report.fields["member_system"]?.stringValue ?? report.source.rawValue)
+    }
+
+    /// A report row as the neighbour query returns it: its projected fields not parsed yet.
+    private struct Row: Sendable {
+        var id: UUID
+        var source: String
+        var externalID: String
+        var time: Date
+        var data: String?
+        var incident: UUID?
+        var no: Int64?
     }
 
     static func json(_ value: some Encodable) -> String {

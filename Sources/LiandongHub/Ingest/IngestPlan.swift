@@ -92,12 +92,22 @@ struct IngestPlan {
                            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 
-    /// Plans one record.
-    mutating func apply(_ record: CanonicalRecord, rawPayloadID: Int64) {
-        let key = Self.key(record.source, record.externalID)
+    /// A record's fields as canonical JSON and their content hash: each record's own, so a batch's
+    /// are made on every core before it is planned.
+    struct Encoded: Sendable {
+        var json: [UInt8]
+        var hash: String
 
-        let json = FieldValue.object(record.fields).canonicalJSONBytes
-        let hash = Self.contentHash(ofFields: json)
+        init(_ record: CanonicalRecord) {
+            json = FieldValue.object(record.fields).canonicalJSONBytes
+            hash = IngestPlan.contentHash(ofFields: json)
+        }
+    }
+
+    /// Plans one record; `encoded` is its `Encoded`, when made already.
+    mutating func apply(_ record: CanonicalRecord, rawPayloadID: Int64, encoded: Encoded? = nil) {
+        let key = Self.key(record.source, record.externalID)
+        let (json, hash) = { e in (e.json, e.hash) }(encoded ?? Encoded(record))
         guard let current = states[key] else {
             let id = Self.entityID(record)
             newXrefs.append((record.source, record.externalID, record.kind, id))

@@ -41,7 +41,8 @@ struct IngestTransaction {
         let planning = ContinuousClock.now
         var plan = IngestPlan(
             states: try await loadStates(for: records.map(\.record)), reports: kinds.reports, readings: policies.thresholds.readingKinds)
-        for (record, id) in records { plan.apply(record, rawPayloadID: id) }
+        let encoded = records.map(\.record).concurrentMap(IngestPlan.Encoded.init)
+        for ((record, id), encoded) in zip(records, encoded) { plan.apply(record, rawPayloadID: id, encoded: encoded) }
         var resolving = ContinuousClock.now - planning
         write(plan)
         changes += plan.changes

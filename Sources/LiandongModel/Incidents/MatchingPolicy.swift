@@ -205,18 +205,80 @@ public struct MatchingPolicy: Sendable, Hashable {
         overlap(bigrams(a), bigrams(b))
     }
 
-    static func overlap(_ x: Set<String>, _ y: Set<String>) -> Double {
-        guard !x.isEmpty, !y.isEmpty else { return 0 }
-        let (small, large) = x.count <= y.count ? (x, y) : (y, x)
-        return Double(small.lazy.filter { large.contains($0) }.count) / Double(small.count)
+    static func overlap(_ x: Bigrams, _ y: Bigrams) -> Double {
+        guard !x.codes.isEmpty, !y.codes.isEmpty else { return 0 }
+        let (small, large) = x.codes.count <= y.codes.count ? (x.codes, y.codes) : (y.codes, x.codes)
+        // Both sorted and unique: one merge.
+        var (i, j, shared) = (0, 0, 0)
+        while i < small.count, j < large.count {
+            if small[i] == large[j] {
+                shared += 1
+                i += 1
+                j += 1
+            } else if small[i] < large[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return Double(shared) / Double(small.count)
     }
 
     /// The character bigrams of a text, white space and punctuation ignored (a one-character text is
     /// its character).
-    static func bigrams(_ s: String) -> Set<String> {
-        let chars = Array(s.filter { !$0.isWhitespace && !$0.isPunctuation })
-        guard chars.count > 1 else { return Set(chars.map(String.init)) }
-        return Set((0..<(chars.count - 1)).map { String(chars[$0...$0 + 1]) })
+    static func bigrams(_ s: String) -> Bigrams { Bigrams(s) }
+
+    /// A text's character bigrams as sorted, unique numbers, since a report is compared with hundreds
+    /// of others and sets of two-character strings cost an allocation and a string hash each. A
+    /// character of one Unicode scalar is its scalar value, so two such characters make a bigram
+    /// exactly (the scalars side by side, top bit set); a character of several scalars is its composed form's scalar (e + ◌́ is é, as the
+    /// two compare equal), and where that is still several (an emoji sequence) a 40-bit FNV-1a hash of its UTF-8, and a bigram with
+    /// one is a hash of the two (bit 62 set): two different texts could then share a number, at odds
+    /// of about one in 2^40 per pair. A one-character text is its character's number, below both kinds.
+    struct Bigrams: Sendable, Hashable {
+        let codes: [UInt64]
+
+        init(_ text: String) {
+            var characters: [UInt64] = []
+            characters.reserveCapacity(text.utf8.count / 2)
+            for character in text where !character.isWhitespace && !character.isPunctuation {
+                characters.append(Self.code(of: character))
+            }
+            guard characters.count > 1 else {
+                codes = characters
+                return
+            }
+            var pairs = (0..<(characters.count - 1)).map { Self.pair(characters[$0], characters[$0 + 1]) }
+            pairs.sort()
+            var unique: [UInt64] = []
+            unique.reserveCapacity(pairs.count)
+            for pair in pairs where unique.last != pair { unique.append(pair) }
+            codes = unique
+        }
+
+        private static func code(of character: Character) -> UInt64 {
+            if character.unicodeScalars.count == 1 { return UInt64(character.unicodeScalars.first!.value) }
+            // Characters compare by canonical equivalence (e + ◌́ is é): their composed form decides.
+            let composed = String(character).precomposedStringWithCanonicalMapping
+            if composed.unicodeScalars.count == 1 { return UInt64(composed.unicodeScalars.first!.value) }
+            return fnv1a(composed.utf8) & (1 << 40 - 1) | 1 << 40
+        }
+
+        private static func pair(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            if a < 1 << 21, b < 1 << 21 { return 1 << 63 | a << 21 | b }
+            var bytes: [UInt8] = []
+            for value in [a, b] { for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) } }
+            return fnv1a(bytes) & (1 << 62 - 1) | 1 << 62
+        }
+
+        private static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            return hash
+        }
     }
 }
 
@@ -230,7 +292,7 @@ public struct MatchFeatures: Sendable, Hashable {
     public var time: Date?
     public var text: String { didSet { textBigrams = MatchingPolicy.bigrams(text) } }
     /// The text's bigrams, made once: a report is compared with hundreds of others.
-    private(set) var textBigrams: Set<String>
+    private(set) var textBigrams: MatchingPolicy.Bigrams
 
     public init(type: String?, source: String? = nil, location: GeoPoint?, division: String?, time: Date?, text: String) {
         self.type = type

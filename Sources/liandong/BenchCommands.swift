@@ -21,13 +21,16 @@ struct IngestBench: AsyncParsableCommand {
         abstract: "Ingest JSON-lines files through the exchange source and report throughput per file.",
         discussion: """
             Give --input several times to measure phases on one database: an initial load, then changed \
-            versions, then the initial file again (a re-poll of identical pages). Without --database-url \
-            the run gets a fresh embedded PostgreSQL of its own, removed afterwards.
+            versions, then the initial file again (a re-poll of identical pages). With --concurrent the files \
+            are instead streams ingested at the same time, as a deployment runs several sources, and the \
+            report adds their combined records/s. Without --database-url the run gets a fresh embedded \
+            PostgreSQL of its own, removed afterwards.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "A JSON-lines file; repeat for phases run one after the other.") var input: [String]
     @OptionGroup var database: BenchDatabase
     @Option(help: "Lines per page (one page is one ingest transaction).") var pageSize = 1000
+    @Flag(help: "Ingest the --input files at the same time, each a stream of its own.") var concurrent = false
     @OptionGroup var output: OutputOptions
 
     /// One file's measurements.
@@ -55,20 +58,43 @@ struct IngestBench: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime(global)
         let catalog = try runtime.catalog()
-        let phases = try await database.withHub(runtime) { hub in
-            var phases: [Phase] = []
+        let (phases, together) = try await database.withHub(runtime) { hub in
             // Streams named per run: a database given with --database-url reads each file again,
             // whatever cursors earlier runs left there.
             let run = Int(Date().timeIntervalSince1970)
-            for (number, file) in input.enumerated() {
-                phases.append(try await measure(file, stream: "bench-\(run)-\(number + 1)", hub: hub, catalog: catalog, runtime: runtime))
-                if !output.json { print(Self.line(phases.last!)) }
+            let streams = input.enumerated().map { (file: $1, stream: "bench-\(run)-\($0 + 1)") }
+            guard concurrent else {
+                var phases: [Phase] = []
+                for (file, stream) in streams {
+                    phases.append(try await measure(file, stream: stream, hub: hub, catalog: catalog, runtime: runtime))
+                    if !output.json { print(Self.line(phases.last!)) }
+                }
+                return (phases, Together?.none)
             }
-            return phases
+            let before = ResourceUsage.now()
+            let started = ContinuousClock.now
+            let phases = try await withThrowingTaskGroup(of: (Int, Phase).self) { group in
+                for (number, (file, stream)) in streams.enumerated() {
+                    group.addTask { (number, try await measure(file, stream: stream, hub: hub, catalog: catalog, runtime: runtime)) }
+                }
+                return try await group.reduce(into: [Phase?](repeating: nil, count: streams.count)) { $0[$1.0] = $1.1 }.compactMap { $0 }
+            }
+            let wall = (ContinuousClock.now - started).seconds
+            let records = phases.reduce(0) { $0 + $1.records }
+            let together = Together(
+                streams: phases.count, records: records, wallSeconds: wall, cpuSeconds: ResourceUsage.now().cpuSeconds - before.cpuSeconds,
+                recordsPerSecond: Double(records) / wall)
+            if !output.json {
+                for phase in phases { print(Self.line(phase)) }
+                print(
+                    "\(together.streams) streams at once: \(records) records in \(String(format: "%.2f", wall)) s = "
+                        + "\(Int(together.recordsPerSecond.rounded())) records/s; CPU \(String(format: "%.2f", together.cpuSeconds)) s")
+            }
+            return (phases, together)
         }
         let peak = ResourceUsage.now().peakResidentMiB
         if output.json {
-            try printJSON(Report(phases: phases, peakResidentMiB: peak, pageSize: pageSize))
+            try printJSON(Report(phases: phases, together: together, peakResidentMiB: peak, pageSize: pageSize))
         } else {
             print("peak RSS \(String(format: "%.1f", peak)) MiB (this process; PostgreSQL's own memory is not counted)")
         }
@@ -76,8 +102,20 @@ struct IngestBench: AsyncParsableCommand {
 
     struct Report: Codable {
         var phases: [Phase]
+        /// With --concurrent: the streams taken together.
+        var together: Together?
         var peakResidentMiB: Double
         var pageSize: Int
+    }
+
+    /// Streams ingested at the same time, taken together (with --concurrent). A phase's own CPU
+    /// seconds are the whole process's over its time, so with several at once they overlap.
+    struct Together: Codable {
+        var streams: Int
+        var records: Int
+        var wallSeconds: Double
+        var cpuSeconds: Double
+        var recordsPerSecond: Double
     }
 
     private func measure(_ file: String, stream: String, hub: Hub, catalog: MappingCatalog, runtime: Runtime) async throws -> Phase {

@@ -101,6 +101,29 @@ import Testing
         #expect((report?["peakResidentMiB"] as? Double ?? 0) > 0)
     }
 
+    /// `bench ingest --concurrent` runs its files as streams at the same time: each is reported, and
+    /// so are they together; every record is in once, and the audit chain holds.
+    @Test func benchIngestRunsStreamsAtOnce() async throws {
+        let files = try (0..<3).map { part in
+            try Self.write((1...8).map { Self.line(part * 100 + $0) }, name: "export-\(part).jsonl").appendingPathComponent("export-\(part).jsonl").path
+        }
+        let location = try await TestDatabase.makeFreshDatabase()
+        let output = try await CommandLineRunner().run(
+            ["bench", "ingest", "--concurrent", "--page-size", "3", "--database-url", location.url, "--json"] + files.flatMap { ["--input", $0] })
+        #expect(output.status == 0, "\(output.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
+        let phases = report?["phases"] as? [[String: Any]] ?? []
+        #expect(phases.map { $0["input"] as? String } == files)
+        #expect(phases.allSatisfy { $0["inserted"] as? Int == 8 })
+        let together = report?["together"] as? [String: Any]
+        #expect(together?["streams"] as? Int == 3 && together?["records"] as? Int == 24)
+        #expect((together?["recordsPerSecond"] as? Double ?? 0) > 0)
+        let (reports, firstBad) = try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in
+            (try await hub.inspection.stats().entities["exchange_report"], try await hub.audit.verify().firstBad)
+        }
+        #expect(reports == 24 && firstBad == nil)
+    }
+
     /// `bench console` fills an empty database and times every page it names: each answers 200 with
     /// a body, and the report says how long each took.
     @Test func benchConsoleTimesEveryPage() async throws {

@@ -107,7 +107,8 @@ struct IngestPlan {
     /// Plans one record; `encoded` is its `Encoded`, when made already.
     mutating func apply(_ record: CanonicalRecord, rawPayloadID: Int64, encoded: Encoded? = nil) {
         let key = Self.key(record.source, record.externalID)
-        let (json, hash) = { e in (e.json, e.hash) }(encoded ?? Encoded(record))
+        let encoded = encoded ?? Encoded(record)
+        let (json, hash) = (encoded.json, encoded.hash)
         guard let current = states[key] else {
             let id = Self.entityID(record)
             newXrefs.append((record.source, record.externalID, record.kind, id))

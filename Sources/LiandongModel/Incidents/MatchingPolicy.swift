@@ -231,10 +231,11 @@ public struct MatchingPolicy: Sendable, Hashable {
     /// A text's character bigrams as sorted, unique numbers, since a report is compared with hundreds
     /// of others and sets of two-character strings cost an allocation and a string hash each. A
     /// character of one Unicode scalar is its scalar value, so two such characters make a bigram
-    /// exactly (the scalars side by side, top bit set); a character of several scalars is its composed form's scalar (e + ◌́ is é, as the
-    /// two compare equal), and where that is still several (an emoji sequence) a 40-bit FNV-1a hash of its UTF-8, and a bigram with
-    /// one is a hash of the two (bit 62 set): two different texts could then share a number, at odds
-    /// of about one in 2^40 per pair. A one-character text is its character's number, below both kinds.
+    /// exactly (the scalars side by side, top bit set). A character of several scalars is its
+    /// composed form's scalar (e + ◌́ is é, as the two compare equal), and where that is still several
+    /// (an emoji sequence) a 40-bit FNV-1a hash of its UTF-8; a bigram with one is a hash of the two
+    /// (bit 62 set), so two different texts could share a number, at odds of about one in 2^40 per
+    /// pair. A one-character text is its character's number, below both kinds.
     struct Bigrams: Sendable, Hashable {
         let codes: [UInt64]
 

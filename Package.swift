@@ -42,6 +42,7 @@ let package = Package(
         ),
         // libxml2's XML Schema validator (CAP 1.2 documents against the OASIS schema).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         // Documents (JSON/XML/CSV), encodings, schemas and the YAML mapping language.
         .target(
             name: "LiandongMapping",
@@ -141,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "liandong",
             dependencies: [
-                "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "LiandongAdapterKit",
+                "LiandongSync", "LiandongConfiguration", "LiandongSimulator", "LiandongServer", "LiandongAdapterKit", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

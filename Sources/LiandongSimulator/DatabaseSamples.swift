@@ -22,8 +22,7 @@ public enum DatabaseSamples {
     @discardableResult
     public static func load(_ definition: AdapterDefinition, into connection: PostgresConnection.Configuration, logger: Logger) async throws -> [String: Int] {
         var written: [String: Int] = [:]
-        let conn = try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
-        do {
+        try await withConnection(connection, logger: logger) { conn in
             for stream in definition.streams {
                 let name = stream.path ?? stream.name
                 let table = try quoted(name)
@@ -56,11 +55,7 @@ public enum DatabaseSamples {
                                 received_at timestamptz NOT NULL DEFAULT now()\(receipt))
                             """), logger: logger)
             }
-        } catch {
-            try? await conn.close()
-            throw error
         }
-        try await conn.close()
         return written
     }
 
@@ -80,8 +75,7 @@ public enum DatabaseSamples {
         var binds = PostgresBindings()
         binds.append(time)
         binds.append(id)
-        let conn = try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
-        do {
+        try await withConnection(connection, logger: logger) { conn in
             try await conn.query(
                 PostgresQuery(
                     unsafeSQL: """
@@ -90,6 +84,16 @@ public enum DatabaseSamples {
                             $1::text, r.\(timeColumn) - interval '1 second', $2::text, NULL))::json)).*
                         FROM \(table) r WHERE r.\(timeColumn) IS NOT NULL ORDER BY r.\(timeColumn), r.\(idColumn) LIMIT 1
                         """, binds: binds), logger: logger)
+        }
+    }
+
+    /// Runs `body` on a connection of its own, closed afterwards however `body` ends.
+    private static func withConnection(
+        _ configuration: PostgresConnection.Configuration, logger: Logger, _ body: (PostgresConnection) async throws -> Void
+    ) async throws {
+        let conn = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            try await body(conn)
         } catch {
             try? await conn.close()
             throw error

@@ -22,15 +22,15 @@ struct IngestBench: AsyncParsableCommand {
         discussion: """
             Give --input several times to measure phases on one database: an initial load, then changed \
             versions, then the initial file again (a re-poll of identical pages). With --concurrent the files \
-            are instead streams ingested at the same time, as a deployment runs several sources, and the \
-            report adds their combined records/s. Without --database-url the run gets a fresh embedded \
+            are instead ingested at the same time, each as a source of its own (exchange-1, exchange-2, …), as a \
+            deployment runs several agencies' systems, and the report adds their combined records/s. Without --database-url the run gets a fresh embedded \
             PostgreSQL of its own, removed afterwards.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "A JSON-lines file; repeat for phases run one after the other.") var input: [String]
     @OptionGroup var database: BenchDatabase
     @Option(help: "Lines per page (one page is one ingest transaction).") var pageSize = 1000
-    @Flag(help: "Ingest the --input files at the same time, each a stream of its own.") var concurrent = false
+    @Flag(help: "Ingest the --input files at the same time, each a source of its own.") var concurrent = false
     @OptionGroup var output: OutputOptions
 
     /// One file's measurements.
@@ -75,7 +75,8 @@ struct IngestBench: AsyncParsableCommand {
             let started = ContinuousClock.now
             let phases = try await withThrowingTaskGroup(of: (Int, Phase).self) { group in
                 for (number, (file, stream)) in streams.enumerated() {
-                    group.addTask { (number, try await measure(file, stream: stream, hub: hub, catalog: catalog, runtime: runtime)) }
+                    let source = SourceSystemID("exchange-\(number + 1)")
+                    group.addTask { (number, try await measure(file, stream: stream, as: source, hub: hub, catalog: catalog, runtime: runtime)) }
                 }
                 return try await group.reduce(into: [Phase?](repeating: nil, count: streams.count)) { $0[$1.0] = $1.1 }.compactMap { $0 }
             }
@@ -118,12 +119,21 @@ struct IngestBench: AsyncParsableCommand {
         var recordsPerSecond: Double
     }
 
-    private func measure(_ file: String, stream: String, hub: Hub, catalog: MappingCatalog, runtime: Runtime) async throws -> Phase {
+    /// Ingests `file` through the exchange source, or through a copy of it named `source` (its own
+    /// records, which the hub writes beside other sources' until identity).
+    private func measure(
+        _ file: String, stream: String, as source: SourceSystemID? = nil, hub: Hub, catalog: MappingCatalog, runtime: Runtime
+    ) async throws -> Phase {
         // Counted here, outside the timed run: pages stored before are skipped unread by the engine.
         let records = try Self.lineCount(of: file)
         let clock = StageClock()
-        let adapter = FolderSource(
-            definition: try runtime.adapters().definition("exchange"), location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
+        var definition = try runtime.adapters().definition("exchange")
+        var catalog = catalog
+        if let source {
+            definition.system = source
+            for stream in definition.streams { catalog.mappings[stream.mapping]?.spec.source = source.rawValue }
+        }
+        let adapter = FolderSource(definition: definition, location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger, maxPages: .max, clock: clock)
         let before = ResourceUsage.now()
         let started = ContinuousClock.now

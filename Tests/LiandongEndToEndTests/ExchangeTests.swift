@@ -122,6 +122,9 @@ import Testing
             (try await hub.inspection.stats().entities["exchange_report"], try await hub.audit.verify().firstBad)
         }
         #expect(reports == 24 && firstBad == nil)
+        let sources = try await OutsideSQL(location).integer(
+            "SELECT count(DISTINCT source_system) FROM exchange_report WHERE source_system IN ('exchange-1', 'exchange-2', 'exchange-3')")
+        #expect(sources == 3, "each file is a source of its own")
     }
 
     /// `bench console` fills an empty database and times every page it names: each answers 200 with

@@ -213,6 +213,95 @@ enum WorkOrders {
         }
     }
 
+    /// A page writes its own source's records before it queues for the audit head, so that pages of
+    /// other sources run beside it until identity; before, it queued first and wrote nothing meanwhile.
+    @Test(.timeLimit(.minutes(1))) func aPageWritesItsRecordsBeforeItQueuesForTheAuditHead() async throws {
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
+            let ingest = try await Self.whileTheAuditHeadIsHeld(by: hub, waiters: 1) {
+                [Task { try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])])) }]
+            } whileWaiting: {
+                let writing = try await Self.integer(
+                    hub,
+                    """
+                    SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                    WHERE a.wait_event_type = 'Lock' AND l.granted AND l.mode = 'RowExclusiveLock' AND l.relation = 'work_order'::regclass
+                    """)
+                #expect(writing == 1, "the waiting page has written its work orders")
+            }
+            #expect(ingest.first?.inserted == 1)
+            #expect(try await hub.audit.verify().firstBad == nil)
+        }
+    }
+
+    /// Two streams of one source take turns for their records (the source's lock): the later page plans
+    /// against what the earlier one wrote, so the newest source time still wins. Without the lock both
+    /// planned against the first version and the page that wrote last won.
+    @Test(.timeLimit(.minutes(1))) func twoStreamsOfOneSourceTakeTurnsForTheirRecords() async throws {
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
+            _ = try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])]))
+            let newer = WorkOrders.mapping.batch(
+                [WorkOrders.page([WorkOrders.item(1, status: "办结", updated: "2026-11-18 10:00:00")])], stream: "a")
+            let older = WorkOrders.mapping.batch(
+                [WorkOrders.page([WorkOrders.item(1, status: "办理", updated: "2026-11-18 09:00:00")])], stream: "b")
+            _ = try await Self.whileTheAuditHeadIsHeld(by: hub, waiters: 2) {
+                // The newer page first, queued at the head; then the older one, queued behind it.
+                var tasks = [Task { try await hub.ingest(newer) }]
+                try await Self.waitForLockWaiters(1, in: hub)
+                tasks.append(Task { try await hub.ingest(older) })
+                return tasks
+            }
+            let newest = newer.payloads[0].records[0].fields["status"]?.stringValue
+            var stored: [(String, Int)] = []
+            for try await row in try await hub.rows("SELECT data ->> 'status', version FROM work_order", logger: hub.logger).decode((String, Int).self) {
+                stored.append(row)
+            }
+            #expect(stored.map(\.0) == [newest].compactMap { $0 })
+            #expect(stored.map(\.1) == [2])
+            // Every value that lost is kept: the first version's, replaced by the newer page; the older page's.
+            var alternates: [String] = []
+            for try await value in try await hub.rows(
+                "SELECT (value #>> '{}') || ' ' || reason FROM alternate_value WHERE field = 'status' ORDER BY id", logger: hub.logger
+            ).decode(String.self) {
+                alternates.append(value)
+            }
+            #expect(alternates == ["registered replaced", "in_progress older"])
+            #expect(try await hub.audit.verify().firstBad == nil)
+        }
+    }
+
+    /// Holds the audit head in a transaction of its own while `start` starts ingests, until `waiters`
+    /// statements of the database wait for a lock; runs `whileWaiting` then, lets go, and returns what
+    /// the ingests returned.
+    static func whileTheAuditHeadIsHeld(
+        by hub: Hub, waiters: Int, _ start: @Sendable () async throws -> [Task<IngestSummary, any Error>],
+        whileWaiting: @Sendable () async throws -> Void = {}
+    ) async throws -> [IngestSummary] {
+        let tasks = try await hub.withTransaction { holder in
+            try await holder.guardedQuery("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE", logger: hub.logger)
+            let tasks = try await start()
+            try await waitForLockWaiters(waiters, in: hub)
+            try await whileWaiting()
+            return tasks
+        }
+        var summaries: [IngestSummary] = []
+        for task in tasks { summaries.append(try await task.value) }
+        return summaries
+    }
+
+    /// Waits until `count` statements of the hub's database wait for a lock.
+    static func waitForLockWaiters(_ count: Int, in hub: Hub) async throws {
+        while try await integer(hub, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            < count
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    static func integer(_ hub: Hub, _ sql: String) async throws -> Int {
+        for try await value in try await hub.rows(PostgresQuery(unsafeSQL: sql), logger: hub.logger).decode(Int.self) { return value }
+        return 0
+    }
+
     @Test func auditEntriesRefuseUpdateAndDelete() async throws {
         let location = try await TestDatabase.makeFreshDatabase()
         try await Hub.withHub(at: location, policies: .none, logger: TestDatabase.logger) { hub in

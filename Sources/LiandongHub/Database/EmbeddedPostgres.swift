@@ -108,7 +108,11 @@ public struct EmbeddedPostgres: Sendable {
             try? fm.removeItem(at: pidFile)
             try? fm.removeItem(at: socketDirectory.appendingPathComponent(".s.PGSQL.\(port).lock"))
         }
-        let options = "-c listen_addresses='' -k \(socketDirectory.path) -p \(port) -c unix_socket_permissions=0777"
+        // A migration takes a lock on every table and index it makes, all in one transaction; several
+        // databases migrated at once (a test run makes one per test) outran the stock 64 per connection
+        // ("out of shared memory"). 256 costs a few MB of shared memory.
+        let options =
+            "-c listen_addresses='' -k \(socketDirectory.path) -p \(port) -c unix_socket_permissions=0777 -c max_locks_per_transaction=256"
         let log = clusterDirectory.deletingLastPathComponent().appendingPathComponent("postgres.log")
         if !fm.fileExists(atPath: log.path) { _ = fm.createFile(atPath: log.path, contents: nil) }
         try chownToServer(log)

@@ -7,19 +7,27 @@ import PostgresNIO
 extension Hub {
     /// Stores one batch in ONE transaction: raw payloads (identical bytes are a no-op), xref, entity
     /// versions, alternate values, links, mapping failures, audit entries and the stream cursor.
-    /// A crash at any point leaves either all of it or none of it.
+    /// A crash at any point leaves either all of it or none of it. What concerns only the batch's own
+    /// source is written before the audit head is locked, so that other sources' batches run beside it
+    /// until identity (`IngestTransaction.lockRecords`).
     public func ingest(_ batch: IngestBatch) async throws -> IngestSummary {
+        var sources: Set<SourceSystemID> = [batch.source]
         for payload in batch.payloads {
-            for record in payload.records { try checkKind(record.kind) }
+            for record in payload.records {
+                try checkKind(record.kind)
+                sources.insert(record.source)
+            }
         }
-        let summary = try await withIngestTransaction { tx, head in
+        let summary = try await withRecordTransaction(writing: .sources(sources)) { tx in
             var summary = IngestSummary()
             let stored = try await tx.insertPayloads(batch)
             summary.newPayloads = stored.count
             summary.duplicatePayloads = batch.payloads.count - stored.count
             let failures = tx.insertFailures(of: stored, source: batch.source, stream: batch.stream)
+            let written = try await tx.write(stored.flatMap { payload, id in payload.records.map { ($0, id) } })
+            let head = try await tx.lockAuditHead()
             var changes = ChangeSet(after: head)
-            let (planned, decided) = try await tx.apply(stored.flatMap { payload, id in payload.records.map { ($0, id) } }, to: &changes)
+            let (planned, decided) = try await tx.resolve(written, to: &changes)
             summary.add(planned)
             changes += try await failures.drafts()
             summary.failures = stored.reduce(0) { $0 + $1.payload.failures.count }
@@ -37,7 +45,7 @@ extension Hub {
     /// incidents and audit, in one transaction, in the order given.
     public func reingest(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> IngestSummary {
         for (record, _) in records { try checkKind(record.kind) }
-        return try await withIngestTransaction { tx, head in
+        return try await withIngestTransaction(writing: .all) { tx, head in
             var changes = ChangeSet(after: head)
             let (summary, _) = try await tx.apply(records, to: &changes)
             tx.append(changes.entries(after: head))
@@ -45,19 +53,30 @@ extension Hub {
         }
     }
 
-    /// Runs `body` in one transaction with the audit chain head locked, and waits for the statements
-    /// it sent without waiting (`PendingStatements`) before `COMMIT`. When the body fails after one of
-    /// those statements failed, that first failure is thrown: what came after it only failed because
-    /// the transaction had aborted.
+    /// Runs `body` in one transaction with the records of `writing` locked and then the audit chain
+    /// head (see `withRecordTransaction`).
     func withIngestTransaction<Result>(
-        isolation: isolated (any Actor)? = #isolation,
+        isolation: isolated (any Actor)? = #isolation, writing: RecordWrites = .none,
         _ body: (IngestTransaction, _ head: (seq: Int64, hash: [UInt8])) async throws -> sending Result
+    ) async throws -> sending Result {
+        try await withRecordTransaction(writing: writing) { tx in try await body(tx, try await tx.lockAuditHead()) }
+    }
+
+    /// Runs `body` in one transaction with the records of `writing` locked; the body locks the audit
+    /// head (`IngestTransaction.lockAuditHead`) before it changes anything beyond those records. Waits
+    /// for the statements the body sent without waiting (`PendingStatements`) before `COMMIT`. When the
+    /// body fails after one of those statements failed, that first failure is thrown: what came after
+    /// it only failed because the transaction had aborted.
+    func withRecordTransaction<Result>(
+        isolation: isolated (any Actor)? = #isolation, writing: RecordWrites,
+        _ body: (IngestTransaction) async throws -> sending Result
     ) async throws -> sending Result {
         try await withTransaction { conn in
             let tx = IngestTransaction(conn: conn, policies: policies, kinds: kinds, logger: logger, clock: clock)
             let value: Result
             do {
-                value = try await body(tx, try await tx.lockAuditHead())
+                try await tx.lockRecords(writing)
+                value = try await body(tx)
             } catch {
                 try await tx.pending.settle()
                 throw error

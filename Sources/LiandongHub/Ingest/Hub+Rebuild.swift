@@ -32,7 +32,7 @@ extension Hub {
     /// incidents, candidates, conflicts) in one transaction, and audits the start of a rebuild. Raw
     /// payloads, mapping failures, admin decisions, cursors and the audit trail stay.
     public func clearDerivedState(reason: String) async throws {
-        try await withIngestTransaction { tx, head in
+        try await withIngestTransaction(writing: .all) { tx, head in
             let tables = ["incident_alternate", "link_candidate", "conflict", "incident_report", "incident", "alternate_value", "entity_link"]
                 + kinds.all.map(\.rawValue) + ["xref"]
             for table in tables {

@@ -32,29 +32,74 @@ struct IngestTransaction {
         throw HubError(.migration, "audit_head row is missing: run 'liandong migrate'")
     }
 
+    /// Locks, for the rest of the transaction, the records it is about to write, before the audit head
+    /// (always in that order, so two transactions never wait for each other in a circle). A source's
+    /// records are its own: no other source's records share their entities, so pages of two sources plan
+    /// and write them side by side and queue only at the audit head, where identity and everything that
+    /// reads across sources begin. Two streams of one source take turns here.
+    func lockRecords(_ writes: RecordWrites) async throws {
+        switch writes {
+        case .none:
+            return
+        case .sources(let sources):
+            try await conn.guardedQuery("SELECT pg_advisory_xact_lock_shared(\(Self.recordLockClass), 0)", logger: logger)
+            try await conn.guardedQuery(
+                """
+                SELECT pg_advisory_xact_lock(\(Self.sourceLockClass), hashtext(s))
+                FROM UNNEST(\(sources.map(\.rawValue).sorted())::text[]) AS s ORDER BY s
+                """, logger: logger)
+        case .all:
+            try await conn.guardedQuery("SELECT pg_advisory_xact_lock(\(Self.recordLockClass), 0)", logger: logger)
+        }
+    }
+
+    /// The advisory lock classes of `lockRecords`: every source's records (shared by each writer of some
+    /// sources, exclusive for a rebuild), and one source's (by the hash of its name).
+    static let recordLockClass: Int32 = 0x4C44_0001
+    static let sourceLockClass: Int32 = 0x4C44_0002
+
+    /// Records planned and written to their own tables (entities, alternates, links) under their
+    /// sources' lock, with what identity needs next; `resolving` is the time planning took.
+    struct WrittenRecords {
+        var plan: IngestPlan
+        var links: [AuditDraft]
+        var resolving: Duration
+    }
+
     /// Plans and writes records (entities, alternates, links), resolves their incidents, stores the
     /// warnings readings raise, adds the changes made to `changes`, and returns the counts and the
-    /// incidents written.
+    /// incidents written. The audit head is held already.
     func apply(
         _ records: [(record: CanonicalRecord, rawPayloadID: Int64)], to changes: inout ChangeSet
     ) async throws -> (IngestSummary, DecidedIncidents) {
+        try await resolve(try await write(records), to: &changes)
+    }
+
+    /// The first half of `apply`, which needs only the records' sources locked: loads their states,
+    /// plans them and sends their writes.
+    func write(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> WrittenRecords {
         let planning = ContinuousClock.now
         var plan = IngestPlan(
             states: try await loadStates(for: records.map(\.record)), reports: kinds.reports, readings: policies.thresholds.readingKinds)
         let encoded = records.map(\.record).concurrentMap(IngestPlan.Encoded.init)
         for ((record, id), encoded) in zip(records, encoded) { plan.apply(record, rawPayloadID: id, encoded: encoded) }
-        var resolving = ContinuousClock.now - planning
+        let resolving = ContinuousClock.now - planning
         write(plan)
+        return WrittenRecords(plan: plan, links: try await insertLinks(plan.links), resolving: resolving)
+    }
+
+    /// The second half of `apply`, under the audit head: adds the written records' changes to
+    /// `changes`, resolves their incidents and stores the warnings their readings raise.
+    func resolve(_ written: WrittenRecords, to changes: inout ChangeSet) async throws -> (IngestSummary, DecidedIncidents) {
+        let plan = written.plan
         changes += plan.changes
-        let links = try await insertLinks(plan.links)
-        changes += links
+        changes += written.links
         var summary = plan.summary
-        summary.linked = links.count
+        summary.linked = written.links.count
         let incidents = ContinuousClock.now
         let resolver = IncidentResolver(pending: pending, policy: policies.incident, reports: kinds.reports, stored: plan.storedReports)
         changes += try await resolver.resolve(plan.touchedReports)
-        resolving += ContinuousClock.now - incidents
-        clock?.move(resolving, from: .write, to: .resolve)
+        clock?.move(written.resolving + (ContinuousClock.now - incidents), from: .write, to: .resolve)
         // Warnings the readings raise are stored in the same transaction, as records of their own.
         let warnings = try await thresholdWarnings(for: plan.currentReadings)
         if !warnings.isEmpty {

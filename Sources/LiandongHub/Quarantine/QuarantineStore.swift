@@ -123,7 +123,7 @@ extension QuarantineStore {
     ) async throws -> ReplayOutcome {
         let view = try await failure(id)
         for record in records { try hub.checkKind(record.kind) }
-        return try await hub.withIngestTransaction { tx, head in
+        return try await hub.withIngestTransaction(writing: .sources(Set(records.map(\.source)))) { tx, head in
             let conn = tx.conn
             // Checked under the row lock: two replays of one failure cannot both apply it.
             let rows = try await conn.guardedQuery("SELECT status FROM mapping_failure WHERE id = \(id) FOR UPDATE", logger: logger)

@@ -22,6 +22,29 @@ enum WorkOrders {
     static func page(_ items: [String]) -> String { #"{"code":0,"data":{"hasMore":false,"items":[\#(items.joined(separator: ","))]}}"# }
 }
 
+/// The hub's two kinds of id: a record's, derived so that a rebuild gives it again, and a new
+/// incident's, ordered by time so that its index entries go to the right-hand end.
+@Suite struct IdentifierTests {
+    @Test func aRecordsIdIsDerivedFromKindSourceAndExternalID() {
+        let record = CanonicalRecord(
+            source: "hotline-12345", kind: .workOrder, externalID: "GD1", sourceTime: Date(), fields: [:],
+            mapping: MappingRef(name: "hotline-12345/work-order", version: 1))
+        // sha256("work_order␟hotline-12345␟GD1"), first 16 bytes, version 5 and variant bits set.
+        #expect(IngestPlan.entityID(record).lowercasedText == "58e2b1e2-913a-5265-a4fb-4910f48f09c5")
+    }
+
+    @Test func newIncidentIdsSortByTheTimeTheyWereMade() {
+        let start = Date(timeIntervalSince1970: 1_796_000_000)
+        let times = [0, 0.01, 0.02, 1, 3600, 86_400 * 365].map { start.addingTimeInterval($0) }
+        let ids = times.map { UUID.timeOrdered(at: $0).lowercasedText }
+        #expect(ids == ids.sorted())
+        #expect(ids.allSatisfy { Array($0)[14] == "7" && "89ab".contains(Array($0)[19]) }, "\(ids)")
+        // The first 48 bits are the milliseconds since 1970.
+        #expect(ids[0].prefix(13) == String(format: "%08x-%04x", 1_796_000_000_000 >> 16, 1_796_000_000_000 & 0xFFFF))
+        #expect(Set((0..<100).map { _ in UUID.timeOrdered(at: start) }).count == 100, "the rest is random")
+    }
+}
+
 @Suite(.tags(.database), .runsWithDatabase, .serialized) struct IngestTests {
     @Test func identicalBytesAreANoOp() async throws {
         try await TestDatabase.withFreshHub(policies: .none) { hub in

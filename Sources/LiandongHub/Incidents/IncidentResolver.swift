@@ -100,7 +100,7 @@ struct IncidentResolver {
             let counts = Dictionary(grouping: members.compactMap { m in m.incident.map { ($0, m.incidentNo ?? .max) } }, by: { $0.0 })
             let kept = counts.filter { !taken.contains($0.key) }
                 .max { l, r in l.value.count != r.value.count ? l.value.count < r.value.count : l.value[0].1 > r.value[0].1 }?.key
-            let incident = kept ?? UUID()
+            let incident = kept ?? UUID.timeOrdered()
             if kept == nil { created.append(incident) }
             taken.insert(incident)
             for member in members where member.incident != incident {

@@ -263,8 +263,3 @@ extension IncidentStore {
         throw HubError(.notFound, "no open link candidate \(id)")
     }
 }
-
-extension UUID {
-    /// The id as the hub writes it: lower case.
-    var lowercasedText: String { uuidString.lowercased() }
-}

@@ -85,11 +85,8 @@ struct IngestPlan {
     /// An entity's id, derived from its kind, source and external id, so that a rebuild gives every
     /// entity the id it had and the audit trail keeps following it.
     static func entityID(_ record: CanonicalRecord) -> UUID {
-        var bytes = Array(SHA256.hash(data: Data("\(record.kind.rawValue)\u{1F}\(record.source.rawValue)\u{1F}\(record.externalID)".utf8)).prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 style: name-based
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        let hash = SHA256.hash(data: Data("\(record.kind.rawValue)\u{1F}\(record.source.rawValue)\u{1F}\(record.externalID)".utf8))
+        return UUID(Array(hash.prefix(16)), version: 5)  // version 5 style: name-based
     }
 
     /// A record's fields as canonical JSON and their content hash: each record's own, so a batch's

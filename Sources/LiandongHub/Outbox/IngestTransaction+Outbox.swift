@@ -88,7 +88,7 @@ extension IngestTransaction {
                         \(rows.map(\.error))::text[])
                  AS t(target, kind, id, version, key, av, payload, status, error)
             ORDER BY t.kind, t.id, t.version
-            ON CONFLICT (idempotency_key) DO NOTHING
+            ON CONFLICT (target, entity_id, entity_version) DO NOTHING
             RETURNING target)
             SELECT pg_notify(\(Hub.outboxChannel), target) FROM (SELECT DISTINCT target FROM inserted ORDER BY target) AS t
             """)

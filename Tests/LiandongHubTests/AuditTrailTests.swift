@@ -23,6 +23,35 @@ import Testing
         #expect(AuditChain.body(seq: 7, at: at, draft: written) == AuditChain.body(seq: 7, at: at, draft: plain))
     }
 
+    /// A body written before the chain head is known, then numbered and timed, is the canonical JSON
+    /// of all its members, whichever side of "at" and "seq" its keys sort to (or none on one side).
+    @Test func aBodyPreparedBeforeTheHeadIsNumberedToTheSameBytes() {
+        let at = Date(timeIntervalSince1970: 1_790_000_001.234)
+        let drafts = [
+            AuditDraft(action: .insert, entityKind: "exchange_report", entityID: "x", content: ["after": .object(["a": .number(1)]), "zz": .null]),
+            AuditDraft(action: .link, entityKind: "incident", entityID: "y", content: [:]),
+            AuditDraft(action: .link, entityKind: "incident", entityID: "y", content: ["aa": .string("前"), "s": .bool(true), "sf": .number(2)]),
+            AuditDraft(
+                action: .insert, entityKind: "k", entityID: "z", content: ["after": .object(["t": .string("\"\n")]), "source": .string("s")],
+                written: ["after": FieldValue.object(["t": .string("\"\n")]).canonicalJSONBytes]),
+        ]
+        for (n, draft) in drafts.enumerated() {
+            var members = draft.content
+            members["seq"] = .number(Double(1_000_000 + n))
+            members["at"] = .string(at.canonicalText)
+            members["action"] = .string(draft.action.rawValue)
+            members["entity_kind"] = .string(draft.entityKind)
+            members["entity_id"] = .string(draft.entityID)
+            let expected = FieldValue.object(members).canonicalJSON
+            #expect(AuditChain.UnnumberedBody(draft).numbered(Int64(1_000_000 + n), at: at) == expected)
+        }
+        var changes = ChangeSet()
+        for draft in drafts { changes.append(draft) }
+        changes.prepareBodies()
+        let head: (seq: Int64, hash: [UInt8]) = (41, AuditChain.genesis)
+        #expect(AuditChain.chain(changes.drafts, after: head, at: at) == AuditChain.chain(drafts, after: head, at: at))
+    }
+
     /// A transaction's changes keep the order they were made in, and say which entities each left
     /// at a new version, once each: what the outbox owes follows from them, not from audit actions.
     @Test func aChangeSetKeepsOrderAndNewVersionsOnce() {

@@ -11,6 +11,9 @@ struct AuditDraft: Sendable {
     /// Members of `content` already written as canonical JSON (a record's fields, written for its row
     /// and content hash): the body takes these bytes instead of writing the value again.
     var written: [String: [UInt8]] = [:]
+    /// Its body but for number and time, when written before the chain head was known
+    /// (`ChangeSet.prepareBodies`).
+    var prepared: AuditChain.UnnumberedBody?
 
     /// A change to an entity by a mapped record; `afterJSON`, when given, is `after` as canonical JSON.
     static func entity(
@@ -47,15 +50,45 @@ public enum AuditChain {
 
     /// The body of an entry: its content plus number, time, action and subject, as canonical JSON.
     static func body(seq: Int64, at: Date, draft: AuditDraft) -> String {
-        var content = draft.content
-        content["seq"] = .number(Double(seq))
-        content["at"] = .string(at.canonicalText)
-        content["action"] = .string(draft.action.rawValue)
-        content["entity_kind"] = .string(draft.entityKind)
-        content["entity_id"] = .string(draft.entityID)
-        guard !draft.written.isEmpty else { return FieldValue.object(content).canonicalJSON }
-        let members = content.filter { draft.written[$0.key] == nil }.mapValues(\.canonicalJSONBytes).merging(draft.written) { $1 }
-        return String(decoding: FieldValue.canonicalJSONBytes(ofWrittenMembers: members), as: UTF8.self)
+        UnnumberedBody(draft).numbered(seq, at: at)
+    }
+
+    /// An entry's body with every member written but its number and time: so that it can be written
+    /// before the chain head is known (`ChangeSet.prepareBodies`), and numbered and timed once it is.
+    struct UnnumberedBody: Sendable {
+        /// The members that sort before "at", between "at" and "seq", and after "seq", each as
+        /// canonical JSON members (`"key":value` joined by commas) without braces.
+        var groups: [[UInt8]]
+
+        init(_ draft: AuditDraft) {
+            var content = draft.content
+            content["action"] = .string(draft.action.rawValue)
+            content["entity_kind"] = .string(draft.entityKind)
+            content["entity_id"] = .string(draft.entityID)
+            content["at"] = nil
+            content["seq"] = nil
+            let members = content.filter { draft.written[$0.key] == nil }.mapValues(\.canonicalJSONBytes)
+                .merging(draft.written.filter { $0.key != "at" && $0.key != "seq" }) { $1 }
+            func precedes(_ key: String, _ other: String) -> Bool { key.utf8.lexicographicallyPrecedes(other.utf8) }
+            groups = [
+                members.filter { precedes($0.key, "at") },
+                members.filter { !precedes($0.key, "at") && precedes($0.key, "seq") },
+                members.filter { !precedes($0.key, "seq") },
+            ].map { Array(FieldValue.canonicalJSONBytes(ofWrittenMembers: $0).dropFirst().dropLast()) }
+        }
+
+        /// The body numbered `seq` at `at`: the same bytes as the canonical JSON of all the members.
+        func numbered(_ seq: Int64, at: Date) -> String {
+            let at = Array(#""at":"# .utf8) + FieldValue.string(at.canonicalText).canonicalJSONBytes
+            let members = [groups[0], at, groups[1], Array(#""seq":\#(seq)"#.utf8), groups[2]].filter { !$0.isEmpty }
+            return String(decoding: [UInt8(ascii: "{")] + members.joined(separator: [UInt8(ascii: ",")]) + [UInt8(ascii: "}")], as: UTF8.self)
+        }
+    }
+
+    /// An entry's time as its body carries it: to the millisecond. The column keeps microseconds, so a
+    /// time not on a whole millisecond could read back rounding the other way and look tampered with.
+    static func entryTime(_ time: Date) -> Date {
+        Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     /// The hash of an entry given the previous one.
@@ -68,11 +101,11 @@ public enum AuditChain {
 
     /// Numbers and chains drafts after the head `(seq, hash)`.
     static func chain(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), at: Date) -> [AuditEntry] {
-        // The body carries the time to the millisecond, the column to the microsecond: a time not on a
-        // whole millisecond could read back rounding the other way and look tampered with.
-        let at = Date(timeIntervalSince1970: (at.timeIntervalSince1970 * 1000).rounded() / 1000)
-        // The bodies are independent of one another (written on every core); only the hashes chain.
-        let bodies = Array(drafts.enumerated()).concurrentMap { n, draft in body(seq: head.seq + Int64(n) + 1, at: at, draft: draft) }
+        let at = entryTime(at)
+        // The bodies are independent of one another (written on every core, or before); only the hashes chain.
+        let bodies = Array(drafts.enumerated()).concurrentMap { n, draft in
+            (draft.prepared ?? UnnumberedBody(draft)).numbered(head.seq + Int64(n) + 1, at: at)
+        }
         var previous = head.hash
         return zip(drafts, bodies).enumerated().map { n, entry in
             let (draft, body) = entry

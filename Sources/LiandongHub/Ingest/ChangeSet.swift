@@ -53,6 +53,14 @@ struct ChangeSet: ExpressibleByArrayLiteral {
         self.chain = chain
     }
 
+    /// Writes the drafts' bodies but for their numbers and times, on every core, before the chain head
+    /// is known: while PostgreSQL runs the statements sent before, rather than under the head.
+    mutating func prepareBodies() {
+        precondition(chain == nil, "bodies are prepared before the set is chained")
+        let bodies = drafts.concurrentMap(AuditChain.UnnumberedBody.init)
+        for (index, body) in bodies.enumerated() { drafts[index].prepared = body }
+    }
+
     /// The audit entries of every draft, numbered and chained after `head` (already done as they
     /// came, when the set was begun after it).
     func entries(after head: (seq: Int64, hash: [UInt8])) -> [AuditEntry] {

@@ -76,15 +76,17 @@ struct IngestTransaction {
     }
 
     /// The first half of `apply`, which needs only the records' sources locked: loads their states,
-    /// plans them and sends their writes.
+    /// plans them and sends their writes, then writes the audit bodies of their changes while PostgreSQL
+    /// runs those (`ChangeSet.prepareBodies`).
     func write(_ records: [(record: CanonicalRecord, rawPayloadID: Int64)]) async throws -> WrittenRecords {
         let planning = ContinuousClock.now
         var plan = IngestPlan(
             states: try await loadStates(for: records.map(\.record)), reports: kinds.reports, readings: policies.thresholds.readingKinds)
         let encoded = records.map(\.record).concurrentMap(IngestPlan.Encoded.init)
         for ((record, id), encoded) in zip(records, encoded) { plan.apply(record, rawPayloadID: id, encoded: encoded) }
-        let resolving = ContinuousClock.now - planning
         write(plan)
+        plan.changes.prepareBodies()
+        let resolving = ContinuousClock.now - planning
         return WrittenRecords(plan: plan, links: try await insertLinks(plan.links), resolving: resolving)
     }
 

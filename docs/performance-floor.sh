@@ -84,6 +84,9 @@ pg_dump -s "$URL" | psql -X -q "$(db floor_schema)" >/dev/null
 pg_dump -Fc "$URL" | pg_restore -d "$(db floor_before_update)"
 sql "$(db floor_before_update)" -c "VACUUM ANALYZE"
 "$LIANDONG" bench ingest --database-url "$URL" --input "$DATA/update.jsonl" | head -1
+echo "== the hub right afterwards: stats and audit verify"
+"$LIANDONG" stats --data-dir "$WORK/hub" | grep -v ': 0$'
+"$LIANDONG" audit verify --data-dir "$WORK/hub"
 
 # A leaner schema: the same tables and indexes without what is derived or could be (every generated
 # column, with the indexes and views on them; the incident's provenance; the outbox's copy of the payload).

@@ -21,10 +21,11 @@ struct IngestBench: AsyncParsableCommand {
         abstract: "Ingest JSON-lines files through the exchange source and report throughput per file.",
         discussion: """
             Give --input several times to measure phases on one database: an initial load, then changed \
-            versions, then the initial file again (a re-poll of identical pages). With --concurrent the files \
-            are instead ingested at the same time, each as a source of its own (exchange-1, exchange-2, …), as a \
-            deployment runs several agencies' systems, and the report adds their combined records/s. Without --database-url the run gets a fresh embedded \
-            PostgreSQL of its own, removed afterwards.
+            versions, then the initial file again (a re-poll of identical pages). With --concurrent the \
+            files are instead ingested at the same time, each as a source of its own (exchange-1, \
+            exchange-2, …), as a deployment runs several agencies' systems, and the report adds their \
+            combined records/s. Without --database-url the run gets a fresh embedded PostgreSQL of its \
+            own, removed afterwards.
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "A JSON-lines file; repeat for phases run one after the other.") var input: [String]

@@ -20,7 +20,7 @@ import Testing
             afterJSON: FieldValue.object(fields).canonicalJSONBytes)
         let at = Date(timeIntervalSince1970: 1_790_000_001)
         #expect(!written.written.isEmpty)
-        #expect(AuditChain.body(seq: 7, at: at, draft: written) == AuditChain.body(seq: 7, at: at, draft: plain))
+        #expect(AuditChain.UnnumberedBody(written).numbered(7, at: at) == AuditChain.UnnumberedBody(plain).numbered(7, at: at))
     }
 
     /// A body written before the chain head is known, then numbered and timed, is the canonical JSON

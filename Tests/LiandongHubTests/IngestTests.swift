@@ -292,6 +292,30 @@ enum WorkOrders {
         }
     }
 
+    /// A new incident takes a time-ordered id, and is owed to each receiver once per version: owing the
+    /// same version again (as a retried transaction would) writes no second outbox row (migration 0017
+    /// keys the outbox by receiver, entity and version).
+    @Test func anIncidentVersionIsOwedToEachReceiverOnce() async throws {
+        let catalog = try MappingFixture.repositoryCatalog()
+        // A kitchen fire reported through the exchange: an accident, owed to 119 and 110.
+        let line = #"{"id":"FJ-2026-000001","source_system":"FJ-119-FIRE","category":"F01","severity":2,"status":"reported","#
+            + #""title":"住宅楼厨房起火","address":"福建省福州市鼓楼区五一北路1号","admin_code":"350102","lat":26.08,"lon":119.3,"#
+            + #""reported_at":"2026-01-01T09:00:00+08:00","updated_at":"2026-01-01T09:10:00+08:00","units":[]}"#
+        try await TestDatabase.withFreshHub(policies: catalog.policies) { hub in
+            _ = try await hub.ingest(try catalog.mapping(named: "exchange/report").batch([line]))
+            var incidents: [UUID] = []
+            for try await id in try await hub.rows("SELECT id FROM incident", logger: hub.logger).decode(UUID.self) { incidents.append(id) }
+            #expect(incidents.count == 1)
+            #expect(incidents.allSatisfy { Array($0.lowercasedText)[14] == "7" }, "\(incidents)")
+            let owed = try await Self.integer(hub, "SELECT count(*) FROM outbox WHERE entity_kind = 'incident'")
+            #expect(owed > 0)
+            try await hub.withIngestTransaction { tx, _ in
+                try await tx.enqueueDeliveries(for: ChangedEntities(byKind: [(.incident, incidents)]))
+            }
+            #expect(try await Self.integer(hub, "SELECT count(*) FROM outbox WHERE entity_kind = 'incident'") == owed)
+        }
+    }
+
     /// Holds the audit head in a transaction of its own while `start` starts ingests, until `waiters`
     /// statements of the database wait for a lock; runs `whileWaiting` then, lets go, and returns what
     /// the ingests returned.

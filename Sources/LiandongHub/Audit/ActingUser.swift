@@ -21,7 +21,6 @@ extension AuditDraft {
     func signed(by actor: ActingUser) -> AuditDraft {
         var draft = self
         draft.content.merge(actor.auditContent) { _, new in new }
-        draft.prepared = nil
         return draft
     }
 }

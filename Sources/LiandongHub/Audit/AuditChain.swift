@@ -7,12 +7,16 @@ struct AuditDraft: Sendable {
     var action: AuditAction
     var entityKind: String
     var entityID: String
-    var content: [String: FieldValue]
+    var content: [String: FieldValue] {
+        didSet { prepared = nil }
+    }
     /// Members of `content` already written as canonical JSON (a record's fields, written for its row
     /// and content hash): the body takes these bytes instead of writing the value again.
-    var written: [String: [UInt8]] = [:]
+    var written: [String: [UInt8]] = [:] {
+        didSet { prepared = nil }
+    }
     /// Its body but for number and time, when written before the chain head was known
-    /// (`ChangeSet.prepareBodies`).
+    /// (`ChangeSet.prepareBodies`); dropped when what it was written from changes.
     var prepared: AuditChain.UnnumberedBody?
 
     /// A change to an entity by a mapped record; `afterJSON`, when given, is `after` as canonical JSON.
@@ -48,12 +52,8 @@ public enum AuditChain {
     /// The hash before the first entry.
     public static let genesis = [UInt8](repeating: 0, count: 32)
 
-    /// The body of an entry: its content plus number, time, action and subject, as canonical JSON.
-    static func body(seq: Int64, at: Date, draft: AuditDraft) -> String {
-        UnnumberedBody(draft).numbered(seq, at: at)
-    }
-
-    /// An entry's body with every member written but its number and time: so that it can be written
+    /// An entry's body (its content plus number, time, action and subject, as canonical JSON) with every
+    /// member written but its number and time: so that it can be written
     /// before the chain head is known (`ChangeSet.prepareBodies`), and numbered and timed once it is.
     struct UnnumberedBody: Sendable {
         /// The members that sort before "at", between "at" and "seq", and after "seq", each as

@@ -103,13 +103,3 @@ public struct IngestSummary: Sendable, Hashable, Codable {
         failures += other.failures
     }
 }
-
-/// Whose records a transaction writes, locked before the audit head (`IngestTransaction.lockRecords`).
-enum RecordWrites {
-    /// None: the transaction changes only what the audit head guards (incidents, deliveries, decisions).
-    case none
-    /// The records of these sources.
-    case sources(Set<SourceSystemID>)
-    /// Any record (a rebuild clearing and writing them all).
-    case all
-}

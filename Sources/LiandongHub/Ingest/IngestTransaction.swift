@@ -229,3 +229,13 @@ struct IngestTransaction {
         return drafts
     }
 }
+
+/// Whose records a transaction writes, locked before the audit head (`IngestTransaction.lockRecords`).
+enum RecordWrites {
+    /// None: the transaction changes only what the audit head guards (incidents, deliveries, decisions).
+    case none
+    /// The records of these sources.
+    case sources(Set<SourceSystemID>)
+    /// Any record (a rebuild clearing and writing them all).
+    case all
+}

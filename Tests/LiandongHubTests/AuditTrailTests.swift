@@ -20,7 +20,8 @@ import Testing
             afterJSON: FieldValue.object(fields).canonicalJSONBytes)
         let at = Date(timeIntervalSince1970: 1_790_000_001)
         #expect(!written.written.isEmpty)
-        #expect(AuditChain.UnnumberedBody(written).numbered(7, at: at) == AuditChain.UnnumberedBody(plain).numbered(7, at: at))
+        let atMember = AuditChain.UnnumberedBody.member(at: at)
+        #expect(AuditChain.UnnumberedBody(written).numbered(7, atMember: atMember) == AuditChain.UnnumberedBody(plain).numbered(7, atMember: atMember))
     }
 
     /// A body written before the chain head is known, then numbered and timed, is the canonical JSON
@@ -43,7 +44,8 @@ import Testing
             members["entity_kind"] = .string(draft.entityKind)
             members["entity_id"] = .string(draft.entityID)
             let expected = FieldValue.object(members).canonicalJSON
-            #expect(AuditChain.UnnumberedBody(draft).numbered(Int64(1_000_000 + n), at: at) == expected)
+            let body = AuditChain.UnnumberedBody(draft).numbered(Int64(1_000_000 + n), atMember: AuditChain.UnnumberedBody.member(at: at))
+            #expect(body == Array(expected.utf8))
         }
         var changes = ChangeSet()
         for draft in drafts { changes.append(draft) }

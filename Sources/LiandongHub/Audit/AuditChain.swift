@@ -77,11 +77,25 @@ public enum AuditChain {
             ].map { Array(FieldValue.canonicalJSONBytes(ofWrittenMembers: $0).dropFirst().dropLast()) }
         }
 
-        /// The body numbered `seq` at `at`: the same bytes as the canonical JSON of all the members.
-        func numbered(_ seq: Int64, at: Date) -> String {
-            let at = Array(#""at":"# .utf8) + FieldValue.string(at.canonicalText).canonicalJSONBytes
-            let members = [groups[0], at, groups[1], Array(#""seq":\#(seq)"#.utf8), groups[2]].filter { !$0.isEmpty }
-            return String(decoding: [UInt8(ascii: "{")] + members.joined(separator: [UInt8(ascii: ",")]) + [UInt8(ascii: "}")], as: UTF8.self)
+        /// The `"at":"…"` member of a time, written once for every body a chain numbers at that time.
+        static func member(at time: Date) -> [UInt8] {
+            Array(#""at":"#.utf8) + FieldValue.string(time.canonicalText).canonicalJSONBytes
+        }
+
+        /// The body numbered `seq` at the time of `atMember`: the same bytes as the canonical JSON of all
+        /// the members. Written into one buffer sized up front (joining the pieces as sequences went byte
+        /// by byte).
+        func numbered(_ seq: Int64, atMember: [UInt8]) -> [UInt8] {
+            let number = Array(#""seq":\#(seq)"#.utf8)
+            var body: [UInt8] = []
+            body.reserveCapacity(groups.reduce(atMember.count + number.count + 6) { $0 + $1.count })
+            body.append(UInt8(ascii: "{"))
+            for member in [groups[0], atMember, groups[1], number, groups[2]] where !member.isEmpty {
+                if body.count > 1 { body.append(UInt8(ascii: ",")) }
+                body.append(contentsOf: member)
+            }
+            body.append(UInt8(ascii: "}"))
+            return body
         }
     }
 
@@ -93,18 +107,23 @@ public enum AuditChain {
 
     /// The hash of an entry given the previous one.
     public static func hash(previous: [UInt8], body: String) -> [UInt8] {
+        hash(previous: previous, body: Array(body.utf8))
+    }
+
+    static func hash(previous: [UInt8], body: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: Data(body.utf8))
+        hasher.update(data: body)
         return Array(hasher.finalize())
     }
 
     /// Numbers and chains drafts after the head `(seq, hash)`.
     static func chain(_ drafts: [AuditDraft], after head: (seq: Int64, hash: [UInt8]), at: Date) -> [AuditEntry] {
         let at = entryTime(at)
+        let atMember = UnnumberedBody.member(at: at)
         // The bodies are independent of one another (written on every core, or before); only the hashes chain.
         let bodies = Array(drafts.enumerated()).concurrentMap { n, draft in
-            (draft.prepared ?? UnnumberedBody(draft)).numbered(head.seq + Int64(n) + 1, at: at)
+            (draft.prepared ?? UnnumberedBody(draft)).numbered(head.seq + Int64(n) + 1, atMember: atMember)
         }
         var previous = head.hash
         return zip(drafts, bodies).enumerated().map { n, entry in
@@ -113,7 +132,7 @@ public enum AuditChain {
             defer { previous = hash }
             return AuditEntry(
                 seq: head.seq + Int64(n) + 1, at: at, action: draft.action, entityKind: draft.entityKind, entityID: draft.entityID,
-                body: body, previousHash: previous, hash: hash)
+                body: String(decoding: body, as: UTF8.self), previousHash: previous, hash: hash)
         }
     }
 }

@@ -18,7 +18,8 @@ extension UUID {
     /// random ids slowed a large hub once those indexes outgrew PostgreSQL's buffers.
     static func timeOrdered(at time: Date = Date()) -> UUID {
         let milliseconds = UInt64(max(0, time.timeIntervalSince1970 * 1000))
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        // One draw of random bytes (`UUID()`), not one system call a byte.
+        var bytes = withUnsafeBytes(of: UUID().uuid) { Array($0) }
         for n in 0..<6 { bytes[n] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - n))) }
         return UUID(bytes, version: 7)
     }

@@ -62,19 +62,18 @@ extension IngestTransaction {
     /// Sends the outbox rows `entities` owe their receivers (those named, else every agreement
     /// naming the kind), with a `NOTIFY` to each target a row was written for, in one statement.
     func enqueue(_ entities: [CurrentEntity], at now: Date = Date()) {
-        var rows: [OutboxRow] = []
-        for entity in entities {
-            for agreement in policies.sharing.receivers(of: entity.subject.kind) where entity.onlyFor.map({ $0 == agreement.receiver }) ?? true {
-                switch policies.sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: entity.followers.contains(agreement.receiver)) {
-                case .share(let fields, let agreement):
-                    rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false))
-                case .expired(let fields, let agreement):
-                    rows.append(OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true))
-                case .notEntitled:
-                    continue
+        let sharing = policies.sharing
+        // Each entity's decisions, payloads and keys are its own: made on every core.
+        let rows = entities.concurrentMap(minimumChunk: 32) { entity in
+            sharing.receivers(of: entity.subject.kind).compactMap { agreement -> OutboxRow? in
+                guard entity.onlyFor.map({ $0 == agreement.receiver }) ?? true else { return nil }
+                switch sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: entity.followers.contains(agreement.receiver)) {
+                case .share(let fields, let agreement): return OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false)
+                case .expired(let fields, let agreement): return OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true)
+                case .notEntitled: return nil
                 }
             }
-        }
+        }.flatMap { $0 }
         guard !rows.isEmpty else { return }
         pending.send(
             """
@@ -124,21 +123,24 @@ extension IngestTransaction {
     }
 
 
-    private struct OutboxRow {
+    /// One delivery owed, its columns written out (on the core that decided it).
+    private struct OutboxRow: Sendable {
         var entity: CurrentEntity
         var agreement: SharingAgreement
-        var payload: [String: FieldValue]
-        var expired: Bool
+        var idempotencyKey: String
+        var payloadJSON: String
+        var status: String
+        var error: String
 
-        var idempotencyKey: String {
-            Hub.idempotencyKey(
+        init(entity: CurrentEntity, agreement: SharingAgreement, payload: [String: FieldValue], expired: Bool) {
+            self.entity = entity
+            self.agreement = agreement
+            idempotencyKey = Hub.idempotencyKey(
                 target: agreement.receiver.rawValue, kind: entity.subject.kind.rawValue, id: entity.id, version: entity.version)
+            payloadJSON = FieldValue.object(payload).canonicalJSON
+            status = (expired ? DeliveryStatus.expired : agreement.approvalRequired ? .awaitingApproval : .pending).rawValue
+            error = expired ? agreement.expiryMessage : ""
         }
-        var payloadJSON: String { FieldValue.object(payload).canonicalJSON }
-        var status: String {
-            (expired ? DeliveryStatus.expired : agreement.approvalRequired ? .awaitingApproval : .pending).rawValue
-        }
-        var error: String { expired ? agreement.expiryMessage : "" }
     }
 }
 
@@ -152,7 +154,7 @@ struct ChangedEntities {
 }
 
 /// An entity version about to be owed to receivers.
-struct CurrentEntity {
+struct CurrentEntity: Sendable {
     var id: UUID
     var version: Int
     var subject: SharedSubject

@@ -17,6 +17,9 @@ import Testing
         ("abab", "ab", 1.0),  // {ab} is all in {ab, ba}
         // Characters of several scalars: é composed or not is one character; flags are one each.
         ("café路", "cafe\u{301}路", 1.0),
+        // Kana with its voicing mark apart, and a Hangul syllable as its jamo, are the same characters.
+        ("がっこう", "か\u{3099}っこう", 1.0),
+        ("한국", "\u{1112}\u{1161}\u{11AB}국", 1.0),
         ("🇨🇳建国路", "🇨🇳建国", 2.0 / 2.0),
         ("🇨🇳建国路", "🇯🇵建国路", 2.0 / 3.0),
     ])

@@ -242,8 +242,17 @@ public struct MatchingPolicy: Sendable, Hashable {
         init(_ text: String) {
             var characters: [UInt64] = []
             characters.reserveCapacity(text.utf8.count / 2)
-            for character in text where !character.isWhitespace && !character.isPunctuation {
-                characters.append(Self.code(of: character))
+            if text.unicodeScalars.allSatisfy(Self.standsAlone) {
+                // Every scalar is a character of its own (the common case: Chinese, digits, Latin
+                // letters), so the text is read without breaking it into characters, which cost more
+                // than the rest of the bigrams; a one-scalar character is what its scalar is.
+                for scalar in text.unicodeScalars where !scalar.properties.isWhitespace && !Self.isPunctuation(scalar) {
+                    characters.append(UInt64(scalar.value))
+                }
+            } else {
+                for character in text where !character.isWhitespace && !character.isPunctuation {
+                    characters.append(Self.code(of: character))
+                }
             }
             guard characters.count > 1 else {
                 codes = characters
@@ -255,6 +264,27 @@ public struct MatchingPolicy: Sendable, Hashable {
             unique.reserveCapacity(pairs.count)
             for pair in pairs where unique.last != pair { unique.append(pair) }
             codes = unique
+        }
+
+        /// Whether `scalar` is a character by itself whatever stands beside it: it is in none of the
+        /// ranges where a scalar can join a neighbour into one character (combining marks from U+0300,
+        /// the ideographic tone marks and kana voicing marks, Hangul jamo, joiners, variation
+        /// selectors, flags, emoji modifiers, the halfwidth voicing marks).
+        private static func standsAlone(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.value {
+            case 0..<0x300, 0x3000..<0x302A, 0x3030..<0x3099, 0x309B..<0xA000, 0xAC00...0xD7A3, 0xFF00..<0xFF9E: true
+            default: false
+            }
+        }
+
+        /// `Character.isPunctuation` of a character of one scalar.
+        private static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.properties.generalCategory {
+            case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+                .finalPunctuation, .otherPunctuation:
+                true
+            default: false
+            }
         }
 
         private static func code(of character: Character) -> UInt64 {

@@ -21,7 +21,8 @@ import Testing
         let at = Date(timeIntervalSince1970: 1_790_000_001)
         #expect(!written.written.isEmpty)
         let atMember = AuditChain.UnnumberedBody.member(at: at)
-        #expect(AuditChain.UnnumberedBody(written).numbered(7, atMember: atMember) == AuditChain.UnnumberedBody(plain).numbered(7, atMember: atMember))
+        let (writtenBody, plainBody) = (AuditChain.UnnumberedBody(written), AuditChain.UnnumberedBody(plain))
+        #expect(writtenBody.numbered(7, atMember: atMember) == plainBody.numbered(7, atMember: atMember))
     }
 
     /// A body written before the chain head is known, then numbered and timed, is the canonical JSON
@@ -44,7 +45,8 @@ import Testing
             members["entity_kind"] = .string(draft.entityKind)
             members["entity_id"] = .string(draft.entityID)
             let expected = FieldValue.object(members).canonicalJSON
-            let body = AuditChain.UnnumberedBody(draft).numbered(Int64(1_000_000 + n), atMember: AuditChain.UnnumberedBody.member(at: at))
+            let atMember = AuditChain.UnnumberedBody.member(at: at)
+            let body = AuditChain.UnnumberedBody(draft).numbered(Int64(1_000_000 + n), atMember: atMember)
             #expect(body == Array(expected.utf8))
         }
         var changes = ChangeSet()

@@ -59,7 +59,8 @@ extension IncidentResolver {
         var drafts = ChangeSet()
         // By number, so that audit entries come in the same order on every run. The decisions are
         // independent of one another: made on every core.
-        let ordered = ids.map { (no: stored[$0]?.no ?? 0, id: $0) }.sorted { $0.no < $1.no }.map(\.id).compactMap { id in
+        let byNumber = ids.map { (no: stored[$0]?.no ?? 0, id: $0) }.sorted { $0.no < $1.no }.map(\.id)
+        let ordered = byNumber.compactMap { id in
             members[id].flatMap { reports in reports.isEmpty ? nil : stored[id].map { (id, reports, $0) } }
         }
         let authority = policy.authority

@@ -67,10 +67,14 @@ extension IngestTransaction {
         let rows = entities.concurrentMap(minimumChunk: 32) { entity in
             sharing.receivers(of: entity.subject.kind).compactMap { agreement -> OutboxRow? in
                 guard entity.onlyFor.map({ $0 == agreement.receiver }) ?? true else { return nil }
-                switch sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: entity.followers.contains(agreement.receiver)) {
-                case .share(let fields, let agreement): return OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false)
-                case .expired(let fields, let agreement): return OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true)
-                case .notEntitled: return nil
+                let follows = entity.followers.contains(agreement.receiver)
+                switch sharing.decide(entity.subject, for: agreement.receiver, at: now, followsEarlier: follows) {
+                case .share(let fields, let agreement):
+                    return OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: false)
+                case .expired(let fields, let agreement):
+                    return OutboxRow(entity: entity, agreement: agreement, payload: fields, expired: true)
+                case .notEntitled:
+                    return nil
                 }
             }
         }.flatMap { $0 }
@@ -138,7 +142,8 @@ extension IngestTransaction {
             idempotencyKey = Hub.idempotencyKey(
                 target: agreement.receiver.rawValue, kind: entity.subject.kind.rawValue, id: entity.id, version: entity.version)
             payloadJSON = FieldValue.object(payload).canonicalJSON
-            status = (expired ? DeliveryStatus.expired : agreement.approvalRequired ? .awaitingApproval : .pending).rawValue
+            let status: DeliveryStatus = expired ? .expired : agreement.approvalRequired ? .awaitingApproval : .pending
+            self.status = status.rawValue
             error = expired ? agreement.expiryMessage : ""
         }
     }

@@ -292,6 +292,37 @@ enum WorkOrders {
         }
     }
 
+    /// A rebuild's transactions (clearing, then storing payloads again) take every source's records for
+    /// themselves: a page that comes meanwhile waits for them before it writes a single record, so a
+    /// clearing never removes half of a page.
+    @Test(.timeLimit(.minutes(1))) func aPageWaitsForARebuildBeforeItWritesARecord() async throws {
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
+            let (release, releasing) = AsyncStream<Void>.makeStream()
+            let rebuild = Task {
+                try await hub.withIngestTransaction(writing: .all) { _, _ in
+                    for await _ in release {}
+                }
+            }
+            let allRecords = "locktype = 'advisory' AND classid = \(UInt32(IngestTransaction.recordLockClass)) AND objsubid = 2"
+            while try await Self.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(allRecords) AND granted") == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let exclusive = try await Self.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(allRecords) AND mode = 'ExclusiveLock'")
+            #expect(exclusive == 1, "the rebuild holds every source's records alone")
+            let ingest = Task { try await hub.ingest(WorkOrders.mapping.batch([WorkOrders.page([WorkOrders.item(1)])])) }
+            try await Self.waitForLockWaiters(1, in: hub)
+            let waiting = try await Self.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(allRecords) AND NOT granted AND mode = 'ShareLock'")
+            #expect(waiting == 1, "the page waits for every source's records")
+            let writing = try await Self.integer(
+                hub, "SELECT count(*) FROM pg_locks WHERE mode = 'RowExclusiveLock' AND relation = 'work_order'::regclass")
+            #expect(writing == 0, "the page has written no work order")
+            releasing.finish()
+            try await rebuild.value
+            #expect(try await ingest.value.inserted == 1)
+            #expect(try await hub.audit.verify().firstBad == nil)
+        }
+    }
+
     /// A new incident takes a time-ordered id, and is owed to each receiver once per version: owing the
     /// same version again (as a retried transaction would) writes no second outbox row (migration 0017
     /// keys the outbox by receiver, entity and version).

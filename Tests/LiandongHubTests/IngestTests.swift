@@ -445,6 +445,40 @@ enum WorkOrders {
         }
     }
 
+    /// A replay writes its source's records, so it waits while a page of that source holds them (the
+    /// source's lock, taken before the audit head) instead of planning against what the page is writing.
+    @Test(.timeLimit(.minutes(1))) func aReplayWaitsForAPageOfItsSource() async throws {
+        let strict = try Self.catalog(version: 1, matterRule: ", {allowed: [道路积水]}")
+        let fixed = try Self.catalog(version: 2, matterRule: "")
+        try await TestDatabase.withFreshHub(policies: .none) { hub in
+            let page = WorkOrders.page([WorkOrders.item(1), WorkOrders.item(2, matter: "噪音扰民")])
+            _ = try await hub.ingest(try strict.mapping(named: "hotline-12345/work-order").batch([page]))
+            let id = try #require(try await hub.quarantine.groups(source: nil).first?.ids.first)
+            let (release, releasing) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await hub.withRecordTransaction(writing: .sources(["hotline-12345"])) { _ in
+                    for await _ in release {}
+                }
+            }
+            let source = "locktype = 'advisory' AND classid = \(UInt32(IngestTransaction.sourceLockClass)) AND objsubid = 2"
+            while try await AuditTests.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(source) AND granted") == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let replay = Task { try await SyncEngine(hub: hub, catalog: fixed, logger: hub.logger).replay([id], dryRun: false, by: .test) }
+            // Until the replay waits for the source, or has finished without waiting.
+            var waiting = 0
+            for _ in 0..<100 where waiting == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                waiting = try await AuditTests.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(source) AND NOT granted")
+            }
+            #expect(waiting == 1, "the replay waits for the page's source")
+            releasing.finish()
+            try await holder.value
+            #expect(try await replay.value.first?.summary.inserted == 1)
+            #expect(try await hub.audit.verify().firstBad == nil)
+        }
+    }
+
     @Test func ignoringAFailureIsAudited() async throws {
         let strict = try Self.catalog(version: 1, matterRule: ", {allowed: [道路积水]}")
         try await TestDatabase.withFreshHub(policies: .none) { hub in

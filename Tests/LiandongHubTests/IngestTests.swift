@@ -248,6 +248,7 @@ enum WorkOrders {
                     """
                     SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                     WHERE a.wait_event_type = 'Lock' AND l.granted AND l.mode = 'RowExclusiveLock' AND l.relation = 'work_order'::regclass
+                      AND a.datname = current_database()
                     """)
                 #expect(writing == 1, "the waiting page has written its work orders")
             }
@@ -303,7 +304,8 @@ enum WorkOrders {
                     for await _ in release {}
                 }
             }
-            let allRecords = "locktype = 'advisory' AND classid = \(UInt32(IngestTransaction.recordLockClass)) AND objsubid = 2"
+            // pg_locks is the server's: this test's database only, as other tests run beside it.
+            let allRecords = "locktype = 'advisory' AND classid = \(UInt32(IngestTransaction.recordLockClass)) AND objsubid = 2 AND \(Self.here)"
             while try await Self.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(allRecords) AND granted") == 0 {
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -314,7 +316,7 @@ enum WorkOrders {
             let waiting = try await Self.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(allRecords) AND NOT granted AND mode = 'ShareLock'")
             #expect(waiting == 1, "the page waits for every source's records")
             let writing = try await Self.integer(
-                hub, "SELECT count(*) FROM pg_locks WHERE mode = 'RowExclusiveLock' AND relation = 'work_order'::regclass")
+                hub, "SELECT count(*) FROM pg_locks WHERE mode = 'RowExclusiveLock' AND relation = 'work_order'::regclass AND \(Self.here)")
             #expect(writing == 0, "the page has written no work order")
             releasing.finish()
             try await rebuild.value
@@ -374,6 +376,9 @@ enum WorkOrders {
             try await Task.sleep(for: .milliseconds(20))
         }
     }
+
+    /// A `pg_locks` condition: locks in the current database (the view shows the whole server's).
+    static let here = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 
     static func integer(_ hub: Hub, _ sql: String) async throws -> Int {
         for try await value in try await hub.rows(PostgresQuery(unsafeSQL: sql), logger: hub.logger).decode(Int.self) { return value }
@@ -460,7 +465,7 @@ enum WorkOrders {
                     for await _ in release {}
                 }
             }
-            let source = "locktype = 'advisory' AND classid = \(UInt32(IngestTransaction.sourceLockClass)) AND objsubid = 2"
+            let source = "locktype = 'advisory' AND classid = \(UInt32(IngestTransaction.sourceLockClass)) AND objsubid = 2 AND \(AuditTests.here)"
             while try await AuditTests.integer(hub, "SELECT count(*) FROM pg_locks WHERE \(source) AND granted") == 0 {
                 try await Task.sleep(for: .milliseconds(20))
             }

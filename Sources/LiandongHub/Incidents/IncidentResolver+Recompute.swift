@@ -59,10 +59,9 @@ extension IncidentResolver {
         var drafts = ChangeSet()
         // By number, so that audit entries come in the same order on every run. The decisions are
         // independent of one another: made on every core.
-        let byNumber = ids.map { (no: stored[$0]?.no ?? 0, id: $0) }.sorted { $0.no < $1.no }.map(\.id)
-        let ordered = byNumber.compactMap { id in
+        let ordered = ids.compactMap { id in
             members[id].flatMap { reports in reports.isEmpty ? nil : stored[id].map { (id, reports, $0) } }
-        }
+        }.sorted { $0.2.no < $1.2.no }
         let authority = policy.authority
         let decisions = ordered.concurrentMap { _, reports, _ in
             let decision = IncidentMerge.decide(reports, policy: authority, resolutions: resolutions)

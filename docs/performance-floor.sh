@@ -32,6 +32,13 @@ query=${URL#*\?}
 db() { echo "${base%/*}/$1?$query"; } # another database on the same server
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 seconds() { local start=$(date +%s.%N); "$@" >/dev/null; awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }'; }
+# The server's CPU seconds so far: the postmaster's own and its reaped children's, and every live
+# child's (proc(5); as `liandong bench ingest` reads it). The checkpointer lives as long as the server.
+POSTMASTER=$(awk '{ print $4 }' "/proc/$(sql "$URL" -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")/stat")
+server_cpu() {
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$POSTMASTER" -v hz="$(getconf CLK_TCK)" '
+        $1 == pm { t += $14 + $15 + $16 + $17 } $4 == pm { t += $14 + $15 } END { printf "%.2f", t / hz }'
+}
 
 # Writes into $2 a psql script loading the rows of database $1 that match $4 ("true": all), one file
 # per table, parents first; $3 is "copy" (into empty tables) or "upsert" (into tables holding rows);
@@ -113,11 +120,14 @@ cat "$WORK/initial/rows.txt" "$WORK/update/rows.txt"
 sql "$URL" -c "CREATE DATABASE peer"
 limit() { "$PY" "$PEERS/load_copy.py" --dsn "$(db peer)" --mode typed --audit 1 "$@"; }
 limit_seconds() { limit --file "$1" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["elapsed_s"])'; }
+# Prints the seconds a floor took and the server's CPU seconds in them.
 floor() {
     sql "$URL" -c "DROP DATABASE IF EXISTS floor" -c "CREATE DATABASE floor TEMPLATE $1" -c "CHECKPOINT"
-    seconds psql -X -q -v ON_ERROR_STOP=1 -f "$2/load.sql" "$(db floor)"
+    local before=$(server_cpu) took=$(seconds psql -X -q -v ON_ERROR_STOP=1 -f "$2/load.sql" "$(db floor)")
+    echo "$took $(awk -v a="$before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')"
 }
-rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%d", n / t }'; }
+# Records per second (and the CPU) of a floor's "seconds cpu", or of the limit's seconds.
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { split(t, f, " "); printf "%d", n / f[1]; if (f[2] != "") printf " (PostgreSQL CPU %s s)", f[2] }'; }
 initial=$(grep -c . "$DATA/initial.jsonl")
 update=$(grep -c . "$DATA/update.jsonl")
 echo "== the limit and the floors, alternating (records/s; rep 0 warms the server up and is not counted)"

@@ -45,6 +45,8 @@ struct IngestBench: AsyncParsableCommand {
         var quarantined: Int
         var wallSeconds: Double
         var cpuSeconds: Double
+        /// PostgreSQL's CPU over the same time, when the server runs on this machine (`ServerCPU`).
+        var serverCPUSeconds: Double?
         var recordsPerSecond: Double
         var stageSeconds: [String: Double]
     }
@@ -63,21 +65,25 @@ struct IngestBench: AsyncParsableCommand {
             // Streams named per run: a database given with --database-url reads each file again,
             // whatever cursors earlier runs left there.
             let run = Int(Date().timeIntervalSince1970)
+            let server = ServerCPU(backend: try await hub.serverProcessID())
             let streams = input.enumerated().map { (file: $1, stream: "bench-\(run)-\($0 + 1)") }
             guard concurrent else {
                 var phases: [Phase] = []
                 for (file, stream) in streams {
-                    phases.append(try await measure(file, stream: stream, hub: hub, catalog: catalog, runtime: runtime))
+                    phases.append(try await measure(file, stream: stream, hub: hub, server: server, catalog: catalog, runtime: runtime))
                     if !output.json { print(Self.line(phases.last!)) }
                 }
                 return (phases, Together?.none)
             }
             let before = ResourceUsage.now()
+            let serverBefore = server?.seconds()
             let started = ContinuousClock.now
             let phases = try await withThrowingTaskGroup(of: (Int, Phase).self) { group in
                 for (number, (file, stream)) in streams.enumerated() {
                     let source = SourceSystemID("exchange-\(number + 1)")
-                    group.addTask { (number, try await measure(file, stream: stream, as: source, hub: hub, catalog: catalog, runtime: runtime)) }
+                    group.addTask {
+                        (number, try await measure(file, stream: stream, as: source, hub: hub, server: server, catalog: catalog, runtime: runtime))
+                    }
                 }
                 return try await group.reduce(into: [Phase?](repeating: nil, count: streams.count)) { $0[$1.0] = $1.1 }.compactMap { $0 }
             }
@@ -85,12 +91,13 @@ struct IngestBench: AsyncParsableCommand {
             let records = phases.reduce(0) { $0 + $1.records }
             let together = Together(
                 streams: phases.count, records: records, wallSeconds: wall, cpuSeconds: ResourceUsage.now().cpuSeconds - before.cpuSeconds,
-                recordsPerSecond: Double(records) / wall)
+                serverCPUSeconds: Self.difference(server?.seconds(), serverBefore), recordsPerSecond: Double(records) / wall)
             if !output.json {
                 for phase in phases { print(Self.line(phase)) }
                 print(
                     "\(together.streams) streams at once: \(records) records in \(String(format: "%.2f", wall)) s = "
-                        + "\(Int(together.recordsPerSecond.rounded())) records/s; CPU \(String(format: "%.2f", together.cpuSeconds)) s")
+                        + "\(Int(together.recordsPerSecond.rounded())) records/s; "
+                        + Self.cpu(together.cpuSeconds, server: together.serverCPUSeconds))
             }
             return (phases, together)
         }
@@ -117,13 +124,15 @@ struct IngestBench: AsyncParsableCommand {
         var records: Int
         var wallSeconds: Double
         var cpuSeconds: Double
+        var serverCPUSeconds: Double?
         var recordsPerSecond: Double
     }
 
     /// Ingests `file` through the exchange source, or through a copy of it named `source` (its own
     /// records, which the hub writes beside other sources' until identity).
     private func measure(
-        _ file: String, stream: String, as source: SourceSystemID? = nil, hub: Hub, catalog: MappingCatalog, runtime: Runtime
+        _ file: String, stream: String, as source: SourceSystemID? = nil, hub: Hub, server: ServerCPU?, catalog: MappingCatalog,
+        runtime: Runtime
     ) async throws -> Phase {
         // Counted here, outside the timed run: pages stored before are skipped unread by the engine.
         let records = try Self.lineCount(of: file)
@@ -137,17 +146,19 @@ struct IngestBench: AsyncParsableCommand {
         let adapter = FolderSource(definition: definition, location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger, maxPages: .max, clock: clock)
         let before = ResourceUsage.now()
+        let serverBefore = server?.seconds()
         let started = ContinuousClock.now
         let run = try await engine.sync(adapter.streams[0], of: adapter)
         let wall = ContinuousClock.now - started
         let after = ResourceUsage.now()
+        let serverAfter = server?.seconds()
         if let error = run.error { throw CouldNotRun("\(file): \(error)") }
         let seconds = wall.seconds
         return Phase(
             input: file, records: records, inserted: run.summary.inserted, updated: run.summary.updated,
             unchanged: records - run.summary.inserted - run.summary.updated - run.summary.failures, quarantined: run.summary.failures,
             wallSeconds: seconds, cpuSeconds: after.cpuSeconds - before.cpuSeconds,
-            recordsPerSecond: Double(records) / seconds,
+            serverCPUSeconds: Self.difference(serverAfter, serverBefore), recordsPerSecond: Double(records) / seconds,
             stageSeconds: Dictionary(uniqueKeysWithValues: clock.seconds.map { ($0.key.rawValue, $0.value) }))
     }
 
@@ -170,10 +181,26 @@ struct IngestBench: AsyncParsableCommand {
         return count + (lineHasText ? 1 : 0)
     }
 
+    /// `after - before`, when both readings were made.
+    static func difference(_ after: Double?, _ before: Double?) -> Double? {
+        guard let after, let before else { return nil }
+        return after - before
+    }
+
+    /// The CPU of this process and of PostgreSQL, with the shortest wall time the two could take
+    /// together on this machine's cores, were neither ever waiting for the other.
+    static func cpu(_ seconds: Double, server: Double?) -> String {
+        let hub = "CPU \(String(format: "%.2f", seconds)) s"
+        guard let server else { return hub }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return hub + " + PostgreSQL \(String(format: "%.2f", server)) s "
+            + "(\(String(format: "%.2f", (seconds + server) / Double(cores))) s at best on \(cores) cores)"
+    }
+
     static func line(_ phase: Phase) -> String {
         let stages = StageClock.Stage.allCases.map { "\($0.rawValue) \(String(format: "%.2f", phase.stageSeconds[$0.rawValue] ?? 0))s" }
         return "\(phase.input): \(phase.records) records in \(String(format: "%.2f", phase.wallSeconds)) s = "
-            + "\(Int(phase.recordsPerSecond.rounded())) records/s; CPU \(String(format: "%.2f", phase.cpuSeconds)) s; "
+            + "\(Int(phase.recordsPerSecond.rounded())) records/s; \(cpu(phase.cpuSeconds, server: phase.serverCPUSeconds)); "
             + "inserted \(phase.inserted), updated \(phase.updated), unchanged \(phase.unchanged), quarantined \(phase.quarantined); "
             + stages.joined(separator: ", ")
     }
@@ -211,5 +238,53 @@ struct ResourceUsage {
         // Linux reports ru_maxrss in KiB.
         return ResourceUsage(
             cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), peakResidentMiB: Double(usage.ru_maxrss) / 1024)
+    }
+}
+
+/// The CPU time of a PostgreSQL server on this machine, read from Linux's `/proc`: the postmaster's
+/// own, that of the children it has reaped, and that of every child still running (backends, WAL
+/// writer, checkpointer, autovacuum). The difference of two readings is the server's CPU between them,
+/// since a child that exits in between moves its whole time into the reaped total.
+struct ServerCPU {
+    /// The server's postmaster process.
+    let postmaster: Int32
+
+    /// The server of the backend `process`, or nil when `/proc` does not show it (a server on
+    /// another machine, or in another process namespace).
+    init?(backend process: Int32) {
+        guard let backend = Self.stat(of: process) else { return nil }
+        postmaster = backend.parent
+    }
+
+    /// The server's CPU seconds so far; nil once the postmaster is gone.
+    func seconds() -> Double? {
+        guard let server = Self.stat(of: postmaster) else { return nil }
+        var ticks = server.ticks + server.reapedChildrenTicks
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for case let process? in processes.map(Int32.init) {
+            if let child = Self.stat(of: process), child.parent == postmaster { ticks += child.ticks }
+        }
+        return Double(ticks) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The fields of `/proc/PID/stat` this reads (proc(5)).
+    struct Stat {
+        var parent: Int32
+        var ticks: Int
+        var reapedChildrenTicks: Int
+    }
+
+    /// Reads `/proc/PID/stat`. The second field, the command in parentheses, may hold spaces and
+    /// parentheses itself, so the fields are counted from the last ')'.
+    static func stat(of process: Int32) -> Stat? {
+        guard let text = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+            let end = text.lastIndex(of: ")")
+        else { return nil }
+        // From the third field on: state, ppid, …, utime (14th), stime, cutime, cstime (17th).
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        guard fields.count > 14, let parent = Int32(fields[1]), let user = Int(fields[11]), let system = Int(fields[12]),
+            let childrenUser = Int(fields[13]), let childrenSystem = Int(fields[14])
+        else { return nil }
+        return Stat(parent: parent, ticks: user + system, reapedChildrenTicks: childrenUser + childrenSystem)
     }
 }

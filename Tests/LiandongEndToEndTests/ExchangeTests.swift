@@ -99,6 +99,8 @@ import Testing
         let stages = phases.first?["stageSeconds"] as? [String: Double] ?? [:]
         #expect(Set(stages.keys) == ["read", "decode", "map", "resolve", "write"])
         #expect((report?["peakResidentMiB"] as? Double ?? 0) > 0)
+        // The test server runs on this machine, so its CPU is read too; storing three pages takes some.
+        #expect((phases.first?["serverCPUSeconds"] as? Double ?? 0) > 0)
     }
 
     /// `bench ingest --concurrent` runs its files as streams at the same time: each is reported, and

@@ -16,6 +16,12 @@ extension Hub {
         public var quarantinedWorkOrder: String
     }
 
+    /// The process id of the server process answering this hub's connection (`pg_backend_pid()`):
+    /// `bench` finds the server's other processes from it when the server runs on this machine.
+    public func serverProcessID() async throws -> Int32 {
+        Int32(try await scalar("SELECT pg_backend_pid()"))
+    }
+
     /// Fills an empty, throwaway database with `records` 12345 work orders and what a hub of that size
     /// holds around them — their raw payloads, xref rows, an incident per two orders, a delivery each to
     /// 110 (1 % dead), a failure per twenty (one in ten of them open), an audit entry each and a day of

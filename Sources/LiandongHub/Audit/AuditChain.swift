@@ -24,7 +24,7 @@ struct AuditDraft: Sendable {
         action: AuditAction, record: CanonicalRecord, id: UUID, before: FieldValue?, after: FieldValue, afterJSON: [UInt8]? = nil
     ) -> AuditDraft {
         AuditDraft(
-            action: action, entityKind: record.kind.rawValue, entityID: id.uuidString.lowercased(),
+            action: action, entityKind: record.kind.rawValue, entityID: id.lowercasedText,
             content: [
                 "source": .string(record.source.rawValue), "external_id": .string(record.externalID),
                 "mapping": .string(record.mapping.name), "mapping_version": .number(Double(record.mapping.version)),

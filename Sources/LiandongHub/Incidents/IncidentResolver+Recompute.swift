@@ -80,7 +80,7 @@ extension IncidentResolver {
             drafts.append(
                 AuditDraft(
                     action: before.version == 0 ? .incidentCreate : .incidentUpdate, entityKind: EntityKind.incident.rawValue,
-                    entityID: id.uuidString.lowercased(),
+                    entityID: id.lowercasedText,
                     content: [
                         "authority_policy_version": .number(Double(policy.authority.version)),
                         "before": .object(Dictionary(uniqueKeysWithValues: names.map { ($0, before.fields[$0] ?? .null) })),
@@ -173,7 +173,7 @@ extension IncidentResolver {
             guard resolutions[conflict.key] == nil else { return nil }
             return ids["\(incident)\(conflict.key)"].map { id in
                 AuditDraft(
-                    action: .conflictOpen, entityKind: EntityKind.incident.rawValue, entityID: incident.uuidString.lowercased(),
+                    action: .conflictOpen, entityKind: EntityKind.incident.rawValue, entityID: incident.lowercasedText,
                     content: [
                         "conflict": .number(Double(id)), "field": .string(conflict.field),
                         "values": .array(conflict.candidates.map { .string("\($0.report)=\($0.value.canonicalJSON)") }),

@@ -223,7 +223,7 @@ struct IngestTransaction {
         for try await (kind, from, type, source, target) in rows.decode((String, UUID, String, String, String).self) {
             drafts.append(
                 AuditDraft(
-                    action: .link, entityKind: kind, entityID: from.uuidString.lowercased(),
+                    action: .link, entityKind: kind, entityID: from.lowercasedText,
                     content: ["link_type": .string(type), "target_source": .string(source), "target_external_id": .string(target)]))
         }
         return drafts

@@ -188,7 +188,7 @@ extension Inspection {
                 mapping: mapping, updatedAt: updatedAt, fields: try FieldValue(stored: data), state: nil,
                 alternates: [], links: [])
         }
-        guard var view else { throw HubError(.notFound, "no entity with id \(id.uuidString.lowercased())") }
+        guard var view else { throw HubError(.notFound, "no entity with id \(id.lowercasedText)") }
         if kind == EntityKind.warning.rawValue {
             for try await state in try await self.rows("SELECT state FROM warning_state WHERE id = \(id)", logger: logger)
                 .decode(String.self)

@@ -105,7 +105,7 @@ struct InstructionReceiptSubject {
     var fields: [String: FieldValue]
 
     func auditDraft(_ action: AuditAction) -> AuditDraft {
-        AuditDraft(action: action, entityKind: "instruction_receipt", entityID: id.uuidString.lowercased(), content: fields)
+        AuditDraft(action: action, entityKind: "instruction_receipt", entityID: id.lowercasedText, content: fields)
     }
 
     /// As `instruction_feedback`: from the addressee, for the issuer only.

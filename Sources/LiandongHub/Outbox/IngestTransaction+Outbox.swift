@@ -176,6 +176,6 @@ extension Hub {
     /// The same for every attempt at one entity version to one target, so that the receiver can
     /// recognise a repeat: the first 32 hex digits of sha256(target | kind | id | version).
     static func idempotencyKey(target: String, kind: String, id: UUID, version: Int) -> String {
-        String(sha256Hex(Array("\(target)|\(kind)|\(id.uuidString.lowercased())|\(version)".utf8)).prefix(32))
+        String(sha256Hex(Array("\(target)|\(kind)|\(id.lowercasedText)|\(version)".utf8)).prefix(32))
     }
 }

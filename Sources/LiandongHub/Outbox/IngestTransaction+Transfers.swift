@@ -156,7 +156,7 @@ struct TransferSubject {
         if let reason = content.removeValue(forKey: "return_reason")?.stringValue {
             content["return_reason_sha256"] = .string(Hub.sha256Hex(Array(reason.utf8)))
         }
-        return AuditDraft(action: action, entityKind: EntityKind.transfer.rawValue, entityID: id.uuidString.lowercased(), content: content)
+        return AuditDraft(action: action, entityKind: EntityKind.transfer.rawValue, entityID: id.lowercasedText, content: content)
     }
 
     /// As a `transfer` (for the receiver; it comes from the sender) or a `transfer_feedback` (for

@@ -249,10 +249,13 @@ struct ServerCPU {
     /// The server's postmaster process.
     let postmaster: Int32
 
-    /// The server of the backend `process`, or nil when `/proc` does not show it (a server on
-    /// another machine, or in another process namespace).
+    /// The server of the backend `process`, or nil when `/proc` does not show it: a server on another
+    /// machine, or in a container, whose process ids are not this machine's (the process of that
+    /// number here, if any, is then not PostgreSQL's).
     init?(backend process: Int32) {
-        guard let backend = Self.stat(of: process) else { return nil }
+        guard let backend = Self.stat(of: process), backend.command == "postgres",
+            Self.stat(of: backend.parent)?.command == "postgres"
+        else { return nil }
         postmaster = backend.parent
     }
 
@@ -269,6 +272,7 @@ struct ServerCPU {
 
     /// The fields of `/proc/PID/stat` this reads (proc(5)).
     struct Stat {
+        var command: Substring
         var parent: Int32
         var ticks: Int
         var reapedChildrenTicks: Int
@@ -278,13 +282,15 @@ struct ServerCPU {
     /// parentheses itself, so the fields are counted from the last ')'.
     static func stat(of process: Int32) -> Stat? {
         guard let text = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
-            let end = text.lastIndex(of: ")")
+            let start = text.firstIndex(of: "("), let end = text.lastIndex(of: ")"), start < end
         else { return nil }
         // From the third field on: state, ppid, …, utime (14th), stime, cutime, cstime (17th).
         let fields = text[text.index(after: end)...].split(separator: " ")
         guard fields.count > 14, let parent = Int32(fields[1]), let user = Int(fields[11]), let system = Int(fields[12]),
             let childrenUser = Int(fields[13]), let childrenSystem = Int(fields[14])
         else { return nil }
-        return Stat(parent: parent, ticks: user + system, reapedChildrenTicks: childrenUser + childrenSystem)
+        return Stat(
+            command: text[text.index(after: start)..<end], parent: parent, ticks: user + system,
+            reapedChildrenTicks: childrenUser + childrenSystem)
     }
 }

@@ -75,8 +75,7 @@ struct IngestBench: AsyncParsableCommand {
                 }
                 return (phases, Together?.none)
             }
-            let before = ResourceUsage.now()
-            let serverBefore = server?.seconds()
+            let before = CPUReading(server: server)
             let started = ContinuousClock.now
             let phases = try await withThrowingTaskGroup(of: (Int, Phase).self) { group in
                 for (number, (file, stream)) in streams.enumerated() {
@@ -89,9 +88,10 @@ struct IngestBench: AsyncParsableCommand {
             }
             let wall = (ContinuousClock.now - started).seconds
             let records = phases.reduce(0) { $0 + $1.records }
+            let used = CPUReading(server: server).since(before)
             let together = Together(
-                streams: phases.count, records: records, wallSeconds: wall, cpuSeconds: ResourceUsage.now().cpuSeconds - before.cpuSeconds,
-                serverCPUSeconds: Self.difference(server?.seconds(), serverBefore), recordsPerSecond: Double(records) / wall)
+                streams: phases.count, records: records, wallSeconds: wall, cpuSeconds: used.hub, serverCPUSeconds: used.server,
+                recordsPerSecond: Double(records) / wall)
             if !output.json {
                 for phase in phases { print(Self.line(phase)) }
                 print(
@@ -145,20 +145,17 @@ struct IngestBench: AsyncParsableCommand {
         }
         let adapter = FolderSource(definition: definition, location: URL(fileURLWithPath: file), pageSize: pageSize, stream: stream)
         let engine = SyncEngine(hub: hub, catalog: catalog, logger: runtime.logger, maxPages: .max, clock: clock)
-        let before = ResourceUsage.now()
-        let serverBefore = server?.seconds()
+        let before = CPUReading(server: server)
         let started = ContinuousClock.now
         let run = try await engine.sync(adapter.streams[0], of: adapter)
         let wall = ContinuousClock.now - started
-        let after = ResourceUsage.now()
-        let serverAfter = server?.seconds()
+        let used = CPUReading(server: server).since(before)
         if let error = run.error { throw CouldNotRun("\(file): \(error)") }
         let seconds = wall.seconds
         return Phase(
             input: file, records: records, inserted: run.summary.inserted, updated: run.summary.updated,
             unchanged: records - run.summary.inserted - run.summary.updated - run.summary.failures, quarantined: run.summary.failures,
-            wallSeconds: seconds, cpuSeconds: after.cpuSeconds - before.cpuSeconds,
-            serverCPUSeconds: Self.difference(serverAfter, serverBefore), recordsPerSecond: Double(records) / seconds,
+            wallSeconds: seconds, cpuSeconds: used.hub, serverCPUSeconds: used.server, recordsPerSecond: Double(records) / seconds,
             stageSeconds: Dictionary(uniqueKeysWithValues: clock.seconds.map { ($0.key.rawValue, $0.value) }))
     }
 
@@ -179,12 +176,6 @@ struct IngestBench: AsyncParsableCommand {
             }
         }
         return count + (lineHasText ? 1 : 0)
-    }
-
-    /// `after - before`, when both readings were made.
-    static func difference(_ after: Double?, _ before: Double?) -> Double? {
-        guard let after, let before else { return nil }
-        return after - before
     }
 
     /// The CPU of this process and of PostgreSQL, with the shortest wall time the two could take
@@ -238,6 +229,22 @@ struct ResourceUsage {
         // Linux reports ru_maxrss in KiB.
         return ResourceUsage(
             cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), peakResidentMiB: Double(usage.ru_maxrss) / 1024)
+    }
+}
+
+/// This process's CPU seconds so far and, when it is read (`ServerCPU`), PostgreSQL's.
+struct CPUReading {
+    var hub: Double
+    var server: Double?
+
+    init(server: ServerCPU?) {
+        hub = ResourceUsage.now().cpuSeconds
+        self.server = server?.seconds()
+    }
+
+    /// The CPU used from `earlier` to this reading: the server's only when both readings have it.
+    func since(_ earlier: CPUReading) -> (hub: Double, server: Double?) {
+        (hub - earlier.hub, server.flatMap { now in earlier.server.map { now - $0 } })
     }
 }
 
